@@ -1,0 +1,72 @@
+"""Exceptions of the survey domain, rooted in one class so adapters can catch the package.
+
+SurveyError
+ ├── DefinitionError      a survey file is invalid (carries every problem at once)
+ ├── AnswerError          an answer does not fit its question (carries a hint code)
+ └── StoreError           the store refused an operation
+      ├── UnknownWaveError
+      ├── WaveClosedError
+      ├── MasterKeyError   the master key is missing or malformed
+      └── StaleStepError   the answer was for a question that is no longer current
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SurveyError(Exception):
+    """Root of every error raised by the `surveys` package."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a definition file, with where it is."""
+
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file}: {self.where}: {self.message}"
+            if self.where
+            else (f"{self.file}: {self.message}")
+        )
+
+
+class DefinitionError(SurveyError):
+    """A survey definition is invalid; `problems` lists all of them, not just the first."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class AnswerError(SurveyError):
+    """An answer was rejected; `code` + `params` let each adapter phrase the hint itself."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(f"{code}: {params}" if params else code)
+
+
+class StoreError(SurveyError):
+    """The store refused an operation."""
+
+
+class UnknownWaveError(StoreError):
+    """No wave with that id (or no open wave where one was needed)."""
+
+
+class WaveClosedError(StoreError):
+    """The wave is closed: nobody can start, answer or resume in it any more."""
+
+
+class MasterKeyError(StoreError):
+    """The master key is missing, unreadable or malformed."""
+
+
+class StaleStepError(StoreError):
+    """The respondent's position moved on (a double tap or an old message): nothing stored."""

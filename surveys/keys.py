@@ -1,0 +1,82 @@
+"""The master key and the secrets derived from it.
+
+The master key never enters the database. With the per-wave salt (which does) it
+derives the wave secret, and the wave secret keys the HMAC that turns a Telegram user
+id into a session key. A stolen database file therefore links nothing; destroying a
+wave's salt makes the link impossible for anyone, key holder included.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from .errors import MasterKeyError
+
+KEY_BYTES = 32
+SALT_BYTES = 32
+_WAVE_CONTEXT = b"trustscan/wave-secret/v1\x00"
+_CHECK_CONTEXT = b"trustscan/key-check/v1"
+
+
+def parse_key(text: str, source: str) -> bytes:
+    """Decode a key given as 64 hex digits or URL-safe base64 of at least 32 bytes."""
+    text = text.strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        try:
+            key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            key = b""
+    if len(key) < KEY_BYTES:
+        raise MasterKeyError(
+            f"{source}: the master key must be {KEY_BYTES * 2} hex digits (or base64 of "
+            f"{KEY_BYTES} bytes); generate one with: python -c 'import secrets; "
+            f"print(secrets.token_hex(32))'"
+        )
+    return key
+
+
+def load_or_create_key(path: Path, env_value: str | None = None) -> bytes:
+    """The key from the environment if given, else from `path`, created (0600) on first run."""
+    if env_value:
+        return parse_key(env_value, "TRUSTSCAN_KEY")
+    try:
+        return parse_key(path.read_text(encoding="ascii"), str(path))
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MasterKeyError(f"{path}: cannot read the master key file: {exc}") from exc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it a moment ago
+        return parse_key(path.read_text(encoding="ascii"), str(path))
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key.hex() + "\n")
+    return key
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def wave_secret(master_key: bytes, salt: bytes) -> bytes:
+    return hmac.new(master_key, _WAVE_CONTEXT + salt, hashlib.sha256).digest()
+
+
+def session_key(secret: bytes, telegram_user_id: int) -> bytes:
+    """HMAC-SHA256(wave_secret, user id): one key per person per wave, not reversible."""
+    return hmac.new(secret, str(int(telegram_user_id)).encode("ascii"), hashlib.sha256).digest()
+
+
+def key_check(master_key: bytes) -> str:
+    """A fingerprint stored in the database so a wrong key is detected, not silently used."""
+    return hmac.new(master_key, _CHECK_CONTEXT, hashlib.sha256).hexdigest()[:16]

@@ -1,0 +1,394 @@
+"""Read survey TOML files into `Survey` objects, reporting every problem at once.
+
+A consultant editing a questionnaire should see all mistakes in one run, each with
+the file, the question and what is wrong, e.g.
+`trust.toml: questions[12] (id 'v3'): unknown scale 'agree7'`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Collection, Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import DefinitionError, Problem
+from .model import Condition, Dimension, Question, Scale, Section, Survey, Text
+from .qtypes import QUESTION_TYPES, TYPE_KEYS, ParseContext
+
+ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
+MAX_QUESTIONS = 999  # question positions must fit the bot's 64-byte callback data
+TOP_KEYS = frozenset(
+    {"id", "version", "title", "intro", "outro", "scales", "dimensions", "sections", "questions"}
+)
+SCALE_KEYS = frozenset({"points", "labels", "dont_know"})
+DIMENSION_KEYS = frozenset({"id", "label", "description"})
+SECTION_KEYS = frozenset({"id", "title", "intro"})
+COMMON_KEYS = frozenset(
+    {
+        "id",
+        "type",
+        "text",
+        "label",
+        "section",
+        "required",
+        "roles",
+        "when",
+        "per_partner",
+        "dimension",
+    }
+)
+PARTNER_PLACEHOLDER = "{partner}"
+
+
+def builtin_dir() -> Path:
+    """Folder of the built-in instruments shipped as package data."""
+    return Path(str(resources.files("surveys") / "definitions"))
+
+
+def builtin_paths() -> list[Path]:
+    return sorted(builtin_dir().glob("*.toml"))
+
+
+def load_builtin(survey_id: str, known_roles: Collection[str] | None = None) -> Survey:
+    return load_survey(builtin_dir() / f"{survey_id}.toml", known_roles)
+
+
+def load_survey(path: str | Path, known_roles: Collection[str] | None = None) -> Survey:
+    """Parse and validate one file; raise `DefinitionError` listing every problem."""
+    path = Path(path)
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DefinitionError(
+            [Problem(path.name, "", f"cannot read file: {exc.strerror}")]
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise DefinitionError([Problem(path.name, "", "file is not valid UTF-8")]) from exc
+    return parse_survey(raw_text, path.name, known_roles)
+
+
+def parse_survey(source: str, filename: str, known_roles: Collection[str] | None = None) -> Survey:
+    """Parse TOML text; `filename` only names the source in problems."""
+    try:
+        raw = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError([Problem(filename, "", f"TOML syntax error: {exc}")]) from exc
+    return _SurveyParser(filename, known_roles).parse(raw)
+
+
+def load_surveys(
+    paths: Iterable[str | Path], known_roles: Collection[str] | None = None
+) -> dict[str, Survey]:
+    """Load several files (all problems of all files together), keyed by survey id."""
+    surveys: dict[str, Survey] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            survey = load_survey(path, known_roles)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            continue
+        if survey.id in surveys:
+            problems.append(
+                Problem(
+                    Path(path).name,
+                    "id",
+                    f"survey id '{survey.id}' is used by {surveys[survey.id].source} too",
+                )
+            )
+        surveys[survey.id] = survey
+    if problems:
+        raise DefinitionError(problems)
+    return surveys
+
+
+class _SurveyParser:
+    """One parse of one file; accumulates problems instead of stopping at the first."""
+
+    def __init__(self, filename: str, known_roles: Collection[str] | None) -> None:
+        self.filename = filename
+        self.known_roles = frozenset(known_roles) if known_roles is not None else None
+        self.problems: list[Problem] = []
+        self._where = ""
+        self._all_ids: set[object] = set()
+
+    def report(self, message: str) -> None:
+        self.problems.append(Problem(self.filename, self._where, message))
+
+    def at(self, where: str) -> _SurveyParser:
+        self._where = where
+        return self
+
+    def unknown_keys(self, raw: dict[str, Any], allowed: frozenset[str]) -> None:
+        for key in sorted(set(raw) - allowed):
+            self.report(f"unknown key '{key}'")
+
+    def parse(self, raw: dict[str, Any]) -> Survey:
+        ctx = ParseContext({}, self.report)
+        self.at("")
+        self.unknown_keys(raw, TOP_KEYS)
+        survey_id = raw.get("id")
+        if not isinstance(survey_id, str) or not ID_RE.match(survey_id):
+            self.at("id").report("survey needs an 'id' of lowercase letters, digits and _")
+            survey_id = ""
+        version = ctx.integer(raw.get("version", 1), "version", 1)
+        self.at("title")
+        title = ctx.text(raw.get("title"), "title")
+        if "title" not in raw:
+            self.report("survey needs a 'title'")
+        self.at("intro")
+        intro = ctx.text(raw.get("intro"), "intro")
+        self.at("outro")
+        outro = ctx.text(raw.get("outro"), "outro")
+
+        scales = self.parse_scales(raw.get("scales", {}), ctx)
+        ctx.scales = {s.id: s for s in scales}
+        dimensions = self.parse_named(
+            raw.get("dimensions", []), "dimensions", DIMENSION_KEYS, ctx, self.dimension
+        )
+        sections = self.parse_named(
+            raw.get("sections", []), "sections", SECTION_KEYS, ctx, self.section
+        )
+        questions = self.parse_questions(
+            raw.get("questions"), ctx, {d.id for d in dimensions}, {s.id for s in sections}
+        )
+        if self.problems:
+            raise DefinitionError(self.problems)
+        assert title is not None
+        return Survey(
+            id=survey_id,
+            version=version,
+            title=title,
+            intro=intro,
+            outro=outro,
+            scales=tuple(scales),
+            dimensions=tuple(dimensions),
+            sections=tuple(sections),
+            questions=tuple(questions),
+            source=self.filename,
+        )
+
+    def parse_scales(self, raw: object, ctx: ParseContext) -> list[Scale]:
+        if not isinstance(raw, dict):
+            self.at("scales").report("'scales' must be a table of named scales")
+            return []
+        scales = []
+        for scale_id, body in raw.items():
+            self.at(f"scales.{scale_id}")
+            if not ID_RE.match(scale_id):
+                self.report("scale name must be lowercase letters, digits and _")
+            if not isinstance(body, dict):
+                self.report("a scale must be a table with 'points' and 'labels'")
+                continue
+            self.unknown_keys(body, SCALE_KEYS)
+            points = ctx.integer(body.get("points"), "points", 0)
+            if not 2 <= points <= 11:
+                self.report(f"'points' must be between 2 and 11 (got {points})")
+                continue
+            labels = body.get("labels")
+            if not isinstance(labels, dict):
+                self.report("'labels' must be a table { nl = [...], en = [...] }")
+                continue
+            texts: dict[str, list[str]] = {}
+            for lang in ("nl", "en"):
+                values = labels.get(lang)
+                if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                    self.report(f"missing translation '{lang}' in 'labels'")
+                elif len(values) != points:
+                    self.report(f"labels.{lang} has {len(values)} labels for {points} points")
+                else:
+                    texts[lang] = values
+            if len(texts) == 2:
+                scales.append(
+                    Scale(
+                        id=scale_id,
+                        points=points,
+                        labels=tuple(
+                            Text(nl, en) for nl, en in zip(texts["nl"], texts["en"], strict=True)
+                        ),
+                        dont_know=ctx.boolean(body.get("dont_know"), "dont_know", False),
+                    )
+                )
+        return scales
+
+    def parse_named(
+        self, raw: object, key: str, allowed: frozenset[str], ctx: ParseContext, build: Any
+    ) -> list[Any]:
+        if not isinstance(raw, list):
+            self.at(key).report(f"'{key}' must be an array of tables ([[{key}]])")
+            return []
+        items: list[Any] = []
+        for i, body in enumerate(raw):
+            item_id = body.get("id") if isinstance(body, dict) else None
+            self.at(f"{key}[{i}]" + (f" (id '{item_id}')" if item_id else ""))
+            if not isinstance(body, dict):
+                self.report("must be a table")
+                continue
+            self.unknown_keys(body, allowed)
+            if not isinstance(item_id, str) or not ID_RE.match(item_id):
+                self.report("needs an 'id' of lowercase letters, digits and _ (max 24)")
+                continue
+            if any(x.id == item_id for x in items):
+                self.report(f"duplicate id '{item_id}'")
+                continue
+            item = build(body, ctx)
+            if item is not None:
+                items.append(item)
+        return items
+
+    def dimension(self, body: dict[str, Any], ctx: ParseContext) -> Dimension | None:
+        label = ctx.text(body.get("label"), "label")
+        if "label" not in body:
+            self.report("dimension needs a 'label'")
+        description = ctx.text(body.get("description"), "description")
+        return Dimension(body["id"], label, description) if label else None
+
+    def section(self, body: dict[str, Any], ctx: ParseContext) -> Section | None:
+        title = ctx.text(body.get("title"), "title")
+        if "title" not in body:
+            self.report("section needs a 'title'")
+        return Section(body["id"], title, ctx.text(body.get("intro"), "intro")) if title else None
+
+    def parse_questions(
+        self, raw: object, ctx: ParseContext, dimensions: set[str], sections: set[str]
+    ) -> list[Question]:
+        if not isinstance(raw, list) or not raw:
+            self.at("questions").report("survey needs at least one [[questions]]")
+            return []
+        if len(raw) > MAX_QUESTIONS:
+            self.at("questions").report(f"at most {MAX_QUESTIONS} questions")
+        questions: list[Question] = []
+        seen: set[str] = set()
+        self._all_ids = {b.get("id") for b in raw if isinstance(b, dict)}
+        for i, body in enumerate(raw):
+            qid = body.get("id") if isinstance(body, dict) else None
+            self.at(f"questions[{i}]" + (f" (id '{qid}')" if isinstance(qid, str) else ""))
+            if not isinstance(body, dict):
+                self.report("must be a table")
+                continue
+            question = self.question(body, ctx, questions, seen, dimensions, sections)
+            if isinstance(qid, str):
+                seen.add(qid)
+            if question is not None:
+                questions.append(question)
+        return questions
+
+    def question(
+        self,
+        body: dict[str, Any],
+        ctx: ParseContext,
+        earlier: list[Question],
+        seen: set[str],
+        dimensions: set[str],
+        sections: set[str],
+    ) -> Question | None:
+        before = len(self.problems)
+        qid = body.get("id")
+        if not isinstance(qid, str) or not ID_RE.match(qid):
+            self.report("needs an 'id' of lowercase letters, digits and _ (max 24)")
+        elif qid in seen:
+            self.report(f"duplicate id '{qid}'")
+        type_name = body.get("type")
+        qtype = QUESTION_TYPES.get(type_name) if isinstance(type_name, str) else None
+        if qtype is None:
+            self.report(
+                f"unknown type {type_name!r} (one of: {', '.join(QUESTION_TYPES)})"
+                if type_name is not None
+                else "question needs a 'type'"
+            )
+            return None
+        for key in sorted(set(body) - COMMON_KEYS - qtype.keys):
+            if key in TYPE_KEYS:
+                self.report(f"'{key}' does not apply to a {type_name} question")
+            else:
+                self.report(f"unknown key '{key}'")
+        text = ctx.text(body.get("text"), "text")
+        if "text" not in body:
+            self.report("question needs a 'text'")
+        label = ctx.text(body.get("label"), "label")
+        section = body.get("section")
+        if section is not None and section not in sections:
+            self.report(f"unknown section '{section}'")
+        dimension = body.get("dimension")
+        if dimension is not None and dimension not in dimensions:
+            self.report(f"unknown dimension '{dimension}'")
+        per_partner = ctx.boolean(body.get("per_partner"), "per_partner", False)
+        if per_partner and not qtype.per_partner:
+            self.report(f"per_partner is not possible for a {type_name} question")
+        if text is not None:
+            has_placeholder = PARTNER_PLACEHOLDER in text.nl and PARTNER_PLACEHOLDER in text.en
+            if per_partner and not has_placeholder:
+                self.report("a per_partner question needs {partner} in its text (nl and en)")
+            if not per_partner and (PARTNER_PLACEHOLDER in text.nl + text.en):
+                self.report("{partner} only works in a per_partner question")
+        roles = self.roles(body.get("roles"))
+        when = self.condition(body.get("when"), earlier, seen)
+        fields = qtype.parse(body, ctx)
+        required = ctx.boolean(body.get("required"), "required", type_name != "text")
+        if len(self.problems) > before or text is None:
+            return None
+        return Question(
+            id=qid,
+            type=type_name,
+            text=text,
+            label=label,
+            section=section,
+            required=required and qtype.name != "info",
+            roles=roles,
+            when=when,
+            per_partner=per_partner,
+            dimension=dimension,
+            **fields,
+        )
+
+    def roles(self, raw: object) -> frozenset[str] | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
+            self.report("'roles' must be a non-empty list of role ids")
+            return None
+        if self.known_roles is not None:
+            for role in raw:
+                if role not in self.known_roles:
+                    self.report(
+                        f"unknown role '{role}' (known: {', '.join(sorted(self.known_roles))})"
+                    )
+        return frozenset(raw)
+
+    def condition(self, raw: object, earlier: list[Question], seen: set[str]) -> Condition | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or set(raw) != {"question", "in"}:
+            self.report("'when' must be { question = \"id\", in = [values] }")
+            return None
+        target_id, values = raw["question"], raw["in"]
+        target = next((q for q in earlier if q.id == target_id), None)
+        if target is None:
+            if target_id in seen:
+                self.report(f"'when' points at question '{target_id}', which is invalid")
+            elif target_id in self._all_ids:
+                self.report(
+                    f"'when' points at '{target_id}', which comes later (or is this "
+                    "question): a condition can only test an earlier answer"
+                )
+            else:
+                self.report(f"'when' points at unknown question '{target_id}'")
+            return None
+        if target.per_partner:
+            self.report(f"'when' cannot test per_partner question '{target_id}'")
+            return None
+        allowed = QUESTION_TYPES[target.type].condition_values(target)
+        if allowed is None:
+            self.report(f"'when' cannot test a {target.type} question ('{target_id}')")
+            return None
+        if not isinstance(values, list) or not values:
+            self.report("'when.in' must be a non-empty list")
+            return None
+        bad = [v for v in values if v not in allowed or isinstance(v, bool)]
+        if bad:
+            self.report(f"'when.in' has values {bad!r} that question '{target_id}' cannot have")
+            return None
+        return Condition(question=target_id, values=tuple(values))

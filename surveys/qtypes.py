@@ -1,0 +1,324 @@
+"""The table-driven registry of question types.
+
+Each type is a small object with three jobs: `parse` its own TOML keys into
+`Question` fields (reporting problems, never raising), `validate_answer` (raise
+`AnswerError` with a hint code), and `choices` (the options an adapter renders).
+Adding a type means adding one class and one line in `QUESTION_TYPES`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from .answers import DONT_KNOW, Answer
+from .errors import AnswerError
+from .model import LANGS, Option, Question, Scale, Text
+
+VALUE_RE = re.compile(r"^[a-z0-9_]{1,16}$")
+MAX_TEXT_LENGTH = 3500  # leaves room in Telegram's 4096-character message for the prompt
+NPS_POINTS = 11
+
+
+class ParseContext:
+    """What a type's parser needs: the survey's scales and a sink for problems."""
+
+    def __init__(self, scales: Mapping[str, Scale], report: Callable[[str], None]) -> None:
+        self.scales = scales
+        self.report = report
+
+    def text(self, raw: object, key: str) -> Text | None:
+        """A `{nl = …, en = …}` table as Text; reports a missing translation by name."""
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            self.report(f"'{key}' must be a table with a text per language (nl, en)")
+            return None
+        if not isinstance(raw, dict):
+            self.report(f'\'{key}\' must be a table like {{ nl = "…", en = "…" }}')
+            return None
+        ok = True
+        for lang in LANGS:
+            value = raw.get(lang)
+            if not isinstance(value, str) or not value.strip():
+                self.report(f"missing translation '{lang}' in '{key}'")
+                ok = False
+        for extra in sorted(set(raw) - set(LANGS)):
+            self.report(f"unknown language '{extra}' in '{key}' (supported: {', '.join(LANGS)})")
+        return Text(nl=raw["nl"].strip(), en=raw["en"].strip()) if ok else None
+
+    def integer(self, raw: object, key: str, default: int) -> int:
+        if raw is None:
+            return default
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            self.report(f"'{key}' must be a whole number")
+            return default
+        return raw
+
+    def boolean(self, raw: object, key: str, default: bool) -> bool:
+        if raw is None:
+            return default
+        if not isinstance(raw, bool):
+            self.report(f"'{key}' must be true or false")
+            return default
+        return raw
+
+    def options(self, raw: object) -> tuple[Option, ...]:
+        if not isinstance(raw, list) or not raw:
+            self.report("'options' must be a non-empty list of { value = …, label = {…} }")
+            return ()
+        options: list[Option] = []
+        for i, item in enumerate(raw):
+            if not isinstance(item, dict):
+                self.report(f"options[{i}] must be a table {{ value = …, label = {{…}} }}")
+                continue
+            value = item.get("value")
+            if not isinstance(value, str) or not VALUE_RE.match(value):
+                self.report(
+                    f"options[{i}]: value {value!r} must be 1-16 characters of a-z, 0-9 or _"
+                )
+                continue
+            if any(o.value == value for o in options):
+                self.report(f"options[{i}]: duplicate value '{value}'")
+                continue
+            label = self.text(item.get("label"), f"options[{i}].label")
+            if label is not None:
+                options.append(Option(value=value, label=label))
+        return tuple(options)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class QuestionType:
+    """Base: a type with no own keys whose answers are rejected."""
+
+    name: ClassVar[str] = ""
+    keys: ClassVar[frozenset[str]] = frozenset()
+    per_partner: ClassVar[bool] = False
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        return {}
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        raise AnswerError("no_answer")
+
+    def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def condition_values(self, question: Question) -> frozenset[int | str] | None:
+        """Values a `when` may test; None when this type cannot be tested."""
+        return None
+
+
+class LikertType(QuestionType):
+    """Agreement (or similar) on a named scale; optionally reverse-coded and don't-know."""
+
+    name = "likert"
+    keys = frozenset({"scale", "reverse"})
+    per_partner = True
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        scale_id = raw.get("scale")
+        scale = ctx.scales.get(scale_id) if isinstance(scale_id, str) else None
+        if scale_id is None:
+            ctx.report("likert question needs a 'scale'")
+        elif scale is None:
+            ctx.report(f"unknown scale '{scale_id}'")
+        return {
+            "scale": scale,
+            "reverse": ctx.boolean(raw.get("reverse"), "reverse", False),
+            "dont_know": scale.dont_know if scale else False,
+        }
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        if value is DONT_KNOW:
+            if not question.dont_know:
+                raise AnswerError("no_dont_know")
+            return DONT_KNOW
+        if not _is_int(value) or not 1 <= value <= question.points:  # type: ignore[operator]
+            raise AnswerError("out_of_range", low=1, high=question.points)
+        return value  # type: ignore[return-value]
+
+    def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
+        assert question.scale is not None
+        return tuple((str(i + 1), t.get(lang)) for i, t in enumerate(question.scale.labels))
+
+    def condition_values(self, question: Question) -> frozenset[int | str] | None:
+        return frozenset(range(1, question.points + 1))
+
+
+class NpsType(QuestionType):
+    """Likelihood to recommend, 0–10, with optional anchor texts for both ends."""
+
+    name = "nps"
+    keys = frozenset({"dont_know", "anchors"})
+    per_partner = True
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        anchors = None
+        if (raw_anchors := raw.get("anchors")) is not None:
+            low = ctx.text(
+                raw_anchors.get("low") if isinstance(raw_anchors, dict) else None, "anchors.low"
+            )
+            high = ctx.text(
+                raw_anchors.get("high") if isinstance(raw_anchors, dict) else None, "anchors.high"
+            )
+            anchors = (low, high) if low and high else None
+        return {
+            "dont_know": ctx.boolean(raw.get("dont_know"), "dont_know", False),
+            "anchors": anchors,
+        }
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        if value is DONT_KNOW:
+            if not question.dont_know:
+                raise AnswerError("no_dont_know")
+            return DONT_KNOW
+        if not _is_int(value) or not 0 <= value <= 10:  # type: ignore[operator]
+            raise AnswerError("out_of_range", low=0, high=10)
+        return value  # type: ignore[return-value]
+
+    def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
+        return tuple((str(i), str(i)) for i in range(NPS_POINTS))
+
+    def condition_values(self, question: Question) -> frozenset[int | str] | None:
+        return frozenset(range(NPS_POINTS))
+
+
+class ChoiceType(QuestionType):
+    """Exactly one of a list of options."""
+
+    name = "choice"
+    keys = frozenset({"options", "dont_know"})
+    per_partner = True
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        options = ctx.options(raw.get("options"))
+        if len(options) == 1:
+            ctx.report("a choice question needs at least 2 options")
+        return {
+            "options": options,
+            "dont_know": ctx.boolean(raw.get("dont_know"), "dont_know", False),
+        }
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        if value is DONT_KNOW:
+            if not question.dont_know:
+                raise AnswerError("no_dont_know")
+            return DONT_KNOW
+        if not isinstance(value, str) or question.option(value) is None:
+            raise AnswerError("unknown_option")
+        return value
+
+    def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
+        return tuple((o.value, o.label.get(lang)) for o in question.options)
+
+    def condition_values(self, question: Question) -> frozenset[int | str] | None:
+        return frozenset(o.value for o in question.options)
+
+
+class MultiType(ChoiceType):
+    """Several options, between `min` and `max` of them."""
+
+    name = "multi"
+    keys = frozenset({"options", "min", "max"})
+    per_partner = False
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        options = ctx.options(raw.get("options"))
+        low = ctx.integer(raw.get("min"), "min", 0)
+        high = ctx.integer(raw.get("max"), "max", len(options))
+        if options and not 0 <= low <= high <= len(options):
+            ctx.report(
+                f"needs 0 <= min ({low}) <= max ({high}) <= number of options ({len(options)})"
+            )
+        if high == 0 and options:
+            ctx.report("max must be at least 1")
+        return {"options": options, "min_choices": low, "max_choices": high}
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        if not isinstance(value, (tuple, list, set, frozenset)) or not all(
+            isinstance(v, str) for v in value
+        ):
+            raise AnswerError("unknown_option")
+        chosen = set(value)
+        if any(question.option(v) is None for v in chosen):
+            raise AnswerError("unknown_option")
+        if not question.min_choices <= len(chosen) <= question.max_choices:
+            raise AnswerError("choose_between", low=question.min_choices, high=question.max_choices)
+        return tuple(o.value for o in question.options if o.value in chosen)
+
+
+class AllocateType(QuestionType):
+    """Divide a constant sum of points over the options (the competing-values method)."""
+
+    name = "allocate"
+    keys = frozenset({"options", "total", "step"})
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        options = ctx.options(raw.get("options"))
+        if options and len(options) < 2:
+            ctx.report("an allocate question needs at least 2 options")
+        total = ctx.integer(raw.get("total"), "total", 100)
+        if total <= 0:
+            ctx.report(f"allocate total must be greater than 0 (got {total})")
+        step = ctx.integer(raw.get("step"), "step", 5 if total % 5 == 0 else 1)
+        if step <= 0 or (total > 0 and total % step):
+            ctx.report(f"step {step} must be positive and divide the total {total}")
+        return {"options": options, "total": total, "step": step}
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        if (
+            not isinstance(value, (tuple, list))
+            or len(value) != len(question.options)
+            or not all(_is_int(v) and v >= 0 for v in value)
+        ):
+            raise AnswerError("allocate_shape", count=len(question.options))
+        if sum(value) != question.total:
+            raise AnswerError("allocate_total", total=question.total, got=sum(value))
+        return tuple(int(v) for v in value)
+
+
+class TextType(QuestionType):
+    """An open answer of at most `max_length` characters."""
+
+    name = "text"
+    keys = frozenset({"max_length"})
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        limit = ctx.integer(raw.get("max_length"), "max_length", 1000)
+        if not 0 < limit <= MAX_TEXT_LENGTH:
+            ctx.report(f"max_length must be between 1 and {MAX_TEXT_LENGTH} (got {limit})")
+        return {"max_length": limit}
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        if not isinstance(value, str) or not value.strip():
+            raise AnswerError("empty_text")
+        text = value.strip()
+        if len(text) > question.max_length:
+            raise AnswerError("too_long", limit=question.max_length, got=len(text))
+        return text
+
+
+class InfoType(QuestionType):
+    """A statement to read; it takes no answer and counts in no progress."""
+
+    name = "info"
+
+
+QUESTION_TYPES: dict[str, QuestionType] = {
+    t.name: t
+    for t in (
+        LikertType(),
+        NpsType(),
+        ChoiceType(),
+        MultiType(),
+        AllocateType(),
+        TextType(),
+        InfoType(),
+    )
+}
+TYPE_KEYS: frozenset[str] = frozenset().union(*(t.keys for t in QUESTION_TYPES.values()))
