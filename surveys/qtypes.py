@@ -281,6 +281,9 @@ class AllocateType(QuestionType):
             raise AnswerError("allocate_total", total=question.total, got=sum(value))
         return tuple(int(v) for v in value)
 
+    def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
+        return tuple((o.value, o.label.get(lang)) for o in question.options)
+
 
 class TextType(QuestionType):
     """An open answer of at most `max_length` characters."""

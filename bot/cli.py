@@ -1,0 +1,352 @@
+"""The `trustscan` command: one entry point for every task.
+
+Each subcommand is a small function taking the parsed arguments and the config;
+errors that a user can fix (bad config, bad survey file, unknown wave) are printed as
+one clear message with exit code 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from surveys.engine import Questionnaire, Respondent
+from surveys.errors import DefinitionError, SurveyError
+from surveys.loader import builtin_paths, load_survey
+
+from .config import Config, ConfigError, load_config
+from .services import load_registry, open_store, survey_files
+
+DESCRIPTION = """\
+trustscan runs anonymous trust and culture scans among the organisations of a
+partnership, answered in a Telegram chat, and turns the answers into comparison
+charts per organisation.
+
+Without --config (or $TRUSTSCAN_CONFIG) trustscan uses embedded defaults: a demo
+partnership of four fictional municipalities, the built-in surveys (trust, culture,
+evaluation) and the database trustscan.db in the current folder.
+"""
+
+EPILOG = """\
+examples:
+  trustscan check                          validate the built-in surveys
+  trustscan preview trust --lang en        take the trust scan in the terminal
+  trustscan wave open trust --closes 2026-12-31
+  trustscan invite --qr qr-codes/          group links and QR codes per organisation
+  trustscan wave list                      waves with response counts
+  trustscan wave close 1                   close wave 1 (destroys its linking secret)
+"""
+
+
+class UsageError(Exception):
+    """A mistake on the command line that the user can fix."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        config = load_config(args.config)
+        return args.handler(args, config) or 0
+    except (ConfigError, SurveyError, UsageError) as exc:
+        print(f"trustscan: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ntrustscan: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="configuration file (default: $TRUSTSCAN_CONFIG or embedded defaults)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="trustscan",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(config=None)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(
+        name: str,
+        handler: Callable[..., int | None],
+        help_text: str,
+        parent: argparse._SubParsersAction = sub,
+    ) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_text, description=help_text, parents=[common])
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command(
+        "check",
+        cmd_check,
+        "validate survey definition files (built-ins when none given); exit 1 on any problem",
+    )
+    p.add_argument("files", nargs="*", type=Path, metavar="FILE")
+
+    p = command(
+        "preview",
+        cmd_preview,
+        "take a survey in the terminal through the same engine as the bot (nothing is stored)",
+    )
+    p.add_argument("survey", metavar="SURVEY", help="survey id, e.g. trust, or a .toml file")
+    p.add_argument("--lang", choices=("nl", "en"), default=None)
+    p.add_argument("--org", metavar="ID", help="organisation of the respondent")
+    p.add_argument("--role", metavar="ID", help="role of the respondent")
+
+    wave = sub.add_parser("wave", help="open, close and list waves", parents=[common])
+    wave.set_defaults(handler=lambda args, config: wave.print_help() or 2)
+    wave_sub = wave.add_subparsers(title="wave commands", metavar="ACTION")
+    p = command("open", cmd_wave_open, "open a wave of a survey for every organisation", wave_sub)
+    p.add_argument("survey", metavar="SURVEY")
+    p.add_argument("--name", help="e.g. 'Voorjaar 2027' (default: '<survey> <n>')")
+    p.add_argument("--closes", metavar="YYYY-MM-DD", type=_date, help="closing date")
+    p.add_argument(
+        "--opens",
+        metavar="YYYY-MM-DD",
+        type=_date,
+        help="opening date in the future: the wave is scheduled",
+    )
+    p = command(
+        "close",
+        cmd_wave_close,
+        "close a wave: results become available and the "
+        "secret that links answers to people is destroyed",
+        wave_sub,
+    )
+    p.add_argument("wave", type=int, metavar="WAVE")
+    command("list", cmd_wave_list, "list waves with response counts per organisation", wave_sub)
+
+    p = command(
+        "invite",
+        cmd_invite,
+        "print the group invitation links per organisation (and role), optionally as QR code PNGs",
+    )
+    p.add_argument(
+        "--wave",
+        type=int,
+        metavar="WAVE",
+        help="tie the links to one wave (default: whichever wave is open)",
+    )
+    p.add_argument("--org", metavar="ID", help="only this organisation")
+    p.add_argument("--role", metavar="ID", help="links that fix this role")
+    p.add_argument("--qr", metavar="DIR", type=Path, help="write a QR code PNG per link here")
+
+    p = command("backup", cmd_backup, "write a consistent copy of the live database")
+    p.add_argument("path", type=Path, metavar="PATH")
+    return parser
+
+
+def _date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-31") from None
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    files = args.files or (survey_files(config) if args.config else builtin_paths())
+    roles = [r.id for r in config.roles]
+    failed = 0
+    for path in files:
+        try:
+            survey = load_survey(path, roles)
+        except DefinitionError as exc:
+            failed += 1
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        print(
+            f"ok  {path.name}: survey '{survey.id}' v{survey.version}, "
+            f"{len(survey.questions)} questions"
+        )
+    if failed:
+        print(f"{failed} of {len(files)} file(s) have problems", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_preview(args: argparse.Namespace, config: Config) -> int:
+    from .preview import run_preview
+
+    if args.survey.endswith(".toml"):
+        survey = load_survey(args.survey, [r.id for r in config.roles])
+    else:
+        survey = _survey(config, args.survey)
+    org = args.org or config.organisations[0].id
+    if config.organisation(org) is None:
+        raise UsageError(
+            f"unknown organisation '{org}' (known: {', '.join(o.id for o in config.organisations)})"
+        )
+    role = args.role or config.roles[0].id
+    if config.role(role) is None:
+        raise UsageError(f"unknown role '{role}' (known: {', '.join(r.id for r in config.roles)})")
+    lang = args.lang or config.default_language
+    questionnaire = Questionnaire(survey, Respondent(org, role, lang, config.partners()))
+
+    def write(text: str) -> None:
+        print(text, flush=True)
+
+    done = run_preview(questionnaire, iter(sys.stdin.readline, ""), write, lang)
+    return 0 if done else 1
+
+
+def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
+    survey = _survey(config, args.survey)
+
+    async def go() -> None:
+        async with await open_store(config) as store:
+            wave = await store.open_wave(
+                survey.id,
+                survey.version,
+                [o.id for o in config.organisations],
+                name=args.name,
+                closes_on=args.closes,
+                opens_on=args.opens,
+            )
+            await store.audit("cli", "wave.open", f"wave {wave.id} ({survey.id})")
+        state = (
+            "scheduled to open on " + str(wave.opens_on) if wave.status == "scheduled" else ("open")
+        )
+        print(
+            f"wave {wave.id} '{wave.name}' ({survey.id}) is {state}"
+            + (f", closes on {wave.closes_on}" if wave.closes_on else "")
+        )
+        print("next: trustscan invite   (links and QR codes for the organisations)")
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
+    async def go() -> None:
+        async with await open_store(config) as store:
+            wave = await store.close_wave(args.wave)
+            await store.audit("cli", "wave.close", f"wave {wave.id}")
+            counts = await store.response_counts(wave.id)
+        total = sum(c.completed for c in counts)
+        print(
+            f"wave {wave.id} '{wave.name}' is closed with {total} completed responses; "
+            "its linking secret is destroyed"
+        )
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_wave_list(args: argparse.Namespace, config: Config) -> int:
+    async def go() -> None:
+        async with await open_store(config) as store:
+            waves = await store.waves()
+            if not waves:
+                print("no waves yet; open one with: trustscan wave open trust")
+                return
+            for wave in waves:
+                dates = ", ".join(
+                    x
+                    for x in (
+                        f"opens {wave.opens_on}" if wave.status == "scheduled" else "",
+                        f"closes {wave.closes_on}" if wave.closes_on else "",
+                        f"closed {wave.closed_at[:10]}" if wave.closed_at else "",
+                    )
+                    if x
+                )
+                print(
+                    f"wave {wave.id}  {wave.name}  [{wave.survey}]  {wave.status}"
+                    + (f"  ({dates})" if dates else "")
+                )
+                for count in await store.response_counts(wave.id):
+                    org = config.organisation(count.org)
+                    rate = (
+                        f"  {100 * count.completed / org.headcount:.0f}% of {org.headcount}"
+                        if org and org.headcount
+                        else ""
+                    )
+                    print(
+                        f"    {count.org:<16} {count.completed:>5} completed  "
+                        f"{count.in_progress:>4} in progress{rate}"
+                    )
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace, config: Config) -> int:
+    from .invites import deep_link, write_qr
+
+    orgs = [o.id for o in config.organisations]
+    if args.org:
+        if config.organisation(args.org) is None:
+            raise UsageError(f"unknown organisation '{args.org}' (known: {', '.join(orgs)})")
+        orgs = [args.org]
+    if args.role and config.role(args.role) is None:
+        raise UsageError(f"unknown role '{args.role}'")
+
+    async def go() -> None:
+        async with await open_store(config) as store:
+            if args.wave is not None:
+                wave = await store.wave(args.wave)
+                if wave.status == "closed":
+                    raise UsageError(f"wave {wave.id} is closed")
+            elif not await store.waves(status="open"):
+                print(
+                    "note: no wave is open yet; the links work once one opens "
+                    "(trustscan wave open SURVEY)",
+                    file=sys.stderr,
+                )
+            for org in orgs:
+                invitation = await store.ensure_invitation(org, args.role, args.wave)
+                link = deep_link(config.telegram.bot_username, invitation.token)
+                name = config.organisation(org).name  # type: ignore[union-attr]
+                label = name + (f" / {args.role}" if args.role else "")
+                line = f"{label:<32} {link}"
+                if args.qr:
+                    png = write_qr(args.qr, invitation, link)
+                    line += f"  ({png})"
+                print(line)
+            await store.audit(
+                "cli", "invite", f"orgs={','.join(orgs)} role={args.role} wave={args.wave}"
+            )
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    async def go() -> None:
+        async with await open_store(config) as store:
+            await store.backup(args.path)
+        print(
+            f"backup written to {args.path} (the master key is not in it: keep "
+            f"{config.key_file} safe separately)"
+        )
+
+    asyncio.run(go())
+    return 0
+
+
+def _survey(config: Config, survey_id: str):  # type: ignore[no-untyped-def]
+    registry = load_registry(config)
+    if survey_id not in registry:
+        raise UsageError(f"unknown survey '{survey_id}' (available: {', '.join(registry)})")
+    return registry[survey_id]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,340 @@
+"""Configuration: read once from TOML (or embedded defaults), overridden by the environment.
+
+`load_config` returns a frozen `Config` that is passed explicitly; there is no global
+settings object. A bad value raises `ConfigError` naming the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from surveys.engine import Partner
+from surveys.model import LANGS, Text
+
+DEFAULT_DATABASE = "trustscan.db"
+DEFAULT_KEY_FILE = "trustscan.key"
+DEFAULT_MIN_GROUP_SIZE = 5
+MIN_GROUP_SIZE_FLOOR = 3
+DEFAULT_MIN_GROUP_SIZE_COMMENTS = 10
+DEFAULT_BOT_USERNAME = "TrustscanDemoBot"
+DEFAULT_LANGUAGE = "nl"
+DEFAULT_REMINDER_DAYS = (3, 1)
+DEFAULT_REMINDER_HOUR = 10
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
+
+ENV_CONFIG = "TRUSTSCAN_CONFIG"
+ENV_TOKEN = "TRUSTSCAN_TOKEN"
+ENV_DATABASE = "TRUSTSCAN_DATABASE"
+ENV_API_BASE_URL = "TRUSTSCAN_API_BASE_URL"
+ENV_KEY = "TRUSTSCAN_KEY"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: str
+    name: str
+    headcount: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    id: str
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: str | None = None
+    api_base_url: str | None = None
+    bot_username: str = DEFAULT_BOT_USERNAME
+    facilitators: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderConfig:
+    days_before_close: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    hour: int = DEFAULT_REMINDER_HOUR
+    timezone: str = DEFAULT_TIMEZONE
+
+
+DEMO_ORGANISATIONS = (
+    Organisation("dijkhoven", "Dijkhoven", 420),
+    Organisation("veenstede", "Veenstede", 260),
+    Organisation("brugwoude", "Brugwoude", 180),
+    Organisation("lindermeer", "Lindermeer", 95),
+)
+DEMO_ROLES = (
+    Role("staff", Text("Medewerker", "Staff member")),
+    Role("manager", Text("Leidinggevende", "Manager")),
+    Role(
+        "administrator",
+        Text("Bestuurder (wethouder, burgemeester)", "Administrator (alderman, mayor)"),
+    ),
+    Role("council", Text("Raadslid", "Council member")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything trustscan needs to run, resolved and validated."""
+
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    database: Path = Path(DEFAULT_DATABASE)
+    key_file: Path = Path(DEFAULT_KEY_FILE)
+    master_key: str | None = None
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    min_group_size_comments: int = DEFAULT_MIN_GROUP_SIZE_COMMENTS
+    partnership: str = "Samenwerkingsverband Demo"
+    default_language: str = DEFAULT_LANGUAGE
+    organisations: tuple[Organisation, ...] = DEMO_ORGANISATIONS
+    roles: tuple[Role, ...] = DEMO_ROLES
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    survey_paths: tuple[Path, ...] = ()
+    source: Path | None = None
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.id == org_id), None)
+
+    def role(self, role_id: str | None) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def partners(self) -> tuple[Partner, ...]:
+        return tuple(Partner(o.id, o.name) for o in self.organisations)
+
+
+class _Reader:
+    """Typed access to the raw TOML that names the key in every error."""
+
+    def __init__(self, raw: Mapping[str, Any], source: str) -> None:
+        self.raw = raw
+        self.source = source
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {key}: {problem}")
+
+    def table(self, key: str) -> Mapping[str, Any]:
+        value = self.raw.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a table")
+        return value
+
+    def get(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        default: Any,
+        name: str | None = None,
+    ) -> Any:
+        value = table.get(key, default)
+        if value is default:
+            return default
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            raise self.fail(
+                name or key, f"must be {' or '.join(k.__name__ for k in kinds)}, got {value!r}"
+            )
+        return value
+
+
+KNOWN = {
+    "": {
+        "telegram",
+        "database",
+        "privacy",
+        "partnership",
+        "organisations",
+        "roles",
+        "reminders",
+        "surveys",
+    },
+    "telegram": {"token", "api_base_url", "bot_username", "facilitators"},
+    "database": {"path", "key_file"},
+    "privacy": {"min_group_size", "min_group_size_comments"},
+    "partnership": {"name", "default_language"},
+    "reminders": {"days_before_close", "hour", "timezone"},
+    "surveys": {"paths"},
+}
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read `path` (or $TRUSTSCAN_CONFIG, or nothing: embedded defaults) plus the environment."""
+    env = os.environ if env is None else env
+    path = path or env.get(ENV_CONFIG) or None
+    raw: dict[str, Any] = {}
+    base = Path.cwd()
+    source = "embedded defaults"
+    if path is not None:
+        path = Path(path)
+        source = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: config file not found") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: TOML syntax error: {exc}") from exc
+        base = path.parent.resolve()
+    return _build(_Reader(raw, source), base, path, env)
+
+
+def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) -> Config:
+    for table, keys in KNOWN.items():
+        section = r.raw if table == "" else r.table(table)
+        for key in sorted(set(section) - keys):
+            raise r.fail(f"{table}.{key}" if table else key, "unknown key")
+
+    tg = r.table("telegram")
+    facilitators = r.get(tg, "facilitators", list, [], "telegram.facilitators")
+    if not all(isinstance(f, int) and not isinstance(f, bool) for f in facilitators):
+        raise r.fail("telegram.facilitators", "must be a list of numeric Telegram user ids")
+    telegram = TelegramConfig(
+        token=env.get(ENV_TOKEN) or r.get(tg, "token", str, None, "telegram.token") or None,
+        api_base_url=env.get(ENV_API_BASE_URL)
+        or r.get(tg, "api_base_url", str, None, "telegram.api_base_url"),
+        bot_username=r.get(
+            tg, "bot_username", str, DEFAULT_BOT_USERNAME, "telegram.bot_username"
+        ).lstrip("@"),
+        facilitators=frozenset(facilitators),
+    )
+
+    db = r.table("database")
+    database = Path(
+        env.get(ENV_DATABASE) or r.get(db, "path", str, DEFAULT_DATABASE, "database.path")
+    )
+    key_file = Path(r.get(db, "key_file", str, DEFAULT_KEY_FILE, "database.key_file"))
+
+    privacy = r.table("privacy")
+    k = r.get(privacy, "min_group_size", int, DEFAULT_MIN_GROUP_SIZE, "privacy.min_group_size")
+    if k < MIN_GROUP_SIZE_FLOOR:
+        raise r.fail(
+            "privacy.min_group_size",
+            f"must be at least {MIN_GROUP_SIZE_FLOOR} (got {k}): smaller groups "
+            "would let people recognise each other's answers",
+        )
+    k_comments = r.get(
+        privacy,
+        "min_group_size_comments",
+        int,
+        DEFAULT_MIN_GROUP_SIZE_COMMENTS,
+        "privacy.min_group_size_comments",
+    )
+    if k_comments < k:
+        raise r.fail(
+            "privacy.min_group_size_comments",
+            f"must be at least min_group_size ({k}), got {k_comments}",
+        )
+
+    partnership = r.table("partnership")
+    language = r.get(
+        partnership, "default_language", str, DEFAULT_LANGUAGE, "partnership.default_language"
+    )
+    if language not in LANGS:
+        raise r.fail(
+            "partnership.default_language", f"must be one of {', '.join(LANGS)}, got {language!r}"
+        )
+
+    organisations = _organisations(r) if "organisations" in r.raw else DEMO_ORGANISATIONS
+    roles = _roles(r) if "roles" in r.raw else DEMO_ROLES
+
+    rem = r.table("reminders")
+    days = r.get(
+        rem, "days_before_close", list, list(DEFAULT_REMINDER_DAYS), "reminders.days_before_close"
+    )
+    if not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d < 60 for d in days):
+        raise r.fail("reminders.days_before_close", "must be a list of days between 1 and 59")
+    hour = r.get(rem, "hour", int, DEFAULT_REMINDER_HOUR, "reminders.hour")
+    if not 0 <= hour <= 23:
+        raise r.fail("reminders.hour", f"must be an hour from 0 to 23, got {hour}")
+    timezone = r.get(rem, "timezone", str, DEFAULT_TIMEZONE, "reminders.timezone")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except Exception as exc:
+        raise r.fail("reminders.timezone", f"unknown time zone {timezone!r}") from exc
+
+    paths = r.get(r.table("surveys"), "paths", list, [], "surveys.paths")
+    if not all(isinstance(p, str) for p in paths):
+        raise r.fail("surveys.paths", "must be a list of file or folder paths")
+
+    return Config(
+        telegram=telegram,
+        database=_resolve(base, database),
+        key_file=_resolve(base, key_file),
+        master_key=env.get(ENV_KEY) or None,
+        min_group_size=k,
+        min_group_size_comments=k_comments,
+        partnership=r.get(partnership, "name", str, Config.partnership, "partnership.name"),
+        default_language=language,
+        organisations=organisations,
+        roles=roles,
+        reminders=ReminderConfig(tuple(sorted(set(days), reverse=True)), hour, timezone),
+        survey_paths=tuple(_resolve(base, Path(p)) for p in paths),
+        source=path,
+    )
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path
+
+
+def _organisations(r: _Reader) -> tuple[Organisation, ...]:
+    raw = r.raw["organisations"]
+    if not isinstance(raw, list) or len(raw) < 1:
+        raise r.fail("organisations", "must be a non-empty array of tables ([[organisations]])")
+    orgs: list[Organisation] = []
+    for i, item in enumerate(raw):
+        key = f"organisations[{i}]"
+        if not isinstance(item, dict):
+            raise r.fail(key, "must be a table with id and name")
+        for extra in sorted(set(item) - {"id", "name", "headcount"}):
+            raise r.fail(f"{key}.{extra}", "unknown key")
+        org_id = r.get(item, "id", str, None, f"{key}.id")
+        if org_id is None or not ID_RE.match(org_id):
+            raise r.fail(
+                f"{key}.id", "needs an id of lowercase letters, digits, - or _ (max 24 characters)"
+            )
+        if any(o.id == org_id for o in orgs):
+            raise r.fail(f"{key}.id", f"duplicate organisation id '{org_id}'")
+        name = r.get(item, "name", str, org_id, f"{key}.name")
+        headcount = r.get(item, "headcount", int, None, f"{key}.headcount")
+        if headcount is not None and headcount <= 0:
+            raise r.fail(f"{key}.headcount", f"must be a positive number, got {headcount}")
+        orgs.append(Organisation(org_id, name, headcount))
+    return tuple(orgs)
+
+
+def _roles(r: _Reader) -> tuple[Role, ...]:
+    raw = r.raw["roles"]
+    if not isinstance(raw, list) or not raw:
+        raise r.fail("roles", "must be a non-empty array of tables ([[roles]])")
+    roles: list[Role] = []
+    for i, item in enumerate(raw):
+        key = f"roles[{i}]"
+        if not isinstance(item, dict):
+            raise r.fail(key, "must be a table with id and label")
+        for extra in sorted(set(item) - {"id", "label"}):
+            raise r.fail(f"{key}.{extra}", "unknown key")
+        role_id = r.get(item, "id", str, None, f"{key}.id")
+        if role_id is None or not ID_RE.match(role_id):
+            raise r.fail(f"{key}.id", "needs an id of lowercase letters, digits, - or _")
+        if any(x.id == role_id for x in roles):
+            raise r.fail(f"{key}.id", f"duplicate role id '{role_id}'")
+        label = item.get("label")
+        if not isinstance(label, dict) or not all(
+            isinstance(label.get(lang), str) and label[lang] for lang in LANGS
+        ):
+            raise r.fail(f"{key}.label", 'must be a table { nl = "…", en = "…" }')
+        roles.append(Role(role_id, Text(label["nl"], label["en"])))
+    return tuple(roles)
