@@ -1,0 +1,353 @@
+"""The store keeps the anonymity model of DESIGN §4 and loses no acknowledged answer."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from surveys import flow
+from surveys.engine import Done, Partner, Questionnaire, Respondent, State
+from surveys.errors import MasterKeyError, StaleStepError, StoreError, WaveClosedError
+from surveys.keys import session_key
+from surveys.loader import parse_survey
+from surveys.store import Store
+
+KEY = bytes(range(32))
+USER = 5_123_456_789  # distinctive, larger than 32 bits like real Telegram ids
+ORGS = ("north", "south", "east")
+PARTNERS = tuple(Partner(o, o.title()) for o in ORGS)
+
+SURVEY = parse_survey(
+    """
+id = "mini"
+title = { nl = "Mini", en = "Mini" }
+
+[scales.agree5]
+points = 5
+labels = { nl = ["1", "2", "3", "4", "5"], en = ["1", "2", "3", "4", "5"] }
+dont_know = true
+
+[[questions]]
+id = "q1"
+type = "likert"
+scale = "agree5"
+text = { nl = "Vraag 1", en = "Question 1" }
+
+[[questions]]
+id = "p1"
+type = "likert"
+scale = "agree5"
+per_partner = true
+text = { nl = "Vertrouw je {partner}?", en = "Do you trust {partner}?" }
+
+[[questions]]
+id = "a1"
+type = "allocate"
+total = 100
+options = [
+  { value = "clan", label = { nl = "Familie", en = "Clan" } },
+  { value = "market", label = { nl = "Markt", en = "Market" } },
+]
+text = { nl = "Verdeel", en = "Divide" }
+
+[[questions]]
+id = "t1"
+type = "text"
+max_length = 200
+text = { nl = "Opmerking?", en = "Comment?" }
+""",
+    "mini.toml",
+)
+COMMENT = "Unique comment text 7f3a"
+SCRIPT = {"q1": 4, "p1": 2, "a1": (70, 30), "t1": COMMENT}
+
+
+def db_bytes(path: Path) -> bytes:
+    """The database file plus its WAL and shared-memory files, as one byte string."""
+    data = b""
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(path) + suffix)
+        if p.exists():
+            data += p.read_bytes()
+    return data
+
+
+def near(data: bytes, a: bytes, b: bytes, distance: int = 256) -> bool:
+    """Whether `b` occurs within `distance` bytes of an occurrence of `a` (same record)."""
+    start = data.find(a)
+    while start != -1:
+        if b in data[max(0, start - distance) : start + len(a) + distance]:
+            return True
+        start = data.find(a, start + 1)
+    return False
+
+
+def id_forms(user_id: int) -> list[bytes]:
+    """Every way a Telegram id could sit in a SQLite file: text, and big/little-endian ints."""
+    forms = [str(user_id).encode()]
+    for width in (6, 8):
+        forms.append(user_id.to_bytes(width, "big"))
+        forms.append(user_id.to_bytes(width, "little"))
+    return forms
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "t.db", KEY)
+    yield s
+    await s.close()
+
+
+def questionnaire(org: str = "north") -> Questionnaire:
+    return Questionnaire(SURVEY, Respondent(org, "staff", "nl", PARTNERS))
+
+
+async def answer_all(
+    store: Store, wave: int, user: int, org: str = "north", complete: bool = True
+) -> None:
+    """Take the survey like an adapter does: load, act, persist, until done."""
+    q = questionnaire(org)
+    session = await store.begin(wave, user, org, "staff", "nl")
+    state = flow.state_of(q, session)
+    while not isinstance(step := q.step(state), Done):
+        change = q.answer(state, step.index, SCRIPT[step.question.id])
+        await flow.persist(store, q, session.response, state, change)
+        state = change.state
+    if complete:
+        session = await store.find_session(wave, user)
+        await flow.finish(store, q, session, flow.state_of(q, session))
+
+
+async def test_completed_respondent_id_is_nowhere_in_the_database(store, tmp_path):
+    """After completion the Telegram id appears in no form in the database, WAL or shm."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER)
+    data = db_bytes(tmp_path / "t.db")
+    for form in id_forms(USER):
+        assert form not in data
+
+
+async def test_completion_unlinks_session_and_comment(store, tmp_path):
+    """On completion the session keeps only 'completed'; the comment carries no response id."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    session = await store.begin(wave.id, USER, "north", "staff", "nl")
+    assert near(db_bytes(tmp_path / "t.db"), session.key, session.response)  # linked in progress
+    await answer_all(store, wave.id, USER)
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        rows = db.execute("SELECT response, lang, completed FROM sessions").fetchall()
+        assert rows == [(None, None, 1)]
+        comment_cols = [r[1] for r in db.execute("PRAGMA table_info(comments)")]
+        assert "response" not in comment_cols
+        assert db.execute("SELECT text FROM comments").fetchall() == [(COMMENT,)]
+        assert db.execute("SELECT count(*) FROM answers WHERE text IS NOT NULL").fetchone() == (0,)
+    # the WAL was checkpointed and truncated: no old image of the session row (key next to
+    # its response pointer) survives anywhere in the files
+    data = db_bytes(tmp_path / "t.db")
+    assert not near(data, session.key, session.response)
+    assert Path(str(tmp_path / "t.db") + "-wal").stat().st_size == 0
+
+
+async def test_closing_a_wave_destroys_salt_and_sessions(store, tmp_path):
+    """After close the salt and every session key are gone, from the file and the WAL."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER)
+    await answer_all(store, wave.id, USER + 1, complete=False)
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        (salt,) = db.execute("SELECT salt FROM waves WHERE id = ?", (wave.id,)).fetchone()
+    keys = [await store.session_key(wave.id, u) for u in (USER, USER + 1)]
+    await store.close_wave(wave.id)
+    data = db_bytes(tmp_path / "t.db")
+    assert salt not in data
+    for key in keys:
+        assert key not in data
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+        # the unfinished response is gone; the completed one stays, unlinked
+        assert db.execute("SELECT complete FROM responses").fetchall() == [(1,)]
+    with pytest.raises(WaveClosedError):
+        await store.find_session(wave.id, USER)
+
+
+async def test_database_alone_links_no_answer_in_progress(store, tmp_path):
+    """Without the master key, nothing in the file connects a user id to their session."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER, complete=False)
+    data = db_bytes(tmp_path / "t.db")
+    assert KEY not in data and KEY.hex().encode() not in data
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        (salt,) = db.execute("SELECT salt FROM waves").fetchone()
+        stored = {r[0] for r in db.execute("SELECT key FROM sessions")}
+    # an attacker with the file guesses the derivation without the key: no match
+    for guess in (salt, hashlib.sha256(salt).digest(), b""):
+        assert session_key(guess, USER) not in stored
+        assert hmac.new(salt, str(USER).encode(), hashlib.sha256).digest() not in stored
+    for form in id_forms(USER):
+        assert form not in data
+
+
+async def test_second_start_in_the_same_wave_resumes(store):
+    """Starting again in the same wave returns the same response, with its answers."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    first = await store.begin(wave.id, USER, "north", "staff", "nl")
+    q = questionnaire()
+    change = q.answer(State(), 0, 5)
+    await flow.persist(store, q, first.response, State(), change)
+    again = await store.begin(wave.id, USER, "south", "manager", "en")
+    assert again.response == first.response
+    assert again.org == "north" and again.cursor == 1
+    assert flow.state_of(q, again).answers == {"q1": 5}
+    counts = {c.org: c.in_progress for c in await store.response_counts(wave.id)}
+    assert counts == {"east": 0, "north": 1, "south": 0}
+
+
+async def test_a_completed_person_cannot_start_again(store):
+    """A second start after completion reports 'completed' and creates no response."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER)
+    again = await store.begin(wave.id, USER, "north", "staff", "nl")
+    assert again.completed and again.response is None
+    assert [c.completed for c in await store.response_counts(wave.id)] == [0, 1, 0]
+    assert await store.has_completed(wave.id, USER)
+    assert not await store.has_completed(wave.id, USER + 1)
+
+
+async def test_resume_after_reopening_the_database(tmp_path):
+    """Answers and position survive closing and reopening the database."""
+    store = await Store.open(tmp_path / "t.db", KEY)
+    wave = await store.open_wave("mini", 1, ORGS)
+    session = await store.begin(wave.id, USER, "north", "staff", "nl")
+    q = questionnaire()
+    state = State()
+    for value in (3, 4):
+        change = q.answer(state, state.cursor, value)
+        await flow.persist(store, q, session.response, state, change)
+        state = change.state
+    await store.close()
+    store = await Store.open(tmp_path / "t.db", KEY)
+    try:
+        session = await store.find_session(wave.id, USER)
+        resumed = flow.state_of(q, session)
+        assert resumed == state
+        assert q.step(resumed).text == "Vertrouw je East?"
+    finally:
+        await store.close()
+
+
+async def test_outdated_and_duplicate_steps_store_nothing(store):
+    """A step for an old position (double tap, old message) raises and changes nothing."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    session = await store.begin(wave.id, USER, "north", "staff", "nl")
+    q = questionnaire()
+    change = q.answer(State(), 0, 2)
+    other = q.answer(State(), 0, 5)
+    results = await asyncio.gather(
+        flow.persist(store, q, session.response, State(), change),
+        flow.persist(store, q, session.response, State(), other),
+        return_exceptions=True,
+    )
+    assert results[0] is None and isinstance(results[1], StaleStepError)
+    stored = flow.state_of(q, await store.find_session(wave.id, USER))
+    assert stored.answers == {"q1": 2} and stored.cursor == 1
+
+
+async def test_two_hundred_concurrent_respondents_lose_nothing(store, tmp_path):
+    """200 respondents answering at once: every answer and completion is stored exactly once."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    users = [USER + i for i in range(200)]
+    await asyncio.gather(*(answer_all(store, wave.id, u, ORGS[i % 3]) for i, u in enumerate(users)))
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        assert db.execute("SELECT count(*) FROM responses WHERE complete = 1").fetchone() == (200,)
+        # q1 + two partners + two allocate parts per response
+        assert db.execute("SELECT count(*) FROM answers").fetchone() == (200 * 5,)
+        assert db.execute("SELECT count(*) FROM comments").fetchone() == (200,)
+        assert db.execute("SELECT sum(value) FROM answers WHERE question = 'a1'").fetchone() == (
+            200 * 100,
+        )
+    counts = {c.org: c.completed for c in await store.response_counts(wave.id)}
+    assert counts == {"north": 67, "south": 67, "east": 66}
+
+
+async def test_responses_carry_no_timestamps_and_random_order(store, tmp_path):
+    """Answer-holding tables are WITHOUT ROWID, keyed by random ids, with no time column."""
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        for table in ("responses", "answers", "comments", "sessions"):
+            sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+            assert "WITHOUT ROWID" in sql[0]
+            columns = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+            assert not columns & {"created_at", "at", "time", "timestamp", "updated_at", "day"}
+            assert not columns & {"user_id", "chat_id", "username", "name"}
+
+
+async def test_delete_erases_an_answer_in_progress(store, tmp_path):
+    """/delete removes the unfinished response, its answers and its session."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER, complete=False)
+    session = await store.find_session(wave.id, USER)
+    assert await store.delete_in_progress(session)
+    assert await store.find_session(wave.id, USER) is None
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        assert db.execute("SELECT count(*) FROM answers").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
+    assert COMMENT.encode() not in db_bytes(tmp_path / "t.db")
+
+
+async def test_a_wrong_master_key_is_refused(tmp_path):
+    """Opening a database with another key fails loudly instead of orphaning sessions."""
+    store = await Store.open(tmp_path / "t.db", KEY)
+    await store.close()
+    with pytest.raises(MasterKeyError):
+        await Store.open(tmp_path / "t.db", bytes(32))
+
+
+async def test_a_newer_schema_is_refused(tmp_path):
+    """A database written by a newer trustscan is not silently downgraded."""
+    store = await Store.open(tmp_path / "t.db", KEY)
+    await store.close()
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        db.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(StoreError, match="newer"):
+        await Store.open(tmp_path / "t.db", KEY)
+
+
+async def test_nobody_starts_in_a_closed_wave(store):
+    """begin() in a closed wave raises WaveClosedError."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await store.close_wave(wave.id)
+    with pytest.raises(WaveClosedError):
+        await store.begin(wave.id, USER, "north", "staff", "nl")
+
+
+async def test_daily_counts_are_aggregated_per_organisation(store):
+    """Progress over time is kept per organisation and day, never per response."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER)
+    await answer_all(store, wave.id, USER + 1, complete=False)
+    [(_day, org, started, completed)] = await store.daily_counts(wave.id)
+    assert (org, started, completed) == ("north", 2, 1)
+
+
+async def test_backup_is_a_consistent_copy(store, tmp_path):
+    """backup() copies a live database, answers included; it refuses to overwrite."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER)
+    await store.backup(tmp_path / "copy.db")
+    with sqlite3.connect(tmp_path / "copy.db") as db:
+        assert db.execute("SELECT count(*) FROM responses WHERE complete = 1").fetchone() == (1,)
+    with pytest.raises(StoreError):
+        await store.backup(tmp_path / "copy.db")
+
+
+async def test_invitation_tokens_are_long_random_and_stable(store):
+    """Group tokens have at least 96 bits, fit a deep link, and are reused per group."""
+    a = await store.ensure_invitation("north")
+    b = await store.ensure_invitation("north")
+    c = await store.ensure_invitation("north", "manager")
+    assert a == b and a.token != c.token
+    assert len(a.token) >= 16 and len(a.token) <= 64
+    assert set(a.token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert await store.invitation(a.token) == a
