@@ -22,6 +22,7 @@ import datetime as dt
 import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,29 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+PRAGMAS = (
+    "busy_timeout = 10000",
+    "journal_mode = WAL",
+    "synchronous = FULL",  # an acknowledged answer survives a power cut, not only a crash
+    "secure_delete = ON",  # erased links are overwritten, not left in free pages
+    "foreign_keys = ON",
+)
+
+
+def _connect_sync(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
+def _select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """Run `sql IN (…)` over `values` in chunks below SQLite's parameter limit."""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        rows.extend(db.execute(f"{sql} ({','.join('?' * len(chunk))})", chunk).fetchall())
+    return rows
 
 
 def _now() -> str:
@@ -202,9 +226,9 @@ class OrgCount:
 
 @dataclass(slots=True)
 class _Op:
-    """A queued write: an answer step or a completion, resolved after commit."""
+    """A queued write (a start, an answer step or a completion), resolved after commit."""
 
-    kind: str  # "step" | "complete"
+    kind: str  # "begin" | "step" | "complete"
     response: bytes
     expected_cursor: int
     new_cursor: int = 0
@@ -212,6 +236,8 @@ class _Op:
     drop: Sequence[tuple[str, str]] = ()
     session_key: bytes = b""
     comment_items: Sequence[tuple[str, str]] = ()
+    begin: tuple[int, str, str | None, str] | None = None  # wave, org, role, lang
+    created: bool = False
     future: asyncio.Future[None] | None = None
 
 
@@ -229,6 +255,10 @@ class Store:
         self._queue: asyncio.Queue[_Op | None] = asyncio.Queue()
         self._secrets: dict[int, bytes] = {}
         self._writer_task: asyncio.Task[None] | None = None
+        # The hot path (starts, answers, completions) gets its own thread and plain sqlite3
+        # connection so a whole batch costs one thread hop; aiosqlite costs one per statement.
+        self._hot_thread = ThreadPoolExecutor(1, thread_name_prefix="trustscan-writer")
+        self._hot: sqlite3.Connection
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -249,16 +279,16 @@ class Store:
             await db.close()
             raise
         store = cls(path, master_key, db, reader)
+        store._hot = await asyncio.get_running_loop().run_in_executor(
+            store._hot_thread, _connect_sync, path
+        )
         store._writer_task = asyncio.get_running_loop().create_task(store._writer())
         return store
 
     @staticmethod
     async def _configure(db: aiosqlite.Connection) -> None:
-        await db.execute("PRAGMA busy_timeout = 10000")
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = FULL")
-        await db.execute("PRAGMA secure_delete = ON")
-        await db.execute("PRAGMA foreign_keys = ON")
+        for pragma in PRAGMAS:
+            await db.execute(f"PRAGMA {pragma}")
 
     @staticmethod
     async def _migrate(db: aiosqlite.Connection) -> None:
@@ -302,6 +332,8 @@ class Store:
             await self._queue.put(None)
             await self._writer_task
             self._writer_task = None
+            await asyncio.get_running_loop().run_in_executor(self._hot_thread, self._hot.close)
+            self._hot_thread.shutdown()
         await self._reader.close()
         with contextlib.suppress(sqlite3.Error):
             await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -571,31 +603,16 @@ class Store:
     ) -> Session:
         """Start a response, or return the existing session (resume / already completed)."""
         key = await self.session_key(wave_id, user_id)
-        async with self._transaction() as db:
-            row = await (
-                await db.execute("SELECT 1 FROM sessions WHERE key = ?", (key,))
-            ).fetchone()
-            if row is None:
-                wave = await (
-                    await db.execute("SELECT status FROM waves WHERE id = ?", (wave_id,))
-                ).fetchone()
-                if wave is None or wave[0] != "open":
-                    raise WaveClosedError(f"wave {wave_id} is not open")
-                response = secrets.token_bytes(16)
-                await db.execute(
-                    "INSERT INTO responses (id, wave, org, role) VALUES (?, ?, ?, ?)",
-                    (response, wave_id, org, role),
-                )
-                await db.execute(
-                    "INSERT INTO sessions (key, wave, response, lang) VALUES (?, ?, ?, ?)",
-                    (key, wave_id, response, lang),
-                )
-                await db.execute(
-                    "INSERT INTO daily_counts (wave, org, day, started) VALUES (?, ?, ?, 1) "
-                    "ON CONFLICT DO UPDATE SET started = started + 1",
-                    (wave_id, org, _today()),
-                )
-        session = await self._load_session(key, wave_id)
+        existing = await self._load_session(key, wave_id)
+        if existing is not None:
+            return existing
+        op = _Op(
+            "begin", secrets.token_bytes(16), 0, session_key=key, begin=(wave_id, org, role, lang)
+        )
+        await self._submit(op)
+        if op.created:
+            return Session(key, wave_id, "in_progress", op.response, org, role, lang, 0, ())
+        session = await self._load_session(key, wave_id)  # started concurrently elsewhere
         assert session is not None
         return session
 
@@ -683,7 +700,9 @@ class Store:
                 batch.append(op)
             try:
                 async with self._write_lock:
-                    failures = await self._apply(batch)
+                    failures = await asyncio.get_running_loop().run_in_executor(
+                        self._hot_thread, self._apply, batch
+                    )
             except Exception as exc:  # every waiter must hear of the failure
                 error = exc if isinstance(exc, StoreError) else StoreError(f"write failed: {exc}")
                 failures = {id(op): error for op in batch}
@@ -698,23 +717,27 @@ class Store:
             if stop:
                 return
 
-    async def _apply(self, batch: list[_Op]) -> dict[int, StoreError]:
-        """Apply queued ops in one transaction; ops whose cursor check fails are refused."""
-        db = self._db
-        ids = list({op.response for op in batch})
-        await db.execute("BEGIN IMMEDIATE")
+    def _apply(self, batch: list[_Op]) -> dict[int, StoreError]:
+        """Apply queued ops in one transaction (runs on the writer thread).
+
+        Ops whose cursor check fails are refused; the others commit together with one
+        fsync. After completions the WAL is checkpointed and truncated, so no old page
+        image keeps a session's link to its response.
+        """
+        db = self._hot
+        begins = [op for op in batch if op.kind == "begin"]
+        batch = [op for op in batch if op.kind != "begin"]
+        db.execute("BEGIN IMMEDIATE")
         try:
-            current: dict[bytes, tuple[int, int, int, str]] = {}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = await db.execute_fetchall(
-                    "SELECT id, cursor, complete, wave, org FROM responses WHERE id IN ("
-                    + ",".join("?" * len(chunk))
-                    + ")",
-                    chunk,
+            failures = self._begin_all(begins) if begins else {}
+            current: dict[bytes, tuple[int, int, int, str]] = {
+                r[0]: (r[1], r[2], r[3], r[4])
+                for r in _select_in(
+                    db,
+                    "SELECT id, cursor, complete, wave, org FROM responses WHERE id IN",
+                    list({op.response for op in batch}),
                 )
-                current.update({r[0]: (r[1], r[2], r[3], r[4]) for r in rows})
-            failures: dict[int, StoreError] = {}
+            }
             items: dict[tuple[bytes, str, str], Sequence[ItemRows] | None] = {}
             cursors: dict[bytes, int] = {}
             completions: list[_Op] = []
@@ -739,13 +762,17 @@ class Store:
                 else:
                     completions.append(op)
                     completed.add(op.response)
-            if items:
-                await db.executemany(
+            # A single-row answer replaces its row in place; only multi-part answers (multi,
+            # allocate) and dropped items need their old rows deleted first.
+            clear = [k for k, rows in items.items() if not rows or len(rows) > 1 or rows[0][0]]
+            if clear:
+                db.executemany(
                     "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?",
-                    list(items),
+                    clear,
                 )
-                await db.executemany(
-                    "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+            if items:
+                db.executemany(
+                    "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         (r, q, t, part, value, text)
                         for (r, q, t), rows in items.items()
@@ -754,45 +781,87 @@ class Store:
                     ],
                 )
             if cursors:
-                await db.executemany(
+                db.executemany(
                     "UPDATE responses SET cursor = ? WHERE id = ?",
                     [(c, r) for r, c in cursors.items()],
                 )
             if completions:
-                await self._complete_all(completions, current)
-            await db.execute("COMMIT")
+                self._complete_all(completions, current)
+            db.execute("COMMIT")
         except BaseException:
-            await db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
         if completions:
-            await self._checkpoint()
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return failures
 
-    async def _complete_all(
+    def _begin_all(self, ops: list[_Op]) -> dict[int, StoreError]:
+        """Create responses and sessions for new respondents of open waves."""
+        db = self._hot
+        waves = list({op.begin[0] for op in ops if op.begin})
+        open_waves = {
+            r[0]
+            for r in _select_in(db, "SELECT id FROM waves WHERE status = 'open' AND id IN", waves)
+        }
+        taken = {
+            r[0]
+            for r in _select_in(
+                db, "SELECT key FROM sessions WHERE key IN", list({op.session_key for op in ops})
+            )
+        }
+        failures: dict[int, StoreError] = {}
+        new: list[tuple[bytes, bytes, int, str, str | None, str]] = []
+        for op in ops:
+            assert op.begin is not None
+            wave, org, role, lang = op.begin
+            if wave not in open_waves:
+                failures[id(op)] = WaveClosedError(f"wave {wave} is not open")
+            elif op.session_key not in taken:
+                taken.add(op.session_key)
+                op.created = True
+                new.append((op.response, op.session_key, wave, org, role, lang))
+        if new:
+            today = _today()
+            db.executemany(
+                "INSERT INTO responses (id, wave, org, role) VALUES (?, ?, ?, ?)",
+                [(r, w, o, role) for r, _, w, o, role, _ in new],
+            )
+            db.executemany(
+                "INSERT INTO sessions (key, wave, response, lang) VALUES (?, ?, ?, ?)",
+                [(k, w, r, lang) for r, k, w, _, _, lang in new],
+            )
+            db.executemany(
+                "INSERT INTO daily_counts (wave, org, day, started) VALUES (?, ?, ?, 1) "
+                "ON CONFLICT DO UPDATE SET started = started + 1",
+                [(w, o, today) for _, _, w, o, _, _ in new],
+            )
+        return failures
+
+    def _complete_all(
         self, ops: list[_Op], current: Mapping[bytes, tuple[int, int, int, str]]
     ) -> None:
-        db = self._db
+        db = self._hot
         comments = [(op.response, q, t) for op in ops for q, t in op.comment_items]
         if comments:
-            await db.executemany(
+            db.executemany(
                 "INSERT INTO comments SELECT randomblob(16), r.wave, r.org, a.question, "
                 "a.target, a.text FROM answers a JOIN responses r ON r.id = a.response "
                 "WHERE a.response = ? AND a.question = ? AND a.target = ? AND a.text IS NOT NULL",
                 comments,
             )
-            await db.executemany(
+            db.executemany(
                 "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?", comments
             )
-        await db.executemany(
+        db.executemany(
             "UPDATE responses SET complete = 1, cursor = 0 WHERE id = ?",
             [(op.response,) for op in ops],
         )
-        await db.executemany(
+        db.executemany(
             "UPDATE sessions SET response = NULL, lang = NULL, completed = 1 WHERE key = ?",
             [(op.session_key,) for op in ops],
         )
         today = _today()
-        await db.executemany(
+        db.executemany(
             "INSERT INTO daily_counts (wave, org, day, completed) VALUES (?, ?, ?, 1) "
             "ON CONFLICT DO UPDATE SET completed = completed + 1",
             [(current[op.response][2], current[op.response][3], today) for op in ops],

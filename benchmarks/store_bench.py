@@ -1,0 +1,165 @@
+"""Durable answer throughput and latency of the store, next to raw aiosqlite in the same run.
+
+Scenario: C respondents answer at once (default 200), each taking the whole survey
+through the engine and the store (begin, one durable step per answer, completion with
+its WAL checkpoint), replaced by a new respondent when done, until N answers are in.
+Every answer is committed with synchronous=FULL before its call returns.
+
+Baseline: the raw aiosqlite rate of one INSERT, one commit per answer, from the same
+number of concurrent tasks on one connection, with the same pragmas.
+
+    python benchmarks/store_bench.py [--answers 40000] [--concurrency 200] [--survey trust]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiosqlite
+
+from surveys import flow
+from surveys.answers import DONT_KNOW
+from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent
+from surveys.loader import load_builtin, load_survey
+from surveys.store import Store
+
+ORGS = ("dijkhoven", "veenstede", "brugwoude", "lindermeer")
+PARTNERS = tuple(Partner(o, o.title()) for o in ORGS)
+ROLES = ("staff", "manager", "administrator", "council")
+
+
+def pick(step: QuestionStep, rng: random.Random) -> object:
+    """A plausible answer for any question type."""
+    q = step.question
+    match q.type:
+        case "likert" | "nps":
+            if q.dont_know and rng.random() < 0.05:
+                return DONT_KNOW
+            return rng.randint(1, q.points) if q.type == "likert" else rng.randint(0, 10)
+        case "choice":
+            return rng.choice(step.choices).value
+        case "multi":
+            return tuple(c.value for c in step.choices[: max(q.min_choices, 1)])
+        case "allocate":
+            share = q.total // len(q.options)
+            return (q.total - share * (len(q.options) - 1), *[share] * (len(q.options) - 1))
+        case "text":
+            return "benchmark comment " + str(rng.random())
+    return None
+
+
+async def bench_store(db_path: Path, survey_id: str, answers: int, concurrency: int) -> dict:
+    survey = load_survey(survey_id) if survey_id.endswith(".toml") else load_builtin(survey_id)
+    store = await Store.open(db_path, bytes(32))
+    wave = await store.open_wave(survey.id, survey.version, ORGS)
+    latencies: list[float] = []
+    next_user = iter(range(10**9, 2 * 10**9))
+    done = 0
+    completions = 0
+
+    async def respondent(rng: random.Random) -> None:
+        nonlocal done, completions
+        while done < answers:
+            user = next(next_user)
+            org, role = rng.choice(ORGS), rng.choice(ROLES)
+            q = Questionnaire(survey, Respondent(org, role, "nl", PARTNERS))
+            session = await store.begin(wave.id, user, org, role, "nl")
+            state = flow.state_of(q, session)
+            while not isinstance(step := q.step(state), Done):
+                if step.question.answerable:
+                    change = q.answer(state, step.index, pick(step, rng))
+                else:
+                    change = q.proceed(state, step.index)
+                t0 = time.perf_counter()
+                await flow.persist(store, q, session.response, state, change)
+                latencies.append(time.perf_counter() - t0)
+                done += 1
+                state = change.state
+            await flow.finish(store, q, session, state)
+            completions += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(respondent(random.Random(i)) for i in range(concurrency)))
+    elapsed = time.perf_counter() - t0
+    await store.close()
+    latencies.sort()
+    return {
+        "answers": len(latencies),
+        "completions": completions,
+        "seconds": elapsed,
+        "rate": len(latencies) / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+        "mean_ms": 1000 * statistics.fmean(latencies),
+    }
+
+
+async def bench_raw(db_path: Path, answers: int, concurrency: int) -> dict:
+    db = await aiosqlite.connect(db_path, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "synchronous = FULL", "secure_delete = ON"):
+        await db.execute(f"PRAGMA {pragma}")
+    await db.execute("CREATE TABLE answers (response BLOB, question TEXT, value INTEGER)")
+    latencies: list[float] = []
+    count = 0
+
+    async def writer() -> None:
+        nonlocal count
+        while count < answers:
+            count += 1
+            t0 = time.perf_counter()
+            await db.execute("INSERT INTO answers VALUES (randomblob(16), 'q', 3)")  # autocommit
+            latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(writer() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - t0
+    await db.close()
+    latencies.sort()
+    return {
+        "answers": len(latencies),
+        "seconds": elapsed,
+        "rate": len(latencies) / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--answers", type=int, default=40_000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--survey", default="trust")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = asyncio.run(bench_raw(Path(tmp) / "raw.db", args.answers // 4, args.concurrency))
+        ours = asyncio.run(
+            bench_store(Path(tmp) / "store.db", args.survey, args.answers, args.concurrency)
+        )
+    print(
+        f"store benchmark: {args.concurrency} concurrent respondents, survey "
+        f"'{args.survey}', synchronous=FULL, WAL"
+    )
+    print(
+        f"  raw aiosqlite, one insert one commit: {raw['rate']:8.0f} answers/s   "
+        f"p50 {raw['p50_ms']:6.2f} ms   p99 {raw['p99_ms']:6.2f} ms   ({raw['answers']} answers)"
+    )
+    print(
+        f"  trustscan store (engine + group commit): {ours['rate']:5.0f} answers/s   "
+        f"p50 {ours['p50_ms']:6.2f} ms   p99 {ours['p99_ms']:6.2f} ms   ({ours['answers']} "
+        f"answers, {ours['completions']} completions with WAL checkpoint)"
+    )
+    print(f"  ratio store/raw: {ours['rate'] / raw['rate']:.2f}x")
+    ok = ours["rate"] >= 5000 and ours["p99_ms"] <= 20
+    print(f"  targets (>= 5000 answers/s, p99 <= 20 ms): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
