@@ -146,6 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", metavar="ID", help="links that fix this role")
     p.add_argument("--qr", metavar="DIR", type=Path, help="write a QR code PNG per link here")
 
+    p = command(
+        "demo",
+        cmd_demo,
+        "show the built-in surveys answered by a scripted respondent (no token, no network needed)",
+    )
+    p.add_argument("--lang", choices=("nl", "en"), default=None)
+    p.add_argument(
+        "--survey",
+        action="append",
+        metavar="SURVEY",
+        help="survey id (default: trust, culture and evaluation)",
+    )
+
     p = command("backup", cmd_backup, "write a consistent copy of the live database")
     p.add_argument("path", type=Path, metavar="PATH")
     return parser
@@ -205,6 +218,23 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
 
     done = run_preview(questionnaire, iter(sys.stdin.readline, ""), write, lang)
     return 0 if done else 1
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from .demo import run_demo
+
+    lang = args.lang or config.default_language
+    registry = load_registry(config)
+    org, role = config.organisations[0].id, config.roles[0].id
+    for survey_id in args.survey or ["trust", "culture", "evaluation"]:
+        survey = _survey(config, survey_id) if survey_id not in registry else registry[survey_id]
+        questionnaire = Questionnaire(survey, Respondent(org, role, lang, config.partners()))
+        if not run_demo(questionnaire, lambda text: print(text, flush=True), lang):
+            return 1
+        print()
+    print("This was the terminal preview: the same engine the Telegram bot uses.")
+    print("Next: trustscan preview trust   (answer it yourself)")
+    return 0
 
 
 def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:

@@ -201,7 +201,8 @@ def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) ->
     telegram = TelegramConfig(
         token=env.get(ENV_TOKEN) or r.get(tg, "token", str, None, "telegram.token") or None,
         api_base_url=env.get(ENV_API_BASE_URL)
-        or r.get(tg, "api_base_url", str, None, "telegram.api_base_url"),
+        or r.get(tg, "api_base_url", str, None, "telegram.api_base_url")
+        or None,
         bot_username=r.get(
             tg, "bot_username", str, DEFAULT_BOT_USERNAME, "telegram.bot_username"
         ).lstrip("@"),
