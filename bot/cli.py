@@ -146,6 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", metavar="ID", help="links that fix this role")
     p.add_argument("--qr", metavar="DIR", type=Path, help="write a QR code PNG per link here")
 
+    p = command("run", cmd_run, "run the Telegram bot (long polling; --webhook-url for a webhook)")
+    p.add_argument("--webhook-url", metavar="URL", help="public HTTPS URL Telegram posts to")
+    p.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address the webhook server listens on (default 127.0.0.1)",
+    )
+    p.add_argument("--port", type=int, default=8443, metavar="N")
+    p.add_argument("--secret-token", metavar="T", help="secret Telegram sends with each update")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+
     p = command(
         "demo",
         cmd_demo,
@@ -218,6 +230,29 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
 
     done = run_preview(questionnaire, iter(sys.stdin.readline, ""), write, lang)
     return 0 if done else 1
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    import logging
+
+    from .app import NoTokenError, run
+
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines contain the bot token
+    try:
+        run(
+            config,
+            webhook_url=args.webhook_url,
+            listen=args.listen,
+            port=args.port,
+            secret_token=args.secret_token,
+        )
+    except NoTokenError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:

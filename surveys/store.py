@@ -79,6 +79,7 @@ MIGRATIONS: tuple[str, ...] = (
         org TEXT NOT NULL,
         role TEXT,
         cursor INTEGER NOT NULL DEFAULT 0,
+        last_message INTEGER,
         complete INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     CREATE INDEX responses_wave ON responses (wave, complete);
@@ -237,6 +238,7 @@ class _Op:
     session_key: bytes = b""
     comment_items: Sequence[tuple[str, str]] = ()
     begin: tuple[int, str, str | None, str] | None = None  # wave, org, role, lang
+    message_id: int | None = None  # a typed answer's chat message: a redelivery is refused
     created: bool = False
     future: asyncio.Future[None] | None = None
 
@@ -629,12 +631,23 @@ class Store:
         new_cursor: int,
         put: Mapping[tuple[str, str], Sequence[ItemRows]] | None = None,
         drop: Sequence[tuple[str, str]] = (),
+        message_id: int | None = None,
     ) -> None:
         """Durably record one step; raise `StaleStepError` if the cursor moved meanwhile.
 
         `put` replaces the rows of each (question, target) item; `drop` deletes items.
         """
-        await self._submit(_Op("step", response, expected_cursor, new_cursor, put or {}, drop))
+        await self._submit(
+            _Op(
+                "step",
+                response,
+                expected_cursor,
+                new_cursor,
+                put or {},
+                drop,
+                message_id=message_id,
+            )
+        )
 
     async def complete(
         self,
@@ -730,16 +743,18 @@ class Store:
         db.execute("BEGIN IMMEDIATE")
         try:
             failures = self._begin_all(begins) if begins else {}
-            current: dict[bytes, tuple[int, int, int, str]] = {
-                r[0]: (r[1], r[2], r[3], r[4])
+            current: dict[bytes, tuple[int, int, int, str, int | None]] = {
+                r[0]: (r[1], r[2], r[3], r[4], r[5])
                 for r in _select_in(
                     db,
-                    "SELECT id, cursor, complete, wave, org FROM responses WHERE id IN",
+                    "SELECT id, cursor, complete, wave, org, last_message FROM responses "
+                    "WHERE id IN",
                     list({op.response for op in batch}),
                 )
             }
             items: dict[tuple[bytes, str, str], Sequence[ItemRows] | None] = {}
             cursors: dict[bytes, int] = {}
+            messages: dict[bytes, int | None] = {}
             completions: list[_Op] = []
             completed: set[bytes] = set()
             for op in batch:
@@ -753,12 +768,17 @@ class Store:
                         f"position {op.expected_cursor} is outdated (now {cursor})"
                     )
                     continue
+                last = messages.get(op.response, state[4])
+                if op.message_id is not None and last is not None and op.message_id <= last:
+                    failures[id(op)] = StaleStepError("this message was already taken")
+                    continue
                 for item in op.drop:
                     items[(op.response, *item)] = None
                 if op.kind == "step":
                     for item, rows in op.put.items():
                         items[(op.response, *item)] = rows
                     cursors[op.response] = op.new_cursor
+                    messages[op.response] = op.message_id if op.message_id is not None else last
                 else:
                     completions.append(op)
                     completed.add(op.response)
@@ -782,8 +802,8 @@ class Store:
                 )
             if cursors:
                 db.executemany(
-                    "UPDATE responses SET cursor = ? WHERE id = ?",
-                    [(c, r) for r, c in cursors.items()],
+                    "UPDATE responses SET cursor = ?, last_message = ? WHERE id = ?",
+                    [(c, messages[r], r) for r, c in cursors.items()],
                 )
             if completions:
                 self._complete_all(completions, current)
@@ -838,7 +858,7 @@ class Store:
         return failures
 
     def _complete_all(
-        self, ops: list[_Op], current: Mapping[bytes, tuple[int, int, int, str]]
+        self, ops: list[_Op], current: Mapping[bytes, tuple[int, int, int, str, int | None]]
     ) -> None:
         db = self._hot
         comments = [(op.response, q, t) for op in ops for q, t in op.comment_items]
@@ -853,7 +873,7 @@ class Store:
                 "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?", comments
             )
         db.executemany(
-            "UPDATE responses SET complete = 1, cursor = 0 WHERE id = ?",
+            "UPDATE responses SET complete = 1, cursor = 0, last_message = NULL WHERE id = ?",
             [(op.response,) for op in ops],
         )
         db.executemany(

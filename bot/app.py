@@ -1,0 +1,171 @@
+"""Build the python-telegram-bot Application: wiring only, no behaviour.
+
+The store opens in `post_init` and closes in `post_shutdown`; the scheduler job is
+(re)created in `post_init`, since jobs are not persisted. `trustscan run` calls `run`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from surveys.model import Survey
+
+from . import facilitator, jobs, respondent
+from .config import Config
+from .context import Clock, Services, TrustscanContext
+from .services import load_registry, open_store
+from .texts import COMMANDS, t
+
+log = logging.getLogger(__name__)
+
+
+class NoTokenError(Exception):
+    """`trustscan run` without a bot token."""
+
+
+def build_application(
+    config: Config,
+    *,
+    registry: dict[str, Survey] | None = None,
+    clock: Clock | None = None,
+    concurrent_updates: bool | int = 64,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The configured Application, ready for polling or a webhook."""
+    if not config.telegram.token:
+        raise NoTokenError(
+            "no Telegram bot token: set TRUSTSCAN_TOKEN (or [telegram] token in the config). "
+            "Get a token from @BotFather. Without one, try `trustscan demo` or "
+            "`trustscan preview trust`."
+        )
+    services = Services(
+        config,
+        registry if registry is not None else load_registry(config),
+        clock or Clock(config.reminders.timezone),
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .context_types(ContextTypes(context=TrustscanContext))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(concurrent_updates)
+        .defaults(Defaults(parse_mode=None))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if config.telegram.api_base_url:
+        base = config.telegram.api_base_url.rstrip("/")
+        builder = builder.base_url(base if base.endswith("/bot") else base + "/bot")
+        builder = builder.base_file_url(base.removesuffix("/bot") + "/file/bot")
+    app = builder.build()
+    app.bot_data["services"] = services
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", respondent.start, filters=private))
+    app.add_handler(CommandHandler("help", respondent.help_command, filters=private))
+    app.add_handler(CommandHandler("privacy", respondent.privacy, filters=private))
+    app.add_handler(CommandHandler("language", respondent.language, filters=private))
+    app.add_handler(CommandHandler("stop", respondent.stop, filters=private))
+    app.add_handler(CommandHandler("delete", respondent.delete, filters=private))
+    app.add_handler(CommandHandler("waves", facilitator.waves, filters=private))
+    app.add_handler(CommandHandler("invite", facilitator.invite, filters=private))
+    app.add_handler(CommandHandler("openwave", facilitator.open_wave, filters=private))
+    app.add_handler(CommandHandler("closewave", facilitator.close_wave, filters=private))
+    app.add_handler(CallbackQueryHandler(respondent.consent, pattern=r"^c:[\w-]{1,62}$"))
+    app.add_handler(
+        CallbackQueryHandler(respondent.choose_role, pattern=r"^r:[\w-]{1,40}:[\w-]{1,24}$")
+    )
+    app.add_handler(CallbackQueryHandler(respondent.press, pattern=r"^[akmnbsMlL]:\d+:\d+"))
+    app.add_handler(CallbackQueryHandler(respondent.opt_in, pattern=r"^o:[\w-]{1,24}$"))
+    app.add_handler(CallbackQueryHandler(respondent.delete_confirmed, pattern=r"^[xX]$"))
+    app.add_handler(CallbackQueryHandler(respondent.language_chosen, pattern=r"^g:(nl|en)$"))
+    app.add_handler(CallbackQueryHandler(facilitator.close_wave_confirmed, pattern=r"^(W:\d+|Z)$"))
+    app.add_handler(CallbackQueryHandler(respondent.unknown_press))  # forged or outdated data
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & private, respondent.text_answer)
+    )
+    app.add_error_handler(on_error)
+
+
+async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services: Services = app.bot_data["services"]
+    services.store = await open_store(services.config)
+    for lang, commands in COMMANDS.items():
+        try:
+            await app.bot.set_my_commands(
+                [BotCommand(c, d) for c, d in commands], language_code=lang
+            )
+        except TelegramError as exc:
+            log.warning("could not register bot commands: %s", exc)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(jobs.tick, interval=jobs.TICK_SECONDS, first=1, name="tick")
+
+
+async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services: Services = app.bot_data["services"]
+    if services.store is not None:
+        await services.store.close()
+        services.store = None
+
+
+async def on_error(update: object, context: TrustscanContext) -> None:
+    """Log the failure (never user ids or answers) and tell the person, if there is one."""
+    error = context.error
+    log.error(
+        "error while handling %s: %s", type(update).__name__, type(error).__name__, exc_info=error
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        lang = respondent.user_lang(update, context)
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(t("error", lang))
+            else:
+                await update.effective_chat.send_message(
+                    html.escape(t("error", lang)), parse_mode=ParseMode.HTML
+                )
+        except TelegramError:
+            pass
+
+
+def run(
+    config: Config,
+    *,
+    webhook_url: str | None = None,
+    listen: str = "127.0.0.1",
+    port: int = 8443,
+    secret_token: str | None = None,
+) -> None:
+    """Run until interrupted: long polling by default, a webhook when a URL is given."""
+    app = build_application(config)
+    if webhook_url:
+        app.run_webhook(
+            listen=listen,
+            port=port,
+            url_path=urlparse(webhook_url).path.strip("/"),
+            webhook_url=webhook_url,
+            secret_token=secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,90 @@
+"""What handlers reach through the context: typed services instead of string keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from surveys.engine import Questionnaire, Respondent
+from surveys.model import Survey
+from surveys.store import Store, Wave
+
+from .config import Config
+
+
+class Clock:
+    """Wall-clock time in the partnership's time zone; tests substitute a controllable one."""
+
+    def __init__(self, timezone: str) -> None:
+        self.tz = ZoneInfo(timezone)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.tz)
+
+    def today(self) -> dt.date:
+        return self.now().date()
+
+
+@dataclass(slots=True)
+class Services:
+    """Long-lived objects shared by all handlers; the store is opened in post_init."""
+
+    config: Config
+    registry: dict[str, Survey]
+    clock: Clock
+    store: Store | None = None
+    _questionnaires: dict[tuple[str, str, str | None, str], Questionnaire] = field(
+        default_factory=dict
+    )
+    _waves: dict[int, Wave] = field(default_factory=dict)
+
+    def questionnaire(self, survey_id: str, org: str, role: str | None, lang: str) -> Questionnaire:
+        """The survey as this group meets it (cached: questionnaires are immutable)."""
+        key = (survey_id, org, role, lang)
+        q = self._questionnaires.get(key)
+        if q is None:
+            q = Questionnaire(
+                self.registry[survey_id], Respondent(org, role, lang, self.config.partners())
+            )
+            self._questionnaires[key] = q
+        return q
+
+    async def wave(self, wave_id: int) -> Wave:
+        """A wave, cached while open (a closed wave is re-read so its status is current)."""
+        wave = self._waves.get(wave_id)
+        if wave is None:
+            assert self.store is not None
+            wave = await self.store.wave(wave_id)
+            if wave.is_open:
+                self._waves[wave_id] = wave
+        return wave
+
+    def forget_wave(self, wave_id: int) -> None:
+        self._waves.pop(wave_id, None)
+
+
+class TrustscanContext(
+    CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+):
+    """CallbackContext with typed access to the services."""
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+
+    @property
+    def store(self) -> Store:
+        store = self.services.store
+        assert store is not None, "the store opens in post_init"
+        return store
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+
+TrustscanApp = Application[Any, TrustscanContext, Any, Any, Any, Any]

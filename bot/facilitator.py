@@ -1,0 +1,210 @@
+"""Facilitator commands: waves, invitations, opening and closing. Every use is audited.
+
+Only Telegram ids listed in `[telegram] facilitators` may use them; anyone else gets a
+polite refusal and an audit entry that records the attempt but not who made it (a
+respondent's id must never reach the database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import io
+from collections.abc import Awaitable, Callable
+
+import qrcode
+from qrcode.image.pure import PyPNGImage
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram.constants import ParseMode
+
+from surveys.errors import StoreError, UnknownWaveError
+
+from .context import TrustscanContext
+from .invites import deep_link
+from .jobs import announce_new_wave
+from .respondent import edit, user_lang
+from .texts import t
+
+Handler = Callable[[Update, TrustscanContext], Awaitable[None]]
+
+
+def facilitators_only(handler: Handler) -> Handler:
+    """Let facilitators through; refuse and audit everyone else."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: TrustscanContext) -> None:
+        user = update.effective_user
+        action = handler.__name__
+        if user is None or user.id not in context.config.telegram.facilitators:
+            await context.store.audit("non-facilitator", f"refused:{action}")
+            if update.callback_query:
+                await update.callback_query.answer(t("not_allowed", user_lang(update, context)))
+            elif update.effective_message:
+                await update.effective_message.reply_text(
+                    t("not_allowed", user_lang(update, context))
+                )
+            return
+        await handler(update, context)
+
+    return guarded
+
+
+def actor(update: Update) -> str:
+    assert update.effective_user is not None
+    return f"facilitator:{update.effective_user.id}"
+
+
+async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
+
+
+@facilitators_only
+async def waves(update: Update, context: TrustscanContext) -> None:
+    """/waves: open and recent waves with response counts per organisation."""
+    store = context.store
+    all_waves = await store.waves()
+    await store.audit(actor(update), "waves")
+    if not all_waves:
+        await reply(update, "Nog geen metingen. Open er een met /openwave trust")
+        return
+    lines = []
+    for wave in all_waves[-8:]:
+        dates = f", sluit {wave.closes_on}" if wave.closes_on and wave.is_open else ""
+        lines.append(
+            f"<b>#{wave.id} {html.escape(wave.name)}</b> [{wave.survey}] {wave.status}{dates}"
+        )
+        for count in await store.response_counts(wave.id):
+            org = context.config.organisation(count.org)
+            name = org.name if org else count.org
+            rate = (
+                f" ({100 * count.completed / org.headcount:.0f}%)" if org and org.headcount else ""
+            )
+            lines.append(
+                f"  {html.escape(name)}: {count.completed} klaar{rate}, {count.in_progress} bezig"
+            )
+    await reply(update, "\n".join(lines))
+
+
+@facilitators_only
+async def invite(update: Update, context: TrustscanContext) -> None:
+    """/invite [org]: the group links per organisation, as text and as QR codes."""
+    config = context.config
+    orgs = config.organisations
+    if context.args:
+        orgs = tuple(o for o in orgs if o.id == context.args[0])
+        if not orgs:
+            known = ", ".join(o.id for o in config.organisations)
+            await reply(update, f"Onbekende organisatie. Kies uit: {html.escape(known)}")
+            return
+    lines, photos = [], []
+    for org in orgs:
+        invitation = await context.store.ensure_invitation(org.id)
+        link = deep_link(config.telegram.bot_username, invitation.token)
+        lines.append(f"<b>{html.escape(org.name)}</b>: {html.escape(link)}")
+        png = io.BytesIO()
+        qrcode.make(link, image_factory=PyPNGImage, box_size=8, border=4).save(png)
+        photos.append(InputMediaPhoto(png.getvalue(), caption=org.name))
+    await context.store.audit(actor(update), "invite", ",".join(o.id for o in orgs))
+    await reply(update, "\n".join(lines))
+    assert update.effective_chat is not None
+    for start in range(0, len(photos), 10):  # an album holds at most 10 photos
+        chunk = photos[start : start + 10]
+        if len(chunk) == 1:
+            await update.effective_chat.send_photo(chunk[0].media, caption=chunk[0].caption)
+        else:
+            await update.effective_chat.send_media_group(chunk)
+
+
+@facilitators_only
+async def open_wave(update: Update, context: TrustscanContext) -> None:
+    """/openwave SURVEY [YYYY-MM-DD]: open a wave for every organisation."""
+    registry = context.services.registry
+    args = context.args or []
+    if not args or args[0] not in registry:
+        await reply(
+            update,
+            "Gebruik: /openwave SURVEY [sluitdatum JJJJ-MM-DD]\nSurveys: " + ", ".join(registry),
+        )
+        return
+    closes = None
+    if len(args) > 1:
+        try:
+            closes = dt.date.fromisoformat(args[1]).isoformat()
+        except ValueError:
+            await reply(update, f"{html.escape(args[1])} is geen datum zoals 2027-03-31.")
+            return
+    survey = registry[args[0]]
+    try:
+        wave = await context.store.open_wave(
+            survey.id,
+            survey.version,
+            [o.id for o in context.config.organisations],
+            closes_on=closes,
+        )
+    except StoreError as exc:
+        await reply(update, html.escape(str(exc)))
+        return
+    await context.store.audit(actor(update), "wave.open", f"wave {wave.id} ({survey.id})")
+    await reply(
+        update,
+        f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> is geopend"
+        + (f" tot {closes}" if closes else "")
+        + ". Links: /invite",
+    )
+    await announce_new_wave(context.application, wave)
+
+
+@facilitators_only
+async def close_wave(update: Update, context: TrustscanContext) -> None:
+    """/closewave WAVE: ask for confirmation before closing."""
+    args = context.args or []
+    try:
+        wave = await context.store.wave(int(args[0]))
+    except (IndexError, ValueError, UnknownWaveError):
+        await reply(update, "Gebruik: /closewave NUMMER (zie /waves)")
+        return
+    if not wave.is_open:
+        await reply(update, f"Meting #{wave.id} is niet open.")
+        return
+    counts = await context.store.response_counts(wave.id)
+    done = sum(c.completed for c in counts)
+    busy = sum(c.in_progress for c in counts)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Ja, sluiten", callback_data=f"W:{wave.id}"),
+                InlineKeyboardButton("Annuleren", callback_data="Z"),
+            ]
+        ]
+    )
+    await reply(
+        update,
+        f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> sluiten? {done} "
+        f"ingevuld; {busy} onvoltooide antwoorden vervallen. Daarna is niemand meer "
+        "aan zijn antwoorden te koppelen.",
+        keyboard,
+    )
+
+
+@facilitators_only
+async def close_wave_confirmed(update: Update, context: TrustscanContext) -> None:
+    """Confirmation button of /closewave."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    if query.data == "Z":
+        await edit(query.message, "Geannuleerd.")
+        return
+    wave_id = int(query.data[2:])
+    try:
+        wave = await context.store.close_wave(wave_id)
+    except StoreError as exc:
+        await edit(query.message, html.escape(str(exc)))
+        return
+    context.services.forget_wave(wave_id)
+    await context.store.audit(actor(update), "wave.close", f"wave {wave_id}")
+    await edit(query.message, f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> is gesloten.")

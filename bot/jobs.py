@@ -1,0 +1,134 @@
+"""Scheduled work: waves that open and close on their dates, reminders, new-wave invitations.
+
+One `tick` job runs every few minutes (and once at start-up) and decides from the
+database what is due, so nothing depends on jobs surviving a restart. Each
+notification round is recorded (`notifications_sent`) before it is sent, so a restart
+never sends it twice. Whether someone still has to finish is decided by recomputing
+their HMAC key while the wave is open; no new link between contact and answers is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import logging
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application
+
+from surveys.store import Wave
+
+from .context import Services, TrustscanContext
+from .invites import deep_link
+from .texts import t
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 300
+PARALLEL_SENDS = 20  # the rate limiter keeps the overall pace within Telegram's 30/s
+
+
+def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    return app.bot_data["services"]  # type: ignore[no-any-return]
+
+
+async def tick(context: TrustscanContext) -> None:
+    """Open and close waves that are due, then send the reminders that are due."""
+    await run_due(context.application)
+
+
+async def run_due(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    services = services_of(app)
+    store = services.store
+    assert store is not None
+    now = services.clock.now()
+    today = now.date().isoformat()
+    if now.hour < services.config.reminders.hour:
+        return
+    for wave in await store.waves(status="scheduled"):
+        if wave.opens_on and wave.opens_on <= today:
+            opened = await store.start_scheduled_wave(wave.id)
+            await store.audit("scheduler", "wave.open", f"wave {wave.id}")
+            await announce_new_wave(app, opened)
+    for wave in await store.waves(status="open"):
+        if wave.closes_on and wave.closes_on < today:
+            await store.close_wave(wave.id)
+            services.forget_wave(wave.id)
+            await store.audit("scheduler", "wave.close", f"wave {wave.id}")
+            continue
+        if wave.closes_on:
+            days_left = (dt.date.fromisoformat(wave.closes_on) - now.date()).days
+            if days_left in services.config.reminders.days_before_close:
+                await send_reminders(app, wave, days_left)
+
+
+async def send_reminders(
+    app: Application[Any, Any, Any, Any, Any, Any], wave: Wave, days_left: int
+) -> int:
+    """Remind opted-in contacts of the wave's organisations who have not completed it."""
+    services = services_of(app)
+    store = services.store
+    assert store is not None
+    if not await store.mark_notified(wave.id, f"reminder-{days_left}"):
+        return 0
+    survey = services.registry.get(wave.survey)
+    title = survey.title if survey else None
+    targets = []
+    for contact in await store.contacts():
+        if contact.blocked or contact.org not in wave.orgs:
+            continue
+        if await store.has_completed(wave.id, contact.chat_id):
+            continue
+        name = html.escape(title.get(contact.lang) if title else wave.survey)
+        targets.append((contact.chat_id, t("reminder", contact.lang, survey=name, days=days_left)))
+    return await deliver_all(app, targets)
+
+
+async def announce_new_wave(app: Application[Any, Any, Any, Any, Any, Any], wave: Wave) -> int:
+    """Invite opted-in contacts of the wave's organisations to the new measurement."""
+    services = services_of(app)
+    store = services.store
+    assert store is not None
+    if not wave.is_open or not await store.mark_notified(wave.id, "opened"):
+        return 0
+    survey = services.registry.get(wave.survey)
+    targets = []
+    for contact in await store.contacts():
+        if contact.blocked or contact.org not in wave.orgs:
+            continue
+        invitation = await store.ensure_invitation(contact.org, None, wave.id)
+        link = deep_link(services.config.telegram.bot_username, invitation.token)
+        name = html.escape(survey.title.get(contact.lang) if survey else wave.survey)
+        targets.append(
+            (contact.chat_id, t("new_wave", contact.lang, survey=name, link=html.escape(link)))
+        )
+    return await deliver_all(app, targets)
+
+
+async def deliver_all(
+    app: Application[Any, Any, Any, Any, Any, Any], targets: list[tuple[int, str]]
+) -> int:
+    """Send each message on its own, so one failing chat never blocks the others."""
+    gate = asyncio.Semaphore(PARALLEL_SENDS)
+
+    async def one(chat_id: int, text: str) -> bool:
+        async with gate:
+            return await deliver(app, chat_id, text)
+
+    results = await asyncio.gather(*(one(c, m) for c, m in targets))
+    return sum(results)
+
+
+async def deliver(app: Application[Any, Any, Any, Any, Any, Any], chat_id: int, text: str) -> bool:
+    store = services_of(app).store
+    assert store is not None
+    try:
+        await app.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        return True
+    except Forbidden:  # the person blocked the bot: skip them from now on
+        await store.mark_blocked(chat_id)
+    except TelegramError as exc:
+        log.warning("could not deliver a notification: %s", type(exc).__name__)
+    return False

@@ -1,0 +1,510 @@
+"""Respondent handlers: invitation, consent, questions, pause, erase, language.
+
+Every handler reloads the respondent's state from the store (found by recomputing the
+HMAC session key), lets the engine decide, persists the change, and only then answers
+Telegram — so an acknowledged press is a stored answer, and a restart loses nothing.
+Nothing here logs a user id or an answer.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from surveys import flow
+from surveys.engine import Change, Done, Questionnaire, QuestionStep, State
+from surveys.errors import AnswerError, StaleStepError, UnknownWaveError, WaveClosedError
+from surveys.hints import hint
+from surveys.store import Invitation, Session, Wave
+
+from .context import TrustscanContext
+from .render import (
+    Press,
+    adjust_points,
+    answer_value,
+    chosen_of,
+    decode,
+    parse_points,
+    render_step,
+)
+from .texts import t
+
+log = logging.getLogger(__name__)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def user_lang(update: Update, context: TrustscanContext, session: Session | None = None) -> str:
+    """The respondent's language: chosen in the session, chosen by /language, or Telegram's."""
+    if session is not None and session.lang:
+        return session.lang
+    chosen = context.user_data.get("lang") if context.user_data is not None else None
+    if chosen:
+        return str(chosen)
+    code = (update.effective_user.language_code or "") if update.effective_user else ""
+    if code.startswith("en"):
+        return "en"
+    if code.startswith("nl"):
+        return "nl"
+    return context.config.default_language
+
+
+async def in_progress(context: TrustscanContext, user_id: int) -> list[tuple[Wave, Session]]:
+    """The respondent's unfinished sessions in open waves, newest wave first."""
+    found = []
+    for wave in reversed(await context.store.waves(status="open")):
+        try:
+            session = await context.store.find_session(wave.id, user_id)
+        except WaveClosedError:
+            continue
+        if session is not None and not session.completed:
+            found.append((wave, session))
+    return found
+
+
+def questionnaire_for(
+    context: TrustscanContext, wave: Wave, session: Session, lang: str
+) -> Questionnaire:
+    return context.services.questionnaire(wave.survey, session.org or "", session.role, lang)
+
+
+async def resolve_wave(context: TrustscanContext, invitation: Invitation) -> Wave | None:
+    """The wave a group link leads to: its own, or the newest open wave of its organisation."""
+    if invitation.wave is not None:
+        try:
+            return await context.services.wave(invitation.wave)
+        except UnknownWaveError:
+            return None
+    waves = [w for w in await context.store.waves(status="open") if invitation.org in w.orgs]
+    return waves[-1] if waves else None
+
+
+async def edit(
+    message: Message | None, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit a message in place; an unchanged message (double tap) is not an error."""
+    if message is None:
+        return
+    try:
+        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def send_step(
+    update: Update, step: QuestionStep, wave: Wave, lang: str, hint_text: str | None = None
+) -> None:
+    text, keyboard = render_step(step, wave.id, lang, hint=hint_text)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+async def finish(
+    context: TrustscanContext, q: Questionnaire, session: Session, state: State, lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Complete the response and return the thank-you message with the opt-in button."""
+    await flow.finish(context.store, q, session, state)
+    outro = q.survey.outro.get(lang) if q.survey.outro else ""
+    text = t("thanks", lang) + (f"\n\n{html.escape(outro)}" if outro else "")
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t("notify_button", lang), callback_data=f"o:{session.org}")]]
+    )
+    return text, keyboard
+
+
+# -- /start and consent -------------------------------------------------------------------
+
+
+async def start(update: Update, context: TrustscanContext) -> None:
+    """/start [token]: welcome with the privacy promise, or resume where the person was."""
+    assert update.effective_user is not None and update.effective_message is not None
+    user_id = update.effective_user.id
+    token = context.args[0] if context.args else None
+    lang = user_lang(update, context)
+    if token is None:
+        active = await in_progress(context, user_id)
+        if not active:
+            await update.effective_message.reply_text(t("no_token", lang))
+            return
+        wave, session = active[0]
+        await resume(update, context, wave, session)
+        return
+    invitation = await context.store.invitation(token[:64])
+    if invitation is None:
+        await update.effective_message.reply_text(t("bad_token", lang))
+        return
+    wave = await resolve_wave(context, invitation)
+    if wave is None:
+        await update.effective_message.reply_text(t("no_open_wave", lang))
+        return
+    if not wave.is_open:
+        await update.effective_message.reply_text(t("wave_closed", lang))
+        return
+    session = await context.store.find_session(wave.id, user_id)
+    if session is not None and session.completed:
+        await update.effective_message.reply_text(t("already_done", lang))
+        return
+    if session is not None:
+        await resume(update, context, wave, session)
+        return
+    survey = context.services.registry[wave.survey]
+    org = context.config.organisation(invitation.org)
+    intro = survey.intro.get(lang) if survey.intro else ""
+    text = t(
+        "welcome",
+        lang,
+        survey=html.escape(survey.title.get(lang)),
+        partnership=html.escape(context.config.partnership),
+        org=html.escape(org.name if org else invitation.org),
+        intro=html.escape(intro),
+    )
+    text += "\n\n" + t(
+        "privacy",
+        lang,
+        k=context.config.min_group_size,
+        k_comments=context.config.min_group_size_comments,
+    )
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t("consent_button", lang), callback_data=f"c:{token}")]]
+    )
+    await update.effective_message.reply_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
+
+
+async def resume(update: Update, context: TrustscanContext, wave: Wave, session: Session) -> None:
+    lang = user_lang(update, context, session)
+    q = questionnaire_for(context, wave, session, lang)
+    state = flow.state_of(q, session)
+    step = q.step(state)
+    assert update.effective_chat is not None
+    await update.effective_chat.send_message(t("resume", lang))
+    if isinstance(step, Done):  # answered everything but the completion did not happen
+        text, keyboard = await finish(context, q, session, state, lang)
+        await update.effective_chat.send_message(
+            text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+        return
+    await send_step(update, step, wave, lang)
+
+
+async def consent(update: Update, context: TrustscanContext) -> None:
+    """Consent button: ask the role if the link fixes none, else begin."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    token = query.data[2:]
+    invitation = await context.store.invitation(token)
+    wave = await resolve_wave(context, invitation) if invitation else None
+    if invitation is None or wave is None or not wave.is_open:
+        await query.answer(t("wave_closed", lang), show_alert=True)
+        return
+    if invitation.role is None and len(context.config.roles) > 1:
+        await query.answer()
+        rows = [
+            [InlineKeyboardButton(role.label.get(lang), callback_data=f"r:{token}:{role.id}")]
+            for role in context.config.roles
+        ]
+        await edit(query.message, t("choose_role", lang), InlineKeyboardMarkup(rows))
+        return
+    role = invitation.role or context.config.roles[0].id
+    await begin(update, context, wave, invitation.org, role, lang)
+
+
+async def choose_role(update: Update, context: TrustscanContext) -> None:
+    """Role button: begin the questionnaire with the chosen role."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    _, token, role = [*query.data.split(":"), "", ""][:3]
+    invitation = await context.store.invitation(token)
+    wave = await resolve_wave(context, invitation) if invitation else None
+    if invitation is None or wave is None or not wave.is_open or context.config.role(role) is None:
+        await query.answer(t("outdated", lang), show_alert=False)
+        return
+    await begin(update, context, wave, invitation.org, role, lang)
+
+
+async def begin(
+    update: Update, context: TrustscanContext, wave: Wave, org: str, role: str, lang: str
+) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    try:
+        session = await context.store.begin(wave.id, update.effective_user.id, org, role, lang)
+    except WaveClosedError:
+        await query.answer(t("wave_closed", lang), show_alert=True)
+        return
+    await query.answer()
+    if session.completed:
+        await edit(query.message, t("already_done", lang))
+        return
+    lang = session.lang or lang
+    q = questionnaire_for(context, wave, session, lang)
+    step = q.step(flow.state_of(q, session))
+    if isinstance(step, Done):
+        await edit(
+            query.message, *await finish(context, q, session, flow.state_of(q, session), lang)
+        )
+        return
+    await edit(query.message, *render_step(step, wave.id, lang))
+
+
+# -- answering ----------------------------------------------------------------------------
+
+
+async def press(update: Update, context: TrustscanContext) -> None:
+    """Any answer-area button: answer, don't know, skip, back, next, and the widgets."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    decoded = decode(query.data)
+    lang = user_lang(update, context)
+    if decoded is None:
+        await query.answer(t("outdated", lang))
+        return
+    try:
+        wave = await context.services.wave(decoded.wave)
+        session = await context.store.find_session(wave.id, update.effective_user.id)
+    except (UnknownWaveError, WaveClosedError):
+        await query.answer(t("wave_closed", lang))
+        return
+    if session is None or session.completed:
+        await query.answer(t("outdated", lang))
+        return
+    lang = user_lang(update, context, session)
+    q = questionnaire_for(context, wave, session, lang)
+    state = flow.state_of(q, session)
+    step = q.step(state)
+    if isinstance(step, Done) or decoded.index != step.index:
+        await query.answer(t("outdated", lang))
+        return
+    try:
+        if decoded.action in "ml":
+            await redraw_widget(query.message, decoded, step, wave, lang)
+            await query.answer()
+            return
+        change = act(q, state, step, decoded)
+        await flow.persist(context.store, q, session.response or b"", state, change)
+    except AnswerError as exc:
+        await query.answer(hint(exc, lang))
+        return
+    except (StaleStepError, ValueError, IndexError):
+        await query.answer(t("outdated", lang))
+        return
+    await query.answer()
+    await show_next(query.message, context, q, session, change.state, wave, lang)
+
+
+def act(q: Questionnaire, state: State, step: QuestionStep, press_: Press) -> Change:
+    """Translate a press into an engine action (widgets' final values included)."""
+    match press_.action:
+        case "a":
+            return q.answer(state, step.index, answer_value(press_, step))
+        case "k":
+            return q.dont_know(state, step.index)
+        case "s":
+            return q.skip(state, step.index)
+        case "b":
+            return q.back(state, step.index)
+        case "n":
+            return q.proceed(state, step.index)
+        case "M":
+            return q.answer(state, step.index, chosen_of(int(press_.args[0], 16), step))
+        case "L":
+            points = parse_points(press_.args[0], len(step.choices), step.question.total)
+            return q.answer(state, step.index, points)
+    raise ValueError(f"unknown action {press_.action!r}")
+
+
+async def redraw_widget(
+    message: Message | None, press_: Press, step: QuestionStep, wave: Wave, lang: str
+) -> None:
+    """Multi toggles and allocate +/− only redraw the message; nothing is stored yet."""
+    q = step.question
+    if press_.action == "m":
+        mask, option = int(press_.args[0], 16), int(press_.args[1])
+        if not 0 <= option < len(step.choices):
+            raise ValueError("no such option")
+        mask ^= 1 << option
+        if bin(mask).count("1") > q.max_choices:
+            raise AnswerError("choose_between", low=q.min_choices, high=q.max_choices)
+        await edit(message, *render_step(step, wave.id, lang, widget=mask))
+        return
+    points = parse_points(press_.args[0], len(step.choices), q.total)
+    option, op = int(press_.args[1][:-1]), press_.args[1][-1]
+    points = adjust_points(points, option, op, q.step, q.total)
+    await edit(message, *render_step(step, wave.id, lang, widget=points))
+
+
+async def show_next(
+    message: Message | None,
+    context: TrustscanContext,
+    q: Questionnaire,
+    session: Session,
+    state: State,
+    wave: Wave,
+    lang: str,
+    send_new: Update | None = None,
+) -> None:
+    """After a stored step: the next question, or the thank-you when all is answered."""
+    step = q.step(state)
+    if isinstance(step, Done):
+        text, keyboard = await finish(context, q, session, state, lang)
+    else:
+        text, keyboard = render_step(step, wave.id, lang)
+    if send_new is not None and send_new.effective_chat is not None:
+        await send_new.effective_chat.send_message(
+            text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+    else:
+        await edit(message, text, keyboard)
+
+
+async def text_answer(update: Update, context: TrustscanContext) -> None:
+    """A typed message: the answer to an open question, or a hint to use the buttons."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    active = await in_progress(context, update.effective_user.id)
+    lang = user_lang(update, context)
+    if not active:
+        await message.reply_text(t("not_in_survey", lang))
+        return
+    wave, session = active[0]
+    lang = user_lang(update, context, session)
+    q = questionnaire_for(context, wave, session, lang)
+    state = flow.state_of(q, session)
+    step = q.step(state)
+    if isinstance(step, Done):
+        await resume(update, context, wave, session)
+        return
+    if step.type != "text":
+        await message.reply_text(t("use_buttons", lang))
+        await send_step(update, step, wave, lang)
+        return
+    try:
+        change = q.answer(state, step.index, message.text or "")
+        await flow.persist(
+            context.store, q, session.response or b"", state, change, message_id=message.message_id
+        )
+    except AnswerError as exc:
+        await send_step(update, step, wave, lang, hint_text=hint(exc, lang))
+        return
+    except StaleStepError:
+        return  # the same message delivered twice: it was stored the first time
+    await show_next(None, context, q, session, change.state, wave, lang, send_new=update)
+
+
+async def unknown_press(update: Update, context: TrustscanContext) -> None:
+    """Any other callback data (forged, or from an old version): a toast, nothing stored."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(t("outdated", user_lang(update, context)))
+
+
+# -- opt-in, pause, erase, language, help ---------------------------------------------------
+
+
+async def opt_in(update: Update, context: TrustscanContext) -> None:
+    """'Tell me when the next measurement opens': store the chat as a contact."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_chat is not None
+    lang = user_lang(update, context)
+    org = query.data[2:]
+    if context.config.organisation(org) is None:
+        await query.answer(t("outdated", lang))
+        return
+    await context.store.set_contact(update.effective_chat.id, org, lang)
+    await query.answer()
+    await edit(query.message, t("notify_ok", lang))
+
+
+async def stop(update: Update, context: TrustscanContext) -> None:
+    """/stop: pause (everything is already stored) and stop notifications."""
+    assert update.effective_message is not None and update.effective_chat is not None
+    await context.store.remove_contact(update.effective_chat.id)
+    lang = user_lang(update, context)
+    await update.effective_message.reply_text(t("stopped", lang) + "\n" + t("unsubscribed", lang))
+
+
+async def delete(update: Update, context: TrustscanContext) -> None:
+    """/delete: ask to confirm erasing the answers in progress."""
+    assert update.effective_message is not None
+    lang = user_lang(update, context)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t("delete_yes", lang), callback_data="x"),
+                InlineKeyboardButton(t("cancel", lang), callback_data="X"),
+            ]
+        ]
+    )
+    await update.effective_message.reply_text(t("delete_confirm", lang), reply_markup=keyboard)
+
+
+async def delete_confirmed(update: Update, context: TrustscanContext) -> None:
+    """Confirmation of /delete: erase every unfinished response of this person."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    lang = user_lang(update, context)
+    await query.answer()
+    if query.data == "X":
+        await edit(query.message, t("cancelled", lang))
+        return
+    erased = False
+    for _, session in await in_progress(context, update.effective_user.id):
+        erased = await context.store.delete_in_progress(session) or erased
+    await edit(query.message, t("deleted" if erased else "nothing_to_delete", lang))
+
+
+async def language(update: Update, context: TrustscanContext) -> None:
+    """/language: offer Dutch or English."""
+    assert update.effective_message is not None
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Nederlands", callback_data="g:nl"),
+                InlineKeyboardButton("English", callback_data="g:en"),
+            ]
+        ]
+    )
+    await update.effective_message.reply_text("Taal / language?", reply_markup=keyboard)
+
+
+async def language_chosen(update: Update, context: TrustscanContext) -> None:
+    """A language button: remember it for this chat and for the answers in progress."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    lang = "en" if query.data == "g:en" else "nl"
+    if context.user_data is not None:
+        context.user_data["lang"] = lang
+    for _, session in await in_progress(context, update.effective_user.id):
+        await context.store.set_language(session, lang)
+    await query.answer()
+    await edit(query.message, t("language_set", lang))
+
+
+async def help_command(update: Update, context: TrustscanContext) -> None:
+    """/help: what the bot does and its commands."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(t("help", user_lang(update, context)))
+
+
+async def privacy(update: Update, context: TrustscanContext) -> None:
+    """/privacy: the anonymity promise in plain words."""
+    assert update.effective_message is not None
+    lang = user_lang(update, context)
+    await update.effective_message.reply_text(
+        t(
+            "privacy",
+            lang,
+            k=context.config.min_group_size,
+            k_comments=context.config.min_group_size_comments,
+        ),
+        parse_mode=ParseMode.HTML,
+    )
