@@ -24,6 +24,7 @@ MIN_GROUP_SIZE_FLOOR = 3
 DEFAULT_MIN_GROUP_SIZE_COMMENTS = 10
 DEFAULT_BOT_USERNAME = "TrustscanDemoBot"
 DEFAULT_LANGUAGE = "nl"
+DEFAULT_PARTNERSHIP = "Samenwerkingsverband Demo"
 DEFAULT_REMINDER_DAYS = (3, 1)
 DEFAULT_REMINDER_HOUR = 10
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -95,7 +96,7 @@ class Config:
     master_key: str | None = None
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     min_group_size_comments: int = DEFAULT_MIN_GROUP_SIZE_COMMENTS
-    partnership: str = "Samenwerkingsverband Demo"
+    partnership: str = DEFAULT_PARTNERSHIP
     default_language: str = DEFAULT_LANGUAGE
     organisations: tuple[Organisation, ...] = DEMO_ORGANISATIONS
     roles: tuple[Role, ...] = DEMO_ROLES
@@ -276,7 +277,7 @@ def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) ->
         master_key=env.get(ENV_KEY) or None,
         min_group_size=k,
         min_group_size_comments=k_comments,
-        partnership=r.get(partnership, "name", str, Config.partnership, "partnership.name"),
+        partnership=r.get(partnership, "name", str, DEFAULT_PARTNERSHIP, "partnership.name"),
         default_language=language,
         organisations=organisations,
         roles=roles,

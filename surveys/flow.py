@@ -31,15 +31,28 @@ def _item(key: str) -> tuple[str, str]:
 
 
 async def persist(
-    store: Store, questionnaire: Questionnaire, response: bytes, before: State, change: Change
+    store: Store,
+    questionnaire: Questionnaire,
+    response: bytes,
+    before: State,
+    change: Change,
+    message_id: int | None = None,
 ) -> None:
-    """Durably store `change` (made from `before`); raises StaleStepError if outdated."""
+    """Durably store `change` (made from `before`); raises StaleStepError if outdated.
+
+    `message_id` (the chat message of a typed answer) makes a redelivered message a no-op.
+    """
     put: dict[tuple[str, str], list[ItemRows]] = {}
     for key, answer in change.put.items():
         question_id, _ = split_key(key)
         put[_item(key)] = encode(questionnaire.survey.question(question_id), answer)
     await store.save_step(
-        response, before.cursor, change.state.cursor, put, [_item(k) for k in change.drop]
+        response,
+        before.cursor,
+        change.state.cursor,
+        put,
+        [_item(k) for k in change.drop],
+        message_id=message_id,
     )
 
 

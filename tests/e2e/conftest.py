@@ -1,0 +1,183 @@
+"""Fixtures for end-to-end tests: the fake Bot API server and the real bot polling it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_application
+from bot.config import Config, load_config
+from bot.context import Clock, Services
+from surveys.engine import Questionnaire, Respondent
+from surveys.store import Store, Wave
+
+from .fake_telegram import FakeTelegram, FakeUser
+
+KEY = "ab" * 32
+FACILITATOR = 4242
+TOKEN = "123456:TEST-token"
+
+
+class FakeClock(Clock):
+    """A clock the test sets; the scheduler asks it what time it is."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        super().__init__("Europe/Amsterdam")
+        self.current = now.replace(tzinfo=self.tz)
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+
+def write_config(tmp_path: Path, server: FakeTelegram, **extra: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[telegram]
+token = "{TOKEN}"
+api_base_url = "{server.base_url}"
+bot_username = "TestBot"
+facilitators = [{FACILITATOR}]
+
+[database]
+path = "trustscan.db"
+key_file = "trustscan.key"
+
+[privacy]
+min_group_size = 5
+"""
+        + "".join(extra.values()),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def config(tmp_path: Path, server: FakeTelegram) -> Config:
+    return load_config(write_config(tmp_path, server), env={"TRUSTSCAN_KEY": KEY})
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 12, 1, 12, 0))
+
+
+@asynccontextmanager
+async def running(config: Config, clock: Clock | None = None) -> AsyncIterator[Any]:
+    """The real Application polling the fake server, with its lifecycle hooks."""
+    app = build_application(config, clock=clock)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.post_shutdown(app)
+        await app.shutdown()
+
+
+@pytest.fixture
+async def app(config: Config, clock: FakeClock) -> AsyncIterator[Any]:
+    async with running(config, clock) as application:
+        yield application
+
+
+def store_of(app: Any) -> Store:
+    services: Services = app.bot_data["services"]
+    assert services.store is not None
+    return services.store
+
+
+async def open_wave(app: Any, survey: str = "trust", closes: str | None = None) -> Wave:
+    services: Services = app.bot_data["services"]
+    definition = services.registry[survey]
+    return await store_of(app).open_wave(
+        survey, definition.version, [o.id for o in services.config.organisations], closes_on=closes
+    )
+
+
+async def link_token(app: Any, org: str, role: str | None = None) -> str:
+    return (await store_of(app).ensure_invitation(org, role)).token
+
+
+def questionnaire(app: Any, survey: str, org: str, role: str, lang: str) -> Questionnaire:
+    services: Services = app.bot_data["services"]
+    return Questionnaire(
+        services.registry[survey], Respondent(org, role, lang, services.config.partners())
+    )
+
+
+async def start_survey(user: FakeUser, token: str, role: str | None = "staff") -> None:
+    """/start with the link, consent, and the role choice if asked."""
+    await user.send(f"/start {token}")
+    await user.press(user.button(lambda _, d: d.startswith("c:")))
+    if any(d.startswith("r:") for _, d in user.buttons()):
+        await user.press(user.button(lambda _, d: d.endswith(f":{role}")))
+
+
+def is_answer(data: str) -> bool:
+    return data[:2] in ("a:", "L:", "M:", "n:")
+
+
+async def complete_by_buttons(
+    user: FakeUser, rng: random.Random, texts: dict[int, str] | None = None
+) -> dict[int, Any]:
+    """Answer every question the way a person would; return what was given per position."""
+    given: dict[int, Any] = {}
+    for _ in range(400):
+        message = user.last
+        body = message.get("text", "")
+        buttons = user.buttons(message)
+        if "notify" in str(buttons) or (not buttons and ("Dank je" in body or "Thank you" in body)):
+            return given
+        if any(d.startswith("o:") for _, d in buttons):
+            return given
+        datas = [d for _, d in buttons]
+        if any(d.startswith("l:") for d in datas):  # allocate: give one option everything
+            option = rng.randrange(sum(1 for d in datas if d.endswith("=")))
+            await user.press(next(d for d in datas if d.endswith(f":{option}=")))
+            done = user.button(lambda _, d: d.startswith("L:"))
+            given[int(done.split(":")[2])] = tuple(int(p) for p in done.split(":")[3].split("."))
+            await user.press(done)
+            continue
+        if any(d.startswith("m:") for d in datas):
+            first = next(d for d in datas if d.startswith("m:"))
+            await user.press(first)
+            done = user.button(lambda _, d: d.startswith("M:"))
+            given[int(done.split(":")[2])] = int(done.split(":")[3], 16)
+            await user.press(done)
+            continue
+        answers = [d for d in datas if is_answer(d)]
+        if answers:
+            choice = rng.choice(answers)
+            given[int(choice.split(":")[2])] = choice.split(":", 3)[3] if choice[0] == "a" else None
+            await user.press(choice)
+            continue
+        if re.search(r"Typ je antwoord|Type your answer", body):
+            skip = [d for _, d in buttons if d.startswith("s:")]
+            position = int(skip[0].split(":")[2]) if skip else None
+            text = (texts or {}).get(position or -1, f"Opmerking {rng.random():.6f}")
+            await user.send(text)
+            if position is not None:
+                given[position] = text
+            continue
+        raise AssertionError(f"stuck at: {body!r} {buttons}")
+    raise AssertionError("survey did not end")

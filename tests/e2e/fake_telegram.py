@@ -1,0 +1,385 @@
+"""A small fake Telegram Bot API server for end-to-end tests (aiohttp, real HTTP).
+
+It speaks the subset of the Bot API that trustscan uses, with responses shaped like
+Telegram's: getMe, getUpdates (offset semantics and long polling), sendMessage,
+editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendPhoto,
+sendDocument, sendMediaGroup, setMyCommands, deleteWebhook and friends. Tests play
+the users: they push updates (commands, text, button presses) and read what the bot
+sent. Failures can be injected: 429 flood control with retry_after, 5xx, and 403 for
+chats that blocked the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Trustscan", "username": "TestBot"}
+JSON_FIELDS = {
+    "reply_markup",
+    "commands",
+    "media",
+    "allowed_updates",
+    "entities",
+    "scope",
+    "link_preview_options",
+    "reply_parameters",
+}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeTelegram:
+    """The server; `base_url` goes into the bot's `api_base_url`."""
+
+    def __init__(self) -> None:
+        self.updates: list[dict[str, Any]] = []
+        self.confirmed = 0
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.chat_log: dict[int, list[dict[str, Any]]] = {}
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.failures: list[tuple[str, int, int]] = []  # (method, status, retry_after)
+        self.blocked: set[int] = set()
+        self._ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 2**20)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- test side --------------------------------------------------------------------
+
+    async def push(self, update: dict[str, Any], *, twice: bool = False) -> int:
+        """Queue an update (twice: the very same update delivered two times)."""
+        update = {"update_id": next(self._update_ids), **update}
+        async with self._changed:
+            self.updates.append(update)
+            if twice:
+                self.updates.append(dict(update))
+            self._changed.notify_all()
+        return int(update["update_id"])
+
+    def fail_next(
+        self, method: str, status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
+        self.failures.extend([(method, status, retry_after)] * times)
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `predicate()` is truthy (re-checked whenever the server changes)."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not (result := predicate()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        "condition not met; last calls: "
+                        + ", ".join(c.method for c in self.calls[-8:])
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), left)
+            return result
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        """Messages in a chat, in order, each as it looks now (after edits)."""
+        return [self.messages[(chat_id, m["message_id"])] for m in self.chat_log.get(chat_id, [])]
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    # -- server side ------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append(Call(method, params))
+        for i, (name, status, retry_after) in enumerate(self.failures):
+            if name == method:
+                del self.failures[i]
+                return self._error(status, retry_after)
+        chat_id = params.get("chat_id")
+        if chat_id in self.blocked and method.startswith("send"):
+            return self._error(403, 0, "Forbidden: bot was blocked by the user")
+        handler = getattr(self, f"api_{method}", None)
+        if handler is None:
+            return self._error(404, 0, f"Not Found: method {method} is not faked")
+        try:
+            result = await handler(params)
+        except LookupError as exc:
+            return self._error(400, 0, f"Bad Request: {exc}")
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        params: dict[str, Any] = {}
+        form = await request.post()
+        for key, value in form.items():
+            if hasattr(value, "file"):
+                params[key] = value.file.read()
+            elif key in JSON_FIELDS:
+                params[key] = json.loads(str(value))
+            elif key in INT_FIELDS:
+                params[key] = int(str(value))
+            else:
+                params[key] = str(value)
+        params.update({k: int(v) for k, v in request.query.items() if k in INT_FIELDS})
+        return params
+
+    @staticmethod
+    def _error(status: int, retry_after: int, description: str | None = None) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": status}
+        if status == 429:
+            body["description"] = f"Too Many Requests: retry after {retry_after}"
+            body["parameters"] = {"retry_after": retry_after}
+        else:
+            body["description"] = description or "Internal Server Error"
+        return web.json_response(body, status=status)
+
+    def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "User"},
+            "from": BOT_USER,
+            **{k: v for k, v in content.items() if v is not None},
+        }
+        self.messages[(chat_id, message["message_id"])] = message
+        self.chat_log.setdefault(chat_id, []).append(message)
+        return message
+
+    async def api_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.confirmed = max(self.confirmed, offset)
+        timeout = float(params.get("timeout") or 0)
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while not self.updates and time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+                except TimeoutError:
+                    break
+            batch = self.updates[: int(params.get("limit") or 100)]
+        return batch
+
+    async def api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def api_getMyCommands(self, params: dict[str, Any]) -> Any:
+        return []
+
+    async def api_close(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def api_sendMessage(self, params: dict[str, Any]) -> Any:
+        return self._message(
+            int(params["chat_id"]), text=params["text"], reply_markup=params.get("reply_markup")
+        )
+
+    async def api_editMessageText(self, params: dict[str, Any]) -> Any:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise LookupError("message to edit not found")
+        message = self.messages[key]
+        if message.get("text") == params["text"] and message.get("reply_markup") == params.get(
+            "reply_markup"
+        ):
+            raise LookupError(
+                "message is not modified: specified new message content and "
+                "reply markup are exactly the same"
+            )
+        message["text"] = params["text"]
+        message["edit_date"] = int(time.time())
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise LookupError("message to edit not found")
+        message = self.messages[key]
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        self.callback_answers[str(params["callback_query_id"])] = params
+        return True
+
+    async def api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        return self._message(
+            int(params["chat_id"]),
+            caption=params.get("caption"),
+            photo=[self._file(params.get("photo"))],
+        )
+
+    async def api_sendDocument(self, params: dict[str, Any]) -> Any:
+        document = self._file(params.get("document"))
+        document["file_name"] = params.get("filename") or "document"
+        return self._message(
+            int(params["chat_id"]), caption=params.get("caption"), document=document
+        )
+
+    async def api_sendMediaGroup(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        messages = []
+        for item in params["media"]:
+            media = item["media"]
+            data = params.get(media.removeprefix("attach://")) if isinstance(media, str) else None
+            messages.append(
+                self._message(chat_id, caption=item.get("caption"), photo=[self._file(data)])
+            )
+        return messages
+
+    def _file(self, data: Any) -> dict[str, Any]:
+        size = len(data) if isinstance(data, bytes) else 0
+        n = next(self._ids)
+        return {
+            "file_id": f"file{n}",
+            "file_unique_id": f"u{n}",
+            "width": 100,
+            "height": 100,
+            "file_size": size,
+            "_bytes": data if isinstance(data, bytes) else b"",
+        }
+
+
+class FakeUser:
+    """A person in a private chat with the bot, driven by a test."""
+
+    _callback_ids = itertools.count(1)
+
+    def __init__(self, server: FakeTelegram, user_id: int, language_code: str = "nl") -> None:
+        self.server = server
+        self.id = user_id
+        self.language_code = language_code
+        self._message_ids = itertools.count(10_000)
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": "Respondent",
+            "language_code": self.language_code,
+        }
+
+    def inbox(self) -> list[dict[str, Any]]:
+        return self.server.sent_to(self.id)
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.inbox()[-1]
+
+    def buttons(self, message: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+        message = message or self.last
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+    def button(
+        self, predicate: Callable[[str, str], bool], message: dict[str, Any] | None = None
+    ) -> str:
+        for text, data in self.buttons(message):
+            if predicate(text, data):
+                return data
+        raise LookupError(f"no such button among {self.buttons(message)}")
+
+    async def send(self, text: str, *, twice: bool = False, wait: bool = True) -> dict[str, Any]:
+        """Type a message (a /command when it starts with /); wait for the bot's reply."""
+        before = len(self.server.chat_log.get(self.id, []))
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": self.id, "type": "private", "first_name": "Respondent"},
+            "from": self.user,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        await self.server.push({"message": message}, twice=twice)
+        if wait:
+            await self.server.wait_for(lambda: len(self.server.chat_log.get(self.id, [])) > before)
+        return message
+
+    async def press(
+        self,
+        data: str,
+        message: dict[str, Any] | None = None,
+        *,
+        twice: bool = False,
+        expect_change: bool = True,
+    ) -> dict[str, Any]:
+        """Tap a button; wait for the toast and (unless told otherwise) a new/edited message."""
+        message = message or self.last
+        callback_id = str(next(self._callback_ids))
+        before = self._snapshot()
+        await self.server.push(
+            {
+                "callback_query": {
+                    "id": callback_id,
+                    "from": self.user,
+                    "chat_instance": str(self.id),
+                    "message": message,
+                    "data": data,
+                }
+            },
+            twice=twice,
+        )
+        answer = await self.server.wait_for(lambda: self.server.callback_answers.get(callback_id))
+        if expect_change and not answer.get("text"):
+            await self.server.wait_for(lambda: self._snapshot() != before)
+        return answer
+
+    def _snapshot(self) -> tuple[int, tuple[Any, ...]]:
+        log = self.server.chat_log.get(self.id, [])
+        return len(log), tuple(
+            (m.get("text"), json.dumps(m.get("reply_markup"), sort_keys=True))
+            for m in self.inbox()[-2:]
+        )
