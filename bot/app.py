@@ -15,7 +15,6 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -31,6 +30,7 @@ from surveys.model import Survey
 from . import facilitator, jobs, respondent
 from .config import Config
 from .context import Clock, Services, TrustscanContext
+from .ratelimit import PatientRateLimiter
 from .services import load_registry, open_store
 from .texts import COMMANDS, t
 
@@ -64,7 +64,7 @@ def build_application(
         ApplicationBuilder()
         .token(config.telegram.token)
         .context_types(ContextTypes(context=TrustscanContext))
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(PatientRateLimiter(max_retries=5))
         .concurrent_updates(concurrent_updates)
         .defaults(Defaults(parse_mode=None))
         .post_init(post_init)

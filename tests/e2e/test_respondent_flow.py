@@ -1,0 +1,294 @@
+"""Respondents take surveys through the real bot over HTTP; the database holds exactly that."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import load_config
+from surveys.loader import builtin_paths
+
+from .conftest import (
+    KEY,
+    complete_by_buttons,
+    link_token,
+    open_wave,
+    questionnaire,
+    running,
+    start_survey,
+    store_of,
+    write_config,
+)
+from .fake_telegram import FakeTelegram, FakeUser
+
+E2E_SURVEY = Path(__file__).parent / "data" / "e2e.toml"
+USER_ID = 5_987_654_321
+
+
+def db_bytes(path: Path) -> bytes:
+    return b"".join(
+        Path(str(path) + s).read_bytes()
+        for s in ("", "-wal", "-shm")
+        if Path(str(path) + s).exists()
+    )
+
+
+def assert_no_user_id(path: Path, user_id: int) -> None:
+    data = db_bytes(path)
+    for form in (
+        str(user_id).encode(),
+        user_id.to_bytes(6, "big"),
+        user_id.to_bytes(8, "big"),
+        user_id.to_bytes(8, "little"),
+    ):
+        assert form not in data
+
+
+@pytest.fixture
+def e2e_config(tmp_path: Path, server: FakeTelegram):
+    return load_config(
+        write_config(tmp_path, server, s=f'[surveys]\npaths = ["{E2E_SURVEY}"]\n'),
+        env={"TRUSTSCAN_KEY": KEY},
+    )
+
+
+@pytest.fixture
+async def e2e_app(e2e_config, clock):
+    async with running(e2e_config, clock) as app:
+        yield app
+
+
+async def stored_answers(app: Any, wave: int) -> dict[tuple[str, str], Any]:
+    """(question, target) -> value / text / {part: value} of the single completed response."""
+    rows = await store_of(app).completed_answers([wave])
+    assert len({r[3] for r in rows}) == 1, "exactly one completed response"
+    result: dict[tuple[str, str], Any] = {}
+    for _, _, _, _, question, target, part, value, text in rows:
+        if part:
+            result.setdefault((question, target), {})[part] = value
+        else:
+            result[(question, target)] = text if text is not None else value
+    return result
+
+
+def expected_from(
+    app: Any, survey: str, org: str, role: str, lang: str, given: dict[int, Any]
+) -> tuple[dict[tuple[str, str], Any], list[str]]:
+    """What the presses in `given` must have stored, and the comments they must have left."""
+    q = questionnaire(app, survey, org, role, lang)
+    expected: dict[tuple[str, str], Any] = {}
+    comments = []
+    for position, value in given.items():
+        item = q.items[position]
+        question = item.question
+        key = (question.id, item.target.id if item.target else "")
+        match question.type:
+            case "likert" | "nps":
+                expected[key] = int(value)
+            case "choice":
+                expected[key] = value
+            case "allocate":
+                expected[key] = {o.value: p for o, p in zip(question.options, value, strict=True)}
+            case "multi":
+                expected[key] = {
+                    o.value: 1 for i, o in enumerate(question.options) if value >> i & 1
+                }
+            case "text":
+                comments.append(value)
+    return expected, comments
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("survey", ["trust", "culture", "evaluation"])
+async def test_scripted_users_complete_builtin_surveys(app, server, config, survey, lang):
+    """A user completes each built-in survey through the buttons; the stored answers match."""
+    assert len(builtin_paths()) >= 3
+    wave = await open_wave(app, survey)
+    role = "administrator" if survey == "evaluation" else "staff"
+    user = FakeUser(server, USER_ID, language_code=lang)
+    await start_survey(user, await link_token(app, "veenstede"), role)
+    progress = "Question 1 of" if lang == "en" else "Vraag 1 van"
+    assert any(progress in m.get("text", "") for m in user.inbox())
+    given = await complete_by_buttons(user, random.Random(f"{survey}{lang}"))
+    assert ("Thank you" if lang == "en" else "Dank je") in user.last["text"]
+    expected, comments = expected_from(app, survey, "veenstede", role, lang, given)
+    stored = await stored_answers(app, wave.id)
+    assert {k: v for k, v in stored.items() if k in expected} == expected
+    assert set(stored) == set(expected)
+    stored_comments = [c[4] for c in await store_of(app).comments([wave.id])]
+    assert sorted(stored_comments) == sorted(comments)
+    assert_no_user_id(config.database, USER_ID)
+
+
+async def test_every_question_type_back_skip_and_dont_know(e2e_app, server, e2e_config):
+    """Back keeps and shows the earlier answer, Skip and Don't know store what they mean."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID, language_code="en")
+    await start_survey(user, await link_token(app, "dijkhoven"), "administrator")
+    assert "Part one" in user.last["text"]  # the section title on its first question
+    await user.press(user.button(lambda t, _: t.startswith("Next")))
+    assert "Question 1 of" in user.last["text"]
+    await user.press(user.button(lambda t, _: t == "agree"))  # v1 = 4
+    await user.press(user.button(lambda t, _: t == "« Back"))
+    assert "Partners keep their commitments." in user.last["text"]
+    assert ("✓ agree", user.button(lambda t, _: t == "✓ agree")) in user.buttons()
+    await user.press(user.button(lambda t, _: t == "strongly agree"))  # v1 = 5
+    await user.press(user.button(lambda t, _: t == "Don't know"))  # v2 = don't know
+    await user.press(user.button(lambda t, _: t == "Yes"))  # role question (administrator)
+    for _ in range(3):  # three partners
+        assert "I trust" in user.last["text"]
+        await user.press(user.button(lambda t, _: t == "neutral"))
+    await user.press(user.button(lambda t, _: t == "Fewer"))  # opens the 'why' question
+    assert "Why fewer?" in user.last["text"]
+    await user.send("x" * 60)  # too long: a hint, nothing stored
+    assert "at most 50 characters" in user.last["text"]
+    await user.send("Te veel vergaderen")
+    assert "What does it deliver?" in user.last["text"]
+    assert not any(d.startswith("M:") for _, d in user.buttons())  # min 1: no Done yet
+    await user.press(user.button(lambda t, _: t.endswith("Quality")))
+    await user.press(user.button(lambda t, _: t.startswith("Done")))
+    await user.press(user.button(lambda t, _: t == "9"))  # nps
+    # allocate: Done only when the points add up
+    assert not any(d.startswith("L:") for _, d in user.buttons())
+    for _ in range(3):
+        await user.press(user.button(lambda _, d: d.endswith(":0+")))
+    await user.press(user.button(lambda _, d: d.endswith(":0-")))
+    assert "Clan: <b>20</b>" in user.last["text"]
+    await user.press(user.button(lambda _, d: d.endswith(":3=")))  # the rest to hierarchy
+    await user.press(user.button(lambda _, d: d.startswith("L:")))
+    assert "Anything else?" in user.last["text"]
+    await user.press(user.button(lambda t, _: t == "Skip"))
+    assert "Thank you" in user.last["text"]
+    stored = await stored_answers(app, wave.id)
+    assert stored[("v1", "")] == 5
+    assert stored[("v2", "")] is None  # don't know: stored as missing
+    assert stored[("role_q", "")] == "yes"
+    assert {stored[("p_trust", o)] for o in ("veenstede", "brugwoude", "lindermeer")} == {3}
+    assert stored[("m1", "")] == {"quality": 1}
+    assert stored[("nps", "")] == 9
+    assert stored[("cult", "")] == {"clan": 20, "adhocracy": 0, "market": 0, "hierarchy": 80}
+    assert ("open", "") not in stored
+    assert [c[4] for c in await store_of(app).comments([wave.id])] == ["Te veel vergaderen"]
+    assert_no_user_id(e2e_config.database, USER_ID)
+
+
+async def test_duplicates_outdated_and_forged_presses_store_nothing(e2e_app, server):
+    """A double delivery, an old button and forged data change nothing; each gets a toast."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID)
+    await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+    await user.press(user.button(lambda _, d: d.startswith("n:")))
+    first = user.button(lambda t, _: t == "eens")
+    await user.press(first, twice=True)  # the same update delivered twice
+    session = await store_of(app).find_session(wave.id, USER_ID)
+    assert session.cursor == 2 and [r[:4] for r in session.rows] == [("v1", "", "", 4)]
+    answer = await user.press(first, expect_change=False)  # an outdated button
+    assert "eerdere vraag" in answer["text"]
+    for forged in ("a:1:2:99", "a:999:2:1", "zz:1", "a:1:x:1", "L:1:2:1.2.3"):
+        toast = await user.press(forged, expect_change=False)
+        assert toast.get("text"), forged
+    session = await store_of(app).find_session(wave.id, USER_ID)
+    assert session.cursor == 2 and len(session.rows) == 1
+
+
+async def test_text_instead_of_a_button_gets_a_hint(e2e_app, server):
+    """Typing where a button is expected gives a short hint and the question again."""
+    app = e2e_app
+    await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID)
+    await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+    before = len(user.inbox())
+    await user.send("ik typ gewoon iets")
+    await server.wait_for(lambda: len(user.inbox()) >= before + 2)
+    assert "knoppen" in user.inbox()[-2]["text"]
+    assert "Eerst een paar stellingen." in user.last["text"]
+    assert any(d.startswith("n:") for _, d in user.buttons())
+
+
+async def test_duplicate_text_message_is_stored_once(e2e_app, server):
+    """A typed answer delivered twice answers one question, not the next one too."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID, "en")
+    await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+    await user.press(user.button(lambda _, d: d.startswith("n:")))
+    for label in ("agree", "agree", "agree", "agree", "agree"):
+        await user.press(user.button(lambda t, _, label=label: t == label))
+    await user.press(user.button(lambda t, _: t == "Fewer"))
+    await user.send("Te duur", twice=True)
+    await server.wait_for(lambda: "What does it deliver?" in user.last["text"])
+    session = await store_of(app).find_session(wave.id, USER_ID)
+    texts = [r for r in session.rows if r[4] is not None and r[0] in ("why", "open")]
+    assert texts == [("why", "", "", None, "Te duur")]
+
+
+async def test_flood_control_and_server_errors_are_retried(e2e_app, server):
+    """A 429 with retry_after and a 500 from Telegram delay the answer but lose nothing."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID)
+    await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+    server.fail_next("editMessageText", 429, retry_after=1)
+    server.fail_next("answerCallbackQuery", 500)
+    await user.press(user.button(lambda _, d: d.startswith("n:")))
+    assert "Vraag 1 van" in user.last["text"]
+    await user.press(user.button(lambda t, _: t == "oneens"))
+    session = await store_of(app).find_session(wave.id, USER_ID)
+    assert [r[:4] for r in session.rows] == [("v1", "", "", 2)]
+    assert not server.failures
+
+
+async def test_invalid_link_closed_wave_and_second_attempt(e2e_app, server):
+    """Each dead end gets its own friendly message."""
+    app = e2e_app
+    user = FakeUser(server, USER_ID)
+    await user.send("/start")
+    assert "link" in user.last["text"].lower()
+    await user.send("/start not-a-real-token")
+    assert "niet (meer) geldig" in user.last["text"]
+    token = await link_token(app, "brugwoude", "staff")
+    await user.send(f"/start {token}")
+    assert "geen meting" in user.last["text"]
+    wave = await open_wave(app, "e2e")
+    await start_survey(user, token)
+    await complete_by_buttons(user, random.Random(3))
+    await user.send(f"/start {token}")
+    assert "al ingevuld" in user.last["text"]
+    await store_of(app).close_wave(wave.id)
+    app.bot_data["services"].forget_wave(wave.id)
+    other = FakeUser(server, USER_ID + 1)
+    tied = (await store_of(app).ensure_invitation("brugwoude", None, wave.id)).token
+    await other.send(f"/start {tied}")
+    assert "gesloten" in other.last["text"]
+
+
+async def test_stop_resume_delete_and_language(e2e_app, server, e2e_config):
+    """/stop pauses, /start resumes at the same question, /delete erases, /language switches."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID)
+    await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+    await user.press(user.button(lambda _, d: d.startswith("n:")))
+    await user.press(user.button(lambda t, _: t == "eens"))
+    await user.send("/stop")
+    assert "Gepauzeerd" in user.last["text"]
+    await user.send("/start")
+    await server.wait_for(lambda: "Partners zoeken" in user.last.get("text", ""))
+    await user.send("/language")
+    await user.press(user.button(lambda t, _: t == "English"))
+    assert "English" in user.last["text"]
+    await user.send("/start")
+    await server.wait_for(lambda: "Partners mainly seek" in user.last.get("text", ""))
+    await user.send("/delete")
+    await user.press(user.button(lambda _, d: d == "x"))
+    assert "erased" in user.last["text"]
+    assert await store_of(app).find_session(wave.id, USER_ID) is None
+    await user.send("/delete")
+    await user.press(user.button(lambda _, d: d == "x"))
+    assert "no answers in progress" in user.last["text"]
+    assert_no_user_id(e2e_config.database, USER_ID)
