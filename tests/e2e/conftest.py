@@ -181,3 +181,40 @@ async def complete_by_buttons(
             continue
         raise AssertionError(f"stuck at: {body!r} {buttons}")
     raise AssertionError("survey did not end")
+
+
+E2E_SURVEY = Path(__file__).parent / "data" / "e2e.toml"
+USER_ID = 5_987_654_321
+
+
+def db_bytes(path: Path) -> bytes:
+    return b"".join(
+        Path(str(path) + s).read_bytes()
+        for s in ("", "-wal", "-shm")
+        if Path(str(path) + s).exists()
+    )
+
+
+def assert_no_user_id(path: Path, user_id: int) -> None:
+    data = db_bytes(path)
+    for form in (
+        str(user_id).encode(),
+        user_id.to_bytes(6, "big"),
+        user_id.to_bytes(8, "big"),
+        user_id.to_bytes(8, "little"),
+    ):
+        assert form not in data
+
+
+@pytest.fixture
+def e2e_config(tmp_path: Path, server: FakeTelegram):
+    return load_config(
+        write_config(tmp_path, server, s=f'[surveys]\npaths = ["{E2E_SURVEY}"]\n'),
+        env={"TRUSTSCAN_KEY": KEY},
+    )
+
+
+@pytest.fixture
+async def e2e_app(e2e_config, clock):
+    async with running(e2e_config, clock) as app:
+        yield app

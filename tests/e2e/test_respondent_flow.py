@@ -3,62 +3,23 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import load_config
 from surveys.loader import builtin_paths
 
 from .conftest import (
-    KEY,
+    USER_ID,
+    assert_no_user_id,
     complete_by_buttons,
     link_token,
     open_wave,
     questionnaire,
-    running,
     start_survey,
     store_of,
-    write_config,
 )
-from .fake_telegram import FakeTelegram, FakeUser
-
-E2E_SURVEY = Path(__file__).parent / "data" / "e2e.toml"
-USER_ID = 5_987_654_321
-
-
-def db_bytes(path: Path) -> bytes:
-    return b"".join(
-        Path(str(path) + s).read_bytes()
-        for s in ("", "-wal", "-shm")
-        if Path(str(path) + s).exists()
-    )
-
-
-def assert_no_user_id(path: Path, user_id: int) -> None:
-    data = db_bytes(path)
-    for form in (
-        str(user_id).encode(),
-        user_id.to_bytes(6, "big"),
-        user_id.to_bytes(8, "big"),
-        user_id.to_bytes(8, "little"),
-    ):
-        assert form not in data
-
-
-@pytest.fixture
-def e2e_config(tmp_path: Path, server: FakeTelegram):
-    return load_config(
-        write_config(tmp_path, server, s=f'[surveys]\npaths = ["{E2E_SURVEY}"]\n'),
-        env={"TRUSTSCAN_KEY": KEY},
-    )
-
-
-@pytest.fixture
-async def e2e_app(e2e_config, clock):
-    async with running(e2e_config, clock) as app:
-        yield app
+from .fake_telegram import FakeUser
 
 
 async def stored_answers(app: Any, wave: int) -> dict[tuple[str, str], Any]:

@@ -1,0 +1,131 @@
+"""Facilitator commands and the scheduler, through the real bot and a controllable clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sqlite3
+
+from bot import jobs
+
+from .conftest import (
+    FACILITATOR,
+    USER_ID,
+    assert_no_user_id,
+    complete_by_buttons,
+    link_token,
+    open_wave,
+    start_survey,
+)
+from .conftest import store_of as store
+from .fake_telegram import FakeUser
+
+
+async def test_facilitator_commands_work_and_are_audited(e2e_app, server, e2e_config):
+    """/openwave, /waves, /invite and /closewave (with confirmation) do their job, audited."""
+    app = e2e_app
+    boss = FakeUser(server, FACILITATOR)
+    await boss.send("/openwave e2e 2026-12-20")
+    assert "is geopend" in boss.last["text"]
+    [wave] = await store(app).waves(status="open")
+    assert wave.survey == "e2e" and wave.closes_on == "2026-12-20"
+    respondent = FakeUser(server, USER_ID)
+    await start_survey(respondent, await link_token(app, "lindermeer", "staff"))
+    await complete_by_buttons(respondent, random.Random(1))
+    await boss.send("/waves")
+    assert "Lindermeer: 1 klaar" in boss.last["text"]
+    before = len(server.calls_of("sendMediaGroup"))
+    await boss.send("/invite")
+    await server.wait_for(lambda: len(server.calls_of("sendMediaGroup")) > before)
+    links = boss.inbox()[-5]["text"]
+    assert links.count("https://t.me/TestBot?start=") == 4
+    photos = server.calls_of("sendMediaGroup")[-1].params["media"]
+    assert len(photos) == 4
+    await boss.send(f"/closewave {wave.id}")
+    assert "sluiten?" in boss.last["text"]
+    await boss.press(boss.button(lambda _, d: d == f"W:{wave.id}"))
+    assert "gesloten" in boss.last["text"]
+    assert (await store(app).wave(wave.id)).status == "closed"
+    actions = [a[2] for a in await store(app).audit_entries()]
+    assert {"wave.open", "waves", "invite", "wave.close"} <= set(actions)
+    assert_no_user_id(e2e_config.database, USER_ID)
+
+
+async def test_non_facilitators_are_refused_and_audited_without_their_id(
+    e2e_app, server, e2e_config
+):
+    """A respondent trying facilitator commands is refused; the audit keeps no id of theirs."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID)
+    for command in ("/waves", "/invite", "/openwave e2e", f"/closewave {wave.id}"):
+        await user.send(command)
+        assert "alleen voor begeleiders" in user.last["text"]
+    toast = await user.press(f"W:{wave.id}", message=user.last, expect_change=False)
+    assert "begeleiders" in toast["text"]
+    assert (await store(app).wave(wave.id)).is_open
+    entries = await store(app).audit_entries()
+    assert len([e for e in entries if e[1] == "non-facilitator"]) == 5
+    assert_no_user_id(e2e_config.database, USER_ID)
+
+
+async def test_reminders_and_new_wave_invitations_follow_the_clock(
+    e2e_app, server, clock, e2e_config
+):
+    """Opt-in contacts get a new-wave invitation once, a reminder only while unfinished."""
+    app = e2e_app
+    first = await open_wave(app, "e2e")
+    finisher, laggard, blocked = (FakeUser(server, USER_ID + i) for i in range(3))
+    token = await link_token(app, "dijkhoven", "staff")
+    for user in (finisher, laggard, blocked):
+        await start_survey(user, token)
+        await complete_by_buttons(user, random.Random(user.id))
+        await user.press(user.button(lambda _, d: d.startswith("o:")))
+        assert "volgende meting" in user.last["text"]
+    await store(app).close_wave(first.id)
+    server.blocked.add(blocked.id)
+
+    # A scheduled wave opens itself on its date and invites the contacts, once.
+    second = await store(app).open_wave(
+        "e2e", 1, ["dijkhoven", "veenstede"], opens_on="2026-12-03", closes_on="2026-12-10"
+    )
+    assert second.status == "scheduled"
+    await jobs.run_due(app)
+    assert (await store(app).wave(second.id)).status == "scheduled"
+    clock.current = clock.current.replace(day=3, hour=9)
+    await jobs.run_due(app)  # before the configured hour (10): nothing yet
+    assert (await store(app).wave(second.id)).status == "scheduled"
+    clock.current = clock.current.replace(hour=10)
+    await jobs.run_due(app)
+    assert (await store(app).wave(second.id)).is_open
+    for user in (finisher, laggard):
+        assert "nieuwe meting" in user.last["text"]
+        assert "https://t.me/TestBot?start=" in user.last["text"]
+    contacts = {c.chat_id: c for c in await store(app).contacts()}
+    assert contacts[blocked.id].blocked
+    await jobs.run_due(app)  # a second tick (or a restart) sends nothing again
+    assert len([m for m in finisher.inbox() if "nieuwe meting" in m.get("text", "")]) == 1
+
+    # The finisher completes the new wave through the link in the invitation.
+    link_token_ = finisher.last["text"].split("start=")[1].split()[0]
+    await start_survey(finisher, link_token_)
+    await complete_by_buttons(finisher, random.Random(9))
+    await start_survey(laggard, link_token_)  # starts, does not finish
+
+    # Three days before closing: a reminder for the laggard only.
+    clock.current = clock.current.replace(day=7, hour=11)
+    sent_before = {u.id: len(u.inbox()) for u in (finisher, laggard)}
+    await jobs.run_due(app)
+    await server.wait_for(lambda: len(laggard.inbox()) > sent_before[laggard.id])
+    assert "Herinnering" in laggard.last["text"]
+    assert len(finisher.inbox()) == sent_before[finisher.id]
+    await jobs.run_due(app)
+    assert len(laggard.inbox()) == sent_before[laggard.id] + 1
+
+    # After the closing date the wave closes itself.
+    clock.current = dt.datetime(2026, 12, 11, 10, 30, tzinfo=clock.tz)
+    await jobs.run_due(app)
+    assert (await store(app).wave(second.id)).status == "closed"
+    with sqlite3.connect(e2e_config.database) as db:
+        assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM responses WHERE complete = 0").fetchone() == (0,)
