@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        config = load_config(args.config)
+        config = load_config(getattr(args, "config", None))
         return args.handler(args, config) or 0
     except (ConfigError, SurveyError, UsageError) as exc:
         print(f"trustscan: {exc}", file=sys.stderr)
@@ -78,7 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(config=None)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(
@@ -187,7 +186,7 @@ def _date(text: str) -> str:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
-    files = args.files or (survey_files(config) if args.config else builtin_paths())
+    files = args.files or (survey_files(config) if config.source else builtin_paths())
     roles = [r.id for r in config.roles]
     failed = 0
     for path in files:
