@@ -47,8 +47,12 @@ def build_application(
     registry: dict[str, Survey] | None = None,
     clock: Clock | None = None,
     concurrent_updates: bool | int = 64,
+    rate_limited: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The configured Application, ready for polling or a webhook."""
+    """The configured Application, ready for polling or a webhook.
+
+    `rate_limited=False` is for measuring our own cost with Telegram stubbed in-process.
+    """
     if not config.telegram.token:
         raise NoTokenError(
             "no Telegram bot token: set TRUSTSCAN_TOKEN (or [telegram] token in the config). "
@@ -64,12 +68,13 @@ def build_application(
         ApplicationBuilder()
         .token(config.telegram.token)
         .context_types(ContextTypes(context=TrustscanContext))
-        .rate_limiter(PatientRateLimiter(max_retries=5))
         .concurrent_updates(concurrent_updates)
         .defaults(Defaults(parse_mode=None))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    if rate_limited:
+        builder = builder.rate_limiter(PatientRateLimiter(max_retries=5))
     if config.telegram.api_base_url:
         base = config.telegram.api_base_url.rstrip("/")
         builder = builder.base_url(base if base.endswith("/bot") else base + "/bot")

@@ -142,6 +142,14 @@ class Questionnaire:
                 items.append(Item(len(items), q, target))
         self.items: tuple[Item, ...] = tuple(items)
         self._by_key = {item.key: item for item in items}
+        # Only items with a `when` can change whether they apply; counting the others once
+        # keeps `step` proportional to the number of conditional items, not all items.
+        self._static_before = [0]
+        for item in items:
+            counts = item.question.answerable and item.question.when is None
+            self._static_before.append(self._static_before[-1] + counts)
+        self._conditional = tuple(i for i in items if i.question.answerable and i.question.when)
+        self._choices: dict[tuple[int, str], tuple[Choice, ...]] = {}
 
     # -- reading -----------------------------------------------------------------------
 
@@ -167,14 +175,18 @@ class Questionnaire:
         state = self.settle(state)
         lang = lang or self.respondent.lang
         answers = state.answers
-        applicable = [i for i in self.items if i.question.answerable and self.applies(i, answers)]
+        conditional = [i.index for i in self._conditional if self.applies(i, answers)]
+        total = self._static_before[-1] + len(conditional)
         if state.cursor >= len(self.items):
-            return Done(
-                answered=sum(1 for i in applicable if i.key in answers), total=len(applicable)
-            )
+            applicable = [
+                i for i in self.items if i.question.answerable and self.applies(i, answers)
+            ]
+            return Done(answered=sum(1 for i in applicable if i.key in answers), total=total)
         item = self.items[state.cursor]
         q = item.question
-        position = sum(1 for i in applicable if i.index < item.index) + 1
+        position = (
+            self._static_before[item.index] + sum(1 for i in conditional if i < item.index) + 1
+        )
         previous = self._backward(item.index, answers)
         section = self.survey.section(q.section)
         starts = section is not None and (
@@ -188,9 +200,9 @@ class Questionnaire:
             key=item.key,
             question=q,
             text=text,
-            choices=tuple(Choice(v, label) for v, label in QUESTION_TYPES[q.type].choices(q, lang)),
+            choices=self._choices_of(item, lang),
             position=position,
-            total=len(applicable),
+            total=total,
             section_title=section.title.get(lang) if starts and section else None,
             section_intro=_get(section.intro, lang) if starts and section else None,
             can_back=previous is not None,
@@ -198,6 +210,16 @@ class Questionnaire:
             can_dont_know=q.dont_know,
             current=answers.get(item.key),
         )
+
+    def _choices_of(self, item: Item, lang: str) -> tuple[Choice, ...]:
+        choices = self._choices.get((item.index, lang))
+        if choices is None:
+            q = item.question
+            choices = tuple(
+                Choice(v, label) for v, label in QUESTION_TYPES[q.type].choices(q, lang)
+            )
+            self._choices[(item.index, lang)] = choices
+        return choices
 
     def is_done(self, state: State) -> bool:
         return self.settle(state).cursor >= len(self.items)

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import secrets
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from .errors import MasterKeyError, StaleStepError, StoreError, UnknownWaveError
 AnswerRow = tuple[str, str, str, int | None, str | None]  # question, target, part, value, text
 ItemRows = tuple[str, int | None, str | None]  # part, value, text
 MAX_BATCH = 512
+SESSION_CACHE = 4096  # sessions kept in memory (LRU); the database stays the truth
 TOKEN_BYTES = 16  # 128 bits; 22 URL-safe characters, well inside the 64-char deep link limit
 
 MIGRATIONS: tuple[str, ...] = (
@@ -256,6 +259,10 @@ class Store:
         self._write_lock = asyncio.Lock()
         self._queue: asyncio.Queue[_Op | None] = asyncio.Queue()
         self._secrets: dict[int, bytes] = {}
+        # Write-through cache: every write goes through this store, so a cached session is
+        # kept exactly in step with the database and reads skip a thread round trip.
+        self._sessions: OrderedDict[bytes, Session] = OrderedDict()
+        self._by_response: dict[bytes, bytes] = {}
         self._writer_task: asyncio.Task[None] | None = None
         # The hot path (starts, answers, completions) gets its own thread and plain sqlite3
         # connection so a whole batch costs one thread hop; aiosqlite costs one per statement.
@@ -470,6 +477,8 @@ class Store:
         async with self._write_lock:
             await self._checkpoint()
         self._secrets.pop(wave_id, None)
+        for key in [k for k, v in self._sessions.items() if v.wave == wave_id]:
+            self._forget(key)
         return await self.wave(wave_id)
 
     async def wave(self, wave_id: int) -> Wave:
@@ -571,7 +580,42 @@ class Store:
     async def find_session(self, wave_id: int, user_id: int) -> Session | None:
         """The respondent's session in an open wave, with their answers; None if not started."""
         key = await self.session_key(wave_id, user_id)
-        return await self._load_session(key, wave_id)
+        cached = self._sessions.get(key)
+        if cached is not None:
+            self._sessions.move_to_end(key)
+            return cached
+        session = await self._load_session(key, wave_id)
+        return self._remember(session) if session is not None else None
+
+    def _remember(self, session: Session) -> Session:
+        self._forget(session.key)
+        self._sessions[session.key] = session
+        if session.response is not None:
+            self._by_response[session.response] = session.key
+        while len(self._sessions) > SESSION_CACHE:
+            _, old = self._sessions.popitem(last=False)
+            if old.response is not None:
+                self._by_response.pop(old.response, None)
+        return session
+
+    def _forget(self, key: bytes) -> None:
+        old = self._sessions.pop(key, None)
+        if old is not None and old.response is not None:
+            self._by_response.pop(old.response, None)
+
+    def _after_commit(self, op: _Op) -> None:
+        """Bring the cached session in step with what `op` just committed."""
+        key = op.session_key or self._by_response.get(op.response)
+        session = self._sessions.get(key) if key else None
+        if session is None or key is None:
+            return
+        if op.kind == "complete":
+            self._remember(Session(key, session.wave, "completed"))
+            return
+        touched = set(op.put) | set(op.drop)
+        rows = [r for r in session.rows if (r[0], r[1]) not in touched]
+        rows.extend((q, t, *row) for (q, t), item in op.put.items() for row in item)
+        self._sessions[key] = dataclasses.replace(session, cursor=op.new_cursor, rows=tuple(rows))
 
     async def _load_session(self, key: bytes, wave_id: int) -> Session | None:
         rows = await self._read(
@@ -613,7 +657,9 @@ class Store:
         )
         await self._submit(op)
         if op.created:
-            return Session(key, wave_id, "in_progress", op.response, org, role, lang, 0, ())
+            return self._remember(
+                Session(key, wave_id, "in_progress", op.response, org, role, lang, 0, ())
+            )
         session = await self._load_session(key, wave_id)  # started concurrently elsewhere
         assert session is not None
         return session
@@ -623,6 +669,9 @@ class Store:
             await db.execute(
                 "UPDATE sessions SET lang = ? WHERE key = ? AND completed = 0", (lang, session.key)
             )
+        cached = self._sessions.get(session.key)
+        if cached is not None and not cached.completed:
+            self._sessions[session.key] = dataclasses.replace(cached, lang=lang)
 
     async def save_step(
         self,
@@ -681,6 +730,7 @@ class Store:
             )
             await db.execute("DELETE FROM sessions WHERE key = ? AND completed = 0", (session.key,))
             deleted = cursor.rowcount == 1
+        self._forget(session.key)
         async with self._write_lock:
             await self._checkpoint()
         return deleted
@@ -726,6 +776,8 @@ class Store:
                 if id(op) in failures:
                     op.future.set_exception(failures[id(op)])
                 else:
+                    if op.kind != "begin":
+                        self._after_commit(op)
                     op.future.set_result(None)
             if stop:
                 return
