@@ -300,6 +300,7 @@ class FakeUser:
         self.id = user_id
         self.language_code = language_code
         self._message_ids = itertools.count(10_000)
+        self.seen: list[str] = []  # every text the person saw, edits included
 
     @property
     def user(self) -> dict[str, Any]:
@@ -346,6 +347,7 @@ class FakeUser:
         await self.server.push({"message": message}, twice=twice)
         if wait:
             await self.server.wait_for(lambda: len(self.server.chat_log.get(self.id, [])) > before)
+            self.seen.append(self.last.get("text", ""))
         return message
 
     async def press(
@@ -375,6 +377,7 @@ class FakeUser:
         answer = await self.server.wait_for(lambda: self.server.callback_answers.get(callback_id))
         if expect_change and not answer.get("text"):
             await self.server.wait_for(lambda: self._snapshot() != before)
+            self.seen.append(self.last.get("text", ""))
         return answer
 
     def _snapshot(self) -> tuple[int, tuple[Any, ...]]:
