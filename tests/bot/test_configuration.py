@@ -1,0 +1,143 @@
+"""Configuration: embedded defaults, every key read, environment overrides, named errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+FULL = """
+[telegram]
+token = "file-token"
+api_base_url = "http://localhost:8081/bot"
+bot_username = "@PartnerScanBot"
+facilitators = [11, 22]
+
+[database]
+path = "data/scan.db"
+key_file = "secret/scan.key"
+
+[privacy]
+min_group_size = 6
+min_group_size_comments = 12
+
+[partnership]
+name = "Regio West"
+default_language = "en"
+
+[[organisations]]
+id = "alpha"
+name = "Alpha"
+headcount = 100
+
+[[organisations]]
+id = "beta"
+name = "Beta"
+
+[[roles]]
+id = "staff"
+label = { nl = "Medewerker", en = "Staff" }
+
+[reminders]
+days_before_close = [1, 5]
+hour = 9
+timezone = "Europe/Brussels"
+
+[surveys]
+paths = ["mine"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_config_gives_the_demo_partnership(tmp_path: Path, monkeypatch) -> None:
+    """Without a file: four demo municipalities, four roles, k = 5, db in the cwd."""
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None, env={})
+    assert [o.id for o in config.organisations] == [
+        "dijkhoven",
+        "veenstede",
+        "brugwoude",
+        "lindermeer",
+    ]
+    assert [r.id for r in config.roles] == ["staff", "manager", "administrator", "council"]
+    assert (config.min_group_size, config.min_group_size_comments) == (5, 10)
+    assert config.database == tmp_path / "trustscan.db"
+    assert config.telegram.token is None
+
+
+def test_every_key_is_read_and_paths_resolve_next_to_the_file(tmp_path: Path) -> None:
+    """A full config file is read key by key; relative paths are relative to the file."""
+    config = load_config(write(tmp_path, FULL), env={})
+    assert config.telegram.token == "file-token"
+    assert config.telegram.api_base_url == "http://localhost:8081/bot"
+    assert config.telegram.bot_username == "PartnerScanBot"
+    assert config.telegram.facilitators == frozenset({11, 22})
+    assert config.database == tmp_path / "data" / "scan.db"
+    assert config.key_file == tmp_path / "secret" / "scan.key"
+    assert (config.min_group_size, config.min_group_size_comments) == (6, 12)
+    assert (config.partnership, config.default_language) == ("Regio West", "en")
+    assert [(o.id, o.headcount) for o in config.organisations] == [("alpha", 100), ("beta", None)]
+    assert config.roles[0].label.en == "Staff"
+    assert config.reminders.days_before_close == (5, 1)
+    assert (config.reminders.hour, config.reminders.timezone) == (9, "Europe/Brussels")
+    assert config.survey_paths == (tmp_path / "mine",)
+
+
+def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    """TRUSTSCAN_* variables win over the file, and TRUSTSCAN_CONFIG names the file."""
+    path = write(tmp_path, FULL)
+    config = load_config(
+        None,
+        env={
+            "TRUSTSCAN_CONFIG": str(path),
+            "TRUSTSCAN_TOKEN": "env-token",
+            "TRUSTSCAN_DATABASE": "/srv/scan.db",
+            "TRUSTSCAN_API_BASE_URL": "http://fake/bot",
+            "TRUSTSCAN_KEY": "ab" * 32,
+        },
+    )
+    assert config.source == path
+    assert config.telegram.token == "env-token"
+    assert config.database == Path("/srv/scan.db")
+    assert config.telegram.api_base_url == "http://fake/bot"
+    assert config.master_key == "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (("min_group_size = 6", "min_group_size = 2"), "privacy.min_group_size"),
+        (
+            ("min_group_size_comments = 12", "min_group_size_comments = 4"),
+            "privacy.min_group_size_comments",
+        ),
+        (("min_group_size = 6", "min_group_sise = 6"), "privacy.min_group_sise: unknown key"),
+        (("facilitators = [11, 22]", 'facilitators = "abc"'), "telegram.facilitators"),
+        (('id = "beta"', 'id = "alpha"'), "organisations[1].id"),
+        (('default_language = "en"', 'default_language = "fr"'), "partnership.default_language"),
+        (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "reminders.timezone"),
+        (("hour = 9", "hour = 25"), "reminders.hour"),
+        (("headcount = 100", "headcount = -3"), "organisations[0].headcount"),
+    ],
+)
+def test_a_bad_value_names_its_key(tmp_path: Path, change: tuple[str, str], key: str) -> None:
+    """Every invalid value is reported with the file and the key."""
+    path = write(tmp_path, FULL.replace(*change))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(info.value).startswith(str(path)) and key in str(info.value)
+
+
+def test_syntax_errors_and_missing_files_are_config_errors(tmp_path: Path) -> None:
+    """A TOML error names its line; a missing file says so."""
+    with pytest.raises(ConfigError, match="line 2"):
+        load_config(write(tmp_path, "[telegram]\ntoken = \n"), env={})
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "absent.toml", env={})
