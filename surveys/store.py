@@ -761,33 +761,48 @@ class Store:
                     stop = True
                     break
                 batch.append(op)
-            try:
-                async with self._write_lock:
-                    failures = await asyncio.get_running_loop().run_in_executor(
-                        self._hot_thread, self._apply, batch
-                    )
-            except Exception as exc:  # every waiter must hear of the failure
-                error = exc if isinstance(exc, StoreError) else StoreError(f"write failed: {exc}")
-                failures = {id(op): error for op in batch}
-            for op in batch:
-                assert op.future is not None
-                if op.future.done():
-                    continue
-                if id(op) in failures:
-                    op.future.set_exception(failures[id(op)])
-                else:
-                    if op.kind != "begin":
-                        self._after_commit(op)
-                    op.future.set_result(None)
+            loop = asyncio.get_running_loop()
+            async with self._write_lock:
+                try:
+                    failures = await loop.run_in_executor(self._hot_thread, self._apply, batch)
+                except Exception as exc:  # every waiter must hear of the failure
+                    error = exc if isinstance(exc, StoreError) else StoreError(f"failed: {exc}")
+                    failures = {id(op): error for op in batch}
+                # Answers are durable at COMMIT: acknowledge them now. A completion is only
+                # acknowledged once the WAL no longer holds the erased session link.
+                completed = [op for op in batch if op.kind == "complete" and id(op) not in failures]
+                self._resolve([op for op in batch if op not in completed], failures)
+                if completed:
+                    try:
+                        await loop.run_in_executor(self._hot_thread, self._truncate_wal)
+                    except sqlite3.Error as exc:
+                        failures = {
+                            id(op): StoreError(f"checkpoint failed: {exc}") for op in completed
+                        }
+                    self._resolve(completed, failures)
             if stop:
                 return
+
+    def _resolve(self, ops: list[_Op], failures: Mapping[int, StoreError]) -> None:
+        for op in ops:
+            assert op.future is not None
+            if op.future.done():
+                continue
+            if id(op) in failures:
+                op.future.set_exception(failures[id(op)])
+            else:
+                if op.kind != "begin":
+                    self._after_commit(op)
+                op.future.set_result(None)
+
+    def _truncate_wal(self) -> None:
+        self._hot.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _apply(self, batch: list[_Op]) -> dict[int, StoreError]:
         """Apply queued ops in one transaction (runs on the writer thread).
 
         Ops whose cursor check fails are refused; the others commit together with one
-        fsync. After completions the WAL is checkpointed and truncated, so no old page
-        image keeps a session's link to its response.
+        fsync. The writer then truncates the WAL if any completion was among them.
         """
         db = self._hot
         begins = [op for op in batch if op.kind == "begin"]
@@ -863,8 +878,6 @@ class Store:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        if completions:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return failures
 
     def _begin_all(self, ops: list[_Op]) -> dict[int, StoreError]:
