@@ -270,6 +270,12 @@ async def main_async(args: argparse.Namespace) -> int:
     base_s, base_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     base_summary = summary("baseline", base_lat, base_s)
     base_summary["cpu_us"] = 1e6 * base_cpu / len(base_lat)
+    # Processing time without queueing: one respondent alone, both applications.
+    solo_streams: list[list[str]] = []
+    solo_replies: dict[int, Any] = {}
+    solo = await drive(app, stub, [3 * 10**9], token, 400, solo_streams, solo_replies)
+    replies.update(solo_replies)
+    base_solo = await replay(base, solo_streams)
     await base.shutdown()
 
     # Fill up to R respondents in progress (consent, role, first answer each) for peak RSS.
@@ -288,6 +294,12 @@ async def main_async(args: argparse.Namespace) -> int:
         print(
             f"  {s['name']:<10} {s['updates']:6d} updates  {s['rate']:7.0f} updates/s  "
             f"p50 {s['p50']:6.2f} ms  p99 {s['p99']:6.2f} ms  CPU {s['cpu_us']:6.0f} µs/update"
+        )
+    for name, lat in (("baseline", base_solo), ("trustscan", solo)):
+        lat = sorted(lat)
+        print(
+            f"  {name:<10} one respondent alone: p50 {1000 * lat[len(lat) // 2]:5.2f} ms  "
+            f"p99 {1000 * lat[int(len(lat) * 0.99)]:5.2f} ms per update (incl. fsync)"
         )
     ratio = ours_summary["cpu_us"] / base_summary["cpu_us"]
     wall = base_summary["rate"] / ours_summary["rate"]

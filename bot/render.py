@@ -23,6 +23,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from surveys.answers import DONT_KNOW, Answer
 from surveys.engine import QuestionStep
+from surveys.model import Question
 
 from .texts import t
 
@@ -61,10 +62,6 @@ def decode(data: str) -> Press | None:
 def mask_of(chosen: tuple[str, ...], step: QuestionStep) -> int:
     values = [c.value for c in step.choices]
     return sum(1 << values.index(v) for v in chosen if v in values)
-
-
-def chosen_of(mask: int, step: QuestionStep) -> tuple[str, ...]:
-    return tuple(c.value for i, c in enumerate(step.choices) if mask >> i & 1)
 
 
 def initial_points(step: QuestionStep) -> tuple[int, ...]:
@@ -189,9 +186,9 @@ def parse_points(packed: str, count: int, total: int) -> tuple[int, ...]:
     return values
 
 
-def answer_value(press: Press, step: QuestionStep) -> Answer:
+def answer_value(press: Press, question: Question) -> Answer:
     """The engine answer encoded by an `a:` press (likert/nps as int, choice as value)."""
     raw = press.args[0] if press.args else ""
-    if step.question.type in ("likert", "nps"):
+    if question.type in ("likert", "nps"):
         return int(raw)
     return raw

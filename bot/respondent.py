@@ -26,7 +26,6 @@ from .render import (
     Press,
     adjust_points,
     answer_value,
-    chosen_of,
     decode,
     parse_points,
     render_step,
@@ -280,16 +279,17 @@ async def press(update: Update, context: TrustscanContext) -> None:
     lang = user_lang(update, context, session)
     q = questionnaire_for(context, wave, session, lang)
     state = flow.state_of(q, session)
-    step = q.step(state)
-    if isinstance(step, Done) or decoded.index != step.index:
+    if decoded.index != state.cursor or state.cursor >= len(q.items):
         await query.answer(t("outdated", lang))
         return
     try:
         if decoded.action in "ml":
+            step = q.step(state)
+            assert isinstance(step, QuestionStep)
             await redraw_widget(query.message, decoded, step, wave, lang)
             await query.answer()
             return
-        change = act(q, state, step, decoded)
+        change = act(q, state, decoded)
         await flow.persist(context.store, q, session.response or b"", state, change)
     except AnswerError as exc:
         await query.answer(hint(exc, lang))
@@ -301,24 +301,31 @@ async def press(update: Update, context: TrustscanContext) -> None:
     await show_next(query.message, context, q, session, change.state, wave, lang)
 
 
-def act(q: Questionnaire, state: State, step: QuestionStep, press_: Press) -> Change:
-    """Translate a press into an engine action (widgets' final values included)."""
+def act(q: Questionnaire, state: State, press_: Press) -> Change:
+    """Translate a press at the cursor into an engine action (widgets' final values too)."""
+    index = press_.index
+    question = q.items[index].question
     match press_.action:
         case "a":
-            return q.answer(state, step.index, answer_value(press_, step))
+            return q.answer(state, index, answer_value(press_, question))
         case "k":
-            return q.dont_know(state, step.index)
+            return q.dont_know(state, index)
         case "s":
-            return q.skip(state, step.index)
+            return q.skip(state, index)
         case "b":
-            return q.back(state, step.index)
+            return q.back(state, index)
         case "n":
-            return q.proceed(state, step.index)
+            return q.proceed(state, index)
         case "M":
-            return q.answer(state, step.index, chosen_of(int(press_.args[0], 16), step))
+            chosen = int(press_.args[0], 16)
+            return q.answer(
+                state,
+                index,
+                tuple(o.value for i, o in enumerate(question.options) if chosen >> i & 1),
+            )
         case "L":
-            points = parse_points(press_.args[0], len(step.choices), step.question.total)
-            return q.answer(state, step.index, points)
+            points = parse_points(press_.args[0], len(question.options), question.total)
+            return q.answer(state, index, points)
     raise ValueError(f"unknown action {press_.action!r}")
 
 
