@@ -55,6 +55,7 @@ class FakeTelegram:
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.failures: list[tuple[str, int, int]] = []  # (method, status, retry_after)
         self.blocked: set[int] = set()
+        self.webhook: dict[str, Any] | None = None
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -201,6 +202,10 @@ class FakeTelegram:
         return batch
 
     async def api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def api_setWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = params
         return True
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> Any:

@@ -30,13 +30,18 @@ def trustscan() -> str:
 
 
 async def launch(config: Path, cwd: Path) -> asyncio.subprocess.Process:
+    return await launch_args(config, cwd, "run")
+
+
+async def launch_args(config: Path, cwd: Path, *args: str) -> asyncio.subprocess.Process:
+    """Start the installed `trustscan --config CONFIG ARGS…` in the background."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTSCAN_")}
     env["TRUSTSCAN_KEY"] = KEY
     return await asyncio.create_subprocess_exec(
         trustscan(),
         "--config",
         str(config),
-        "run",
+        *args,
         cwd=cwd,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
