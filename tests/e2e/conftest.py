@@ -17,6 +17,7 @@ from bot.config import Config, load_config
 from bot.context import Clock, Services
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
+from tests.anonymity import assert_no_user_id  # noqa: F401  (re-exported for the e2e tests)
 
 from .fake_telegram import FakeTelegram, FakeUser
 
@@ -185,25 +186,6 @@ async def complete_by_buttons(
 
 E2E_SURVEY = Path(__file__).parent / "data" / "e2e.toml"
 USER_ID = 5_987_654_321
-
-
-def db_bytes(path: Path) -> bytes:
-    return b"".join(
-        Path(str(path) + s).read_bytes()
-        for s in ("", "-wal", "-shm")
-        if Path(str(path) + s).exists()
-    )
-
-
-def assert_no_user_id(path: Path, user_id: int) -> None:
-    data = db_bytes(path)
-    for form in (
-        str(user_id).encode(),
-        user_id.to_bytes(6, "big"),
-        user_id.to_bytes(8, "big"),
-        user_id.to_bytes(8, "little"),
-    ):
-        assert form not in data
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from surveys.errors import MasterKeyError, StaleStepError, StoreError, WaveClose
 from surveys.keys import session_key
 from surveys.loader import parse_survey
 from surveys.store import Store
+from tests.anonymity import db_bytes, id_forms
 
 KEY = bytes(range(32))
 USER = 5_123_456_789  # distinctive, larger than 32 bits like real Telegram ids
@@ -67,16 +68,6 @@ COMMENT = "Unique comment text 7f3a"
 SCRIPT = {"q1": 4, "p1": 2, "a1": (70, 30), "t1": COMMENT}
 
 
-def db_bytes(path: Path) -> bytes:
-    """The database file plus its WAL and shared-memory files, as one byte string."""
-    data = b""
-    for suffix in ("", "-wal", "-shm"):
-        p = Path(str(path) + suffix)
-        if p.exists():
-            data += p.read_bytes()
-    return data
-
-
 def near(data: bytes, a: bytes, b: bytes, distance: int = 256) -> bool:
     """Whether `b` occurs within `distance` bytes of an occurrence of `a` (same record)."""
     start = data.find(a)
@@ -85,15 +76,6 @@ def near(data: bytes, a: bytes, b: bytes, distance: int = 256) -> bool:
             return True
         start = data.find(a, start + 1)
     return False
-
-
-def id_forms(user_id: int) -> list[bytes]:
-    """Every way a Telegram id could sit in a SQLite file: text, and big/little-endian ints."""
-    forms = [str(user_id).encode()]
-    for width in (6, 8):
-        forms.append(user_id.to_bytes(width, "big"))
-        forms.append(user_id.to_bytes(width, "little"))
-    return forms
 
 
 @pytest.fixture
