@@ -20,7 +20,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    Defaults,
     MessageHandler,
     filters,
 )
@@ -69,7 +68,6 @@ def build_application(
         .token(config.telegram.token)
         .context_types(ContextTypes(context=TrustscanContext))
         .concurrent_updates(concurrent_updates)
-        .defaults(Defaults(parse_mode=None))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -87,6 +85,9 @@ def build_application(
 
 def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    # Answer presses are by far the most frequent update: checked first. The callback
+    # patterns are disjoint; only the catch-all for forged or outdated data comes last.
+    app.add_handler(CallbackQueryHandler(respondent.press, pattern=r"^[akmnbsMlL]:\d+:\d+"))
     app.add_handler(CommandHandler("start", respondent.start, filters=private))
     app.add_handler(CommandHandler("help", respondent.help_command, filters=private))
     app.add_handler(CommandHandler("privacy", respondent.privacy, filters=private))
@@ -101,7 +102,6 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CallbackQueryHandler(respondent.choose_role, pattern=r"^r:[\w-]{1,40}:[\w-]{1,24}$")
     )
-    app.add_handler(CallbackQueryHandler(respondent.press, pattern=r"^[akmnbsMlL]:\d+:\d+"))
     app.add_handler(CallbackQueryHandler(respondent.opt_in, pattern=r"^o:[\w-]{1,24}$"))
     app.add_handler(CallbackQueryHandler(respondent.delete_confirmed, pattern=r"^[xX]$"))
     app.add_handler(CallbackQueryHandler(respondent.language_chosen, pattern=r"^g:(nl|en)$"))

@@ -16,6 +16,7 @@ never loses it and nothing half-made is stored.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 
@@ -71,10 +72,15 @@ def initial_points(step: QuestionStep) -> tuple[int, ...]:
     return (0,) * len(step.choices)
 
 
+@functools.lru_cache(maxsize=4096)
 def render_step(
     step: QuestionStep, wave: int, lang: str, *, widget: object = None, hint: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Text and keyboard for a step; `widget` is the multi mask or allocate points."""
+    """Text and keyboard for a step; `widget` is the multi mask or allocate points.
+
+    Memoised: every respondent of a group meets the same steps, steps are hashable and
+    Telegram objects immutable, so the rendering is shared instead of rebuilt per update.
+    """
     q = step.question
     lines: list[str] = []
     if step.section_title:
