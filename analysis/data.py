@@ -1,0 +1,86 @@
+"""Load completed responses from the store into tidy pandas frames.
+
+One row per stored answer part: `wave, org, role, response, item, target, value, choice`.
+`target` is the partner organisation of per-partner items and the option of allocate
+and multi items; `value` is numeric (NaN for don't know); `choice` holds the option of
+choice questions. Responses are integer codes, never the stored random ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from surveys.store import Store, Wave
+
+ANSWER_COLUMNS = ["wave", "org", "role", "response", "item", "target", "value", "choice"]
+COMMENT_COLUMNS = ["wave", "org", "item", "target", "text"]
+
+
+@dataclass(frozen=True)
+class WaveData:
+    """Everything analysis needs about some waves: answers, comments, and the waves."""
+
+    answers: pd.DataFrame
+    comments: pd.DataFrame
+    waves: tuple[Wave, ...]
+
+    @property
+    def closed(self) -> tuple[Wave, ...]:
+        return tuple(w for w in self.waves if w.status == "closed")
+
+
+def answers_frame(rows: Sequence[tuple]) -> pd.DataFrame:
+    """Tidy frame from store rows (wave, org, role, response, question, target, part, value,
+    text); categorical columns keep millions of rows small."""
+    raw = pd.DataFrame.from_records(
+        rows, columns=["wave", "org", "role", "response", "item", "target", "part", "value", "text"]
+    )
+    target = raw["part"].where(raw["part"] != "", raw["target"])
+    frame = pd.DataFrame(
+        {
+            "wave": raw["wave"].astype("int64"),
+            "org": raw["org"].astype("category"),
+            "role": raw["role"].fillna("").astype("category"),
+            "response": pd.factorize(raw["response"])[0].astype("int64"),
+            "item": raw["item"].astype("category"),
+            "target": target.fillna("").astype("category"),
+            "value": pd.to_numeric(raw["value"], errors="coerce").astype("float64"),
+            "choice": raw["text"].astype("category"),
+        }
+    )
+    return frame
+
+
+async def load_waves(store: Store, wave_ids: Sequence[int]) -> WaveData:
+    """Answers and comments of completed responses in the given waves."""
+    waves = tuple([await store.wave(w) for w in wave_ids])
+    rows = await store.completed_answers(list(wave_ids)) if wave_ids else []
+    answers = answers_frame(rows) if rows else empty_answers()
+    comments = pd.DataFrame.from_records(
+        await store.comments(list(wave_ids)) if wave_ids else [], columns=COMMENT_COLUMNS
+    )
+    return WaveData(answers, comments, waves)
+
+
+def empty_answers() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in ANSWER_COLUMNS})
+    frame["wave"] = frame["wave"].astype("int64")
+    frame["response"] = frame["response"].astype("int64")
+    frame["value"] = frame["value"].astype("float64")
+    return frame
+
+
+def respondents(answers: pd.DataFrame) -> pd.DataFrame:
+    """One row per response with its group: wave, org, role, response."""
+    return (
+        answers[["wave", "org", "role", "response"]]
+        .drop_duplicates(["wave", "response"])
+        .reset_index(drop=True)
+    )
+
+
+__all__ = ["ANSWER_COLUMNS", "WaveData", "answers_frame", "load_waves", "np", "respondents"]

@@ -1,0 +1,91 @@
+"""What may be shown: the anonymity promise in numbers (DESIGN §4.7, §4.8, §4.11).
+
+Every output goes through this module:
+
+* a cell computed from fewer than k responses is hidden (primary suppression);
+* within a breakdown (cells that share everything but one variable), if any cell is
+  hidden, more cells are hidden — next-smallest first — until the hidden cells together
+  hold at least k responses, so neither a hidden cell nor their union can be recovered
+  from a shown total by subtraction (secondary suppression);
+* free text only for groups of at least `k_comments`, shuffled;
+* results only for closed waves: while a wave is open, response counts only.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import pandas as pd
+
+from surveys.store import Wave
+
+MIN_K = 3
+
+
+class SuppressionError(ValueError):
+    """A request that would break the anonymity rules (e.g. k below the floor)."""
+
+
+def check_k(k: int) -> int:
+    if k < MIN_K:
+        raise SuppressionError(f"the minimum group size is at least {MIN_K}, got {k}")
+    return k
+
+
+def suppress(table: pd.DataFrame, k: int, by: Sequence[str], count: str = "n") -> pd.DataFrame:
+    """Add a `hidden` column: primary (< k) plus secondary suppression within breakdowns.
+
+    `by` are the columns that define a breakdown: cells with equal `by` values are
+    siblings (they add up to a shown total). Hidden cells must jointly hold ≥ k responses.
+    """
+    check_k(k)
+    result = table.copy()
+    result["hidden"] = result[count] < k
+    if result.empty:
+        return result
+    breakdowns = (
+        [frame for _, frame in result.groupby(list(by), observed=True, sort=False)]
+        if by
+        else [result]
+    )
+    for siblings in breakdowns:
+        hidden = siblings["hidden"]
+        if not hidden.any():
+            continue
+        hidden_n = int(siblings.loc[hidden, count].sum())
+        shown = siblings.loc[~hidden].sort_values(count, kind="stable")
+        for label, n in shown[count].items():
+            if hidden_n >= k:
+                break
+            result.at[label, "hidden"] = True
+            hidden_n += int(n)
+    return result
+
+
+def mask(table: pd.DataFrame, value_columns: Sequence[str]) -> pd.DataFrame:
+    """Blank every value of hidden cells; counts of hidden cells are shown as 'n < k' only."""
+    result = table.copy()
+    for column in value_columns:
+        result[column] = result[column].where(~result["hidden"])
+    return result
+
+
+def releasable(waves: Sequence[Wave]) -> list[Wave]:
+    """Waves whose results may be shown: closed ones only (no live differencing)."""
+    return [w for w in waves if w.status == "closed"]
+
+
+def comments_to_show(
+    comments: pd.DataFrame, group_sizes: pd.Series, k_comments: int, seed: int | None = None
+) -> pd.DataFrame:
+    """Comments of (wave, org) groups with at least `k_comments` responses, shuffled."""
+    if k_comments < MIN_K:
+        raise SuppressionError(f"the comment threshold is at least {MIN_K}")
+    if comments.empty:
+        return comments
+    sizes = group_sizes.reindex(pd.MultiIndex.from_frame(comments[["wave", "org"]])).to_numpy()
+    kept = comments[(sizes >= k_comments)].copy()
+    order = list(range(len(kept)))
+    random.Random(seed).shuffle(order)
+    return kept.iloc[order].reset_index(drop=True)

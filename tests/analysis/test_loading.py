@@ -1,0 +1,82 @@
+"""Answers go from the store into tidy frames; analysis never imports telegram."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+from analysis import scoring, stats, suppression
+from analysis.data import load_waves
+from surveys import flow
+from surveys.engine import Done, Partner, Questionnaire, Respondent
+from surveys.loader import load_builtin
+from surveys.store import Store
+
+ORGS = ("north", "south", "east")
+
+
+async def fill(store: Store, wave: int, org: str, count: int, rng: random.Random) -> None:
+    survey = load_builtin("trust")
+    for i in range(count):
+        user = rng.randrange(10**9, 10**10)
+        q = Questionnaire(
+            survey, Respondent(org, "staff", "nl", tuple(Partner(o, o) for o in ORGS))
+        )
+        session = await store.begin(wave, user, org, "staff", "nl")
+        state = flow.state_of(q, session)
+        while not isinstance(step := q.step(state), Done):
+            if step.type == "info":
+                change = q.proceed(state, step.index)
+            elif step.type == "text":
+                change = q.answer(state, step.index, f"opmerking {i}")
+            else:
+                change = q.answer(state, step.index, rng.randint(1, 5))
+            await flow.persist(store, q, session.response, state, change)
+            state = change.state
+        await flow.finish(store, q, session, state)
+
+
+async def test_completed_answers_load_into_tidy_frames(tmp_path: Path) -> None:
+    """Scores per organisation come out of a real store; small groups are hidden."""
+    store = await Store.open(tmp_path / "a.db", bytes(32))
+    try:
+        wave = await store.open_wave("trust", 1, ORGS)
+        rng = random.Random(3)
+        await fill(store, wave.id, "north", 7, rng)
+        await fill(store, wave.id, "south", 6, rng)
+        await fill(store, wave.id, "east", 2, rng)
+        await store.close_wave(wave.id)
+        data = await load_waves(store, [wave.id])
+    finally:
+        await store.close()
+    assert list(data.answers.columns) == [
+        "wave",
+        "org",
+        "role",
+        "response",
+        "item",
+        "target",
+        "value",
+        "choice",
+    ]
+    assert data.answers["response"].nunique() == 15
+    assert len(data.comments) == 15 and "response" not in data.comments
+    scores = scoring.dimension_scores(data.answers, load_builtin("trust"))
+    table = stats.describe(scores[scores["dimension"] == "vertrouwen"], "score", ["org"])
+    result = suppression.suppress(table, 5, by=[]).set_index("org")
+    assert result.loc["east", "hidden"]  # 2 < 5
+    assert result.loc["south", "hidden"]  # hidden too: east alone could be recovered
+    assert not result.loc["north", "hidden"]
+    assert len(suppression.releasable(data.waves)) == 1
+
+
+def test_analysis_imports_no_telegram() -> None:
+    """analysis depends on surveys and pandas, never on the Telegram adapter."""
+    code = (
+        "import sys, analysis.data, analysis.scoring, analysis.stats, analysis.suppression\n"
+        "print('telegram' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
