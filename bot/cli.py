@@ -170,6 +170,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="survey id (default: trust, culture and evaluation)",
     )
 
+    p = command(
+        "report",
+        cmd_report,
+        "write the HTML report of closed waves (open waves: "
+        "response counts only), optionally the suppressed tables as CSV",
+    )
+    p.add_argument(
+        "--wave",
+        type=int,
+        action="append",
+        metavar="WAVE",
+        help="wave to include (repeatable; default: all waves)",
+    )
+    p.add_argument("--out", type=Path, default=Path("report.html"), metavar="FILE")
+    p.add_argument("--csv", type=Path, metavar="DIR", help="also write the tables as CSV here")
+    p.add_argument("--lang", choices=("nl", "en"), default=None)
+
     p = command("backup", cmd_backup, "write a consistent copy of the live database")
     p.add_argument("path", type=Path, metavar="PATH")
     return parser
@@ -387,6 +404,28 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
             await store.audit(
                 "cli", "invite", f"orgs={','.join(orgs)} role={args.role} wave={args.wave}"
             )
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    from .reporting import build_reports, write_csv
+
+    lang = args.lang or config.default_language
+
+    async def go() -> None:
+        async with await open_store(config) as store:
+            page, reports = await build_reports(
+                store, config, load_registry(config), args.wave, lang
+            )
+            await store.audit("cli", "report", f"waves={args.wave or 'all'}")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(page, encoding="utf-8")
+        print(f"report written to {args.out.resolve()}")
+        if args.csv:
+            files = write_csv(reports, args.csv)
+            print(f"{len(files)} tables written to {args.csv.resolve()}")
 
     asyncio.run(go())
     return 0

@@ -17,20 +17,31 @@ from surveys.store import Store
 ORGS = ("north", "south", "east")
 
 
-async def fill(store: Store, wave: int, org: str, count: int, rng: random.Random) -> None:
-    survey = load_builtin("trust")
+async def fill(
+    store: Store,
+    wave: int,
+    org: str,
+    count: int,
+    rng: random.Random,
+    survey: str = "trust",
+    comment: str = "opmerking {i}",
+) -> None:
+    """`count` respondents of `org` complete `survey` through the engine and the store."""
+    definition = load_builtin(survey)
+    partners = tuple(Partner(o, o) for o in ORGS)
     for i in range(count):
         user = rng.randrange(10**9, 10**10)
-        q = Questionnaire(
-            survey, Respondent(org, "staff", "nl", tuple(Partner(o, o) for o in ORGS))
-        )
+        q = Questionnaire(definition, Respondent(org, "staff", "nl", partners))
         session = await store.begin(wave, user, org, "staff", "nl")
         state = flow.state_of(q, session)
         while not isinstance(step := q.step(state), Done):
             if step.type == "info":
                 change = q.proceed(state, step.index)
             elif step.type == "text":
-                change = q.answer(state, step.index, f"opmerking {i}")
+                change = q.answer(state, step.index, comment.format(i=i))
+            elif step.type == "allocate":
+                cut = rng.randrange(0, 101, 5)
+                change = q.answer(state, step.index, (cut, 100 - cut, 0, 0))
             else:
                 change = q.answer(state, step.index, rng.randint(1, 5))
             await flow.persist(store, q, session.response, state, change)

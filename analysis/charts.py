@@ -1,0 +1,314 @@
+"""Charts: thin functions from suppressed, tidy tables to plotly figures.
+
+Every input table has already been through `suppression`; hidden cells arrive with
+`hidden = True` and are drawn as grey placeholders labelled "n < k", never dropped.
+Colours are the Okabe–Ito palette (safe for colour-blind readers); fonts are sized for
+a phone screen and for print.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+HIDDEN = "#BBBBBB"
+DIVERGING = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]
+FONT = {"family": "Arial, Helvetica, sans-serif", "size": 14}
+
+LABELS = {
+    "score": {"nl": "Gemiddelde score (1–5)", "en": "Mean score (1–5)"},
+    "profile": {
+        "nl": "Scores per organisatie (95%-betrouwbaarheidsinterval)",
+        "en": "Scores per organisation (95% confidence interval)",
+    },
+    "matrix": {"nl": "Vertrouwen van (rij) in (kolom)", "en": "Trust of (row) in (column)"},
+    "from": {"nl": "Van", "en": "From"},
+    "to": {"nl": "In", "en": "In"},
+    "role_gap": {"nl": "Verschil tussen rollen", "en": "Difference between roles"},
+    "trend": {"nl": "Ontwikkeling over metingen", "en": "Development over measurements"},
+    "wave": {"nl": "Meting", "en": "Measurement"},
+    "significant": {"nl": "significante verandering", "en": "significant change"},
+    "culture": {"nl": "Cultuurprofiel: nu en gewenst", "en": "Culture profile: now and preferred"},
+    "now": {"nl": "Nu", "en": "Now"},
+    "preferred": {"nl": "Gewenst", "en": "Preferred"},
+    "distance": {
+        "nl": "Cultuurverschil (punten die moeten schuiven)",
+        "en": "Culture distance (points that would have to move)",
+    },
+    "items": {"nl": "Antwoorden per stelling", "en": "Answers per statement"},
+    "share": {"nl": "Aandeel respondenten (%)", "en": "Share of respondents (%)"},
+    "responses": {"nl": "Respons per organisatie", "en": "Responses per organisation"},
+    "count": {"nl": "Aantal ingevuld", "en": "Completed"},
+    "rate": {"nl": "respons", "en": "response rate"},
+}
+CULTURE_TYPES = {
+    "clan": {"nl": "Familie", "en": "Clan"},
+    "adhocracy": {"nl": "Innovatie", "en": "Adhocracy"},
+    "market": {"nl": "Markt", "en": "Market"},
+    "hierarchy": {"nl": "Hiërarchie", "en": "Hierarchy"},
+}
+
+
+def label(key: str, lang: str) -> str:
+    return LABELS[key].get(lang, LABELS[key]["nl"])
+
+
+def small(k: int) -> str:
+    return f"n < {k}"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 480) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        font=FONT,
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 70, "b": 60},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def dimension_profile(
+    table: pd.DataFrame, *, lang: str, k: int, names: dict[str, str], dimensions: dict[str, str]
+) -> go.Figure:
+    """Grouped bars: mean per organisation and dimension with its CI; hidden cells grey."""
+    fig = go.Figure()
+    for i, (dim, group) in enumerate(table.groupby("dimension", observed=True, sort=False)):
+        shown = group[~group["hidden"]]
+        hidden = group[group["hidden"]]
+        fig.add_bar(
+            name=dimensions.get(str(dim), str(dim)),
+            x=[names.get(o, o) for o in shown["org"]],
+            y=shown["mean"],
+            marker_color=PALETTE[i % len(PALETTE)],
+            offsetgroup=str(dim),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": shown["ci_high"] - shown["mean"],
+                "arrayminus": shown["mean"] - shown["ci_low"],
+            },
+            hovertemplate="%{x}: %{y:.2f}<extra>" + dimensions.get(str(dim), str(dim)) + "</extra>",
+        )
+        if len(hidden):
+            fig.add_bar(
+                name=small(k),
+                x=[names.get(o, o) for o in hidden["org"]],
+                y=[0.15] * len(hidden),
+                base=[1] * len(hidden),
+                marker_color=HIDDEN,
+                offsetgroup=str(dim),
+                text=[small(k)] * len(hidden),
+                textposition="outside",
+                showlegend=False,
+                hoverinfo="skip",
+            )
+    fig.update_yaxes(range=[1, 5.4], title=label("score", lang))
+    fig.update_layout(barmode="group")
+    return _layout(fig, label("profile", lang))
+
+
+def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, str]) -> go.Figure:
+    """Directed trust: rows trust columns; hidden cells shown as 'n < k'."""
+    orgs = sorted(set(matrix["org"]) | set(matrix["target"]))
+    z = np.full((len(orgs), len(orgs)), np.nan)
+    text = [["" for _ in orgs] for _ in orgs]
+    for row in matrix.itertuples():
+        i, j = orgs.index(row.org), orgs.index(row.target)
+        if row.hidden:
+            text[i][j] = small(k)
+        else:
+            z[i, j] = row.mean
+            text[i][j] = f"{row.mean:.1f}"
+    labels = [names.get(o, o) for o in orgs]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=1,
+            zmax=5,
+            colorbar={"title": label("score", lang)},
+        )
+    )
+    fig.update_xaxes(title=label("to", lang), side="top")
+    fig.update_yaxes(title=label("from", lang), autorange="reversed")
+    return _layout(fig, label("matrix", lang), height=120 + 70 * len(orgs))
+
+
+def role_gap(
+    table: pd.DataFrame, *, lang: str, k: int, roles: dict[str, str], dimensions: dict[str, str]
+) -> go.Figure:
+    """Dumbbell: one line per dimension, one dot per role (hidden roles left out, noted)."""
+    fig = go.Figure()
+    dims = list(dict.fromkeys(table["dimension"]))
+    for d in dims:
+        shown = table[(table["dimension"] == d) & ~table["hidden"]]
+        if len(shown) > 1:
+            fig.add_scatter(
+                x=[shown["mean"].min(), shown["mean"].max()],
+                y=[dimensions.get(d, d)] * 2,
+                mode="lines",
+                line={"color": HIDDEN, "width": 6},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+    for i, (role, group) in enumerate(table.groupby("role", observed=True, sort=False)):
+        shown = group[~group["hidden"]]
+        fig.add_scatter(
+            x=shown["mean"],
+            y=[dimensions.get(d, d) for d in shown["dimension"]],
+            mode="markers",
+            name=roles.get(str(role), str(role)),
+            marker={"size": 14, "color": PALETTE[i % len(PALETTE)]},
+        )
+    hidden_roles = sorted({roles.get(str(r), str(r)) for r in table.loc[table["hidden"], "role"]})
+    title = label("role_gap", lang) + (
+        f" ({', '.join(hidden_roles)}: {small(k)})" if hidden_roles else ""
+    )
+    fig.update_xaxes(range=[1, 5], title=label("score", lang))
+    return _layout(fig, title, height=140 + 60 * len(dims))
+
+
+def trend(
+    table: pd.DataFrame,
+    changes: pd.DataFrame,
+    *,
+    lang: str,
+    k: int,
+    names: dict[str, str],
+    wave_names: dict[int, str],
+    dimension: str,
+) -> go.Figure:
+    """Lines per organisation over waves with CI bars; significant changes starred."""
+    fig = go.Figure()
+    data = table[table["dimension"] == dimension]
+    for i, (org, group) in enumerate(data.groupby("org", observed=True, sort=False)):
+        group = group.sort_values("wave")
+        shown = group[~group["hidden"]]
+        fig.add_scatter(
+            x=[wave_names.get(w, str(w)) for w in shown["wave"]],
+            y=shown["mean"],
+            mode="lines+markers",
+            name=names.get(str(org), str(org)),
+            line={"color": PALETTE[i % len(PALETTE)], "width": 3},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": shown["ci_high"] - shown["mean"],
+                "arrayminus": shown["mean"] - shown["ci_low"],
+            },
+        )
+        if not changes.empty:
+            sig = changes[
+                (changes["org"] == org)
+                & (changes["dimension"] == dimension)
+                & changes["significant"]
+            ]
+            for row in sig.itertuples():
+                fig.add_annotation(
+                    x=wave_names.get(int(row.after), str(row.after)),
+                    y=row.mean_after,
+                    text="★",
+                    showarrow=False,
+                    yshift=18,
+                    font={"size": 20, "color": PALETTE[i % len(PALETTE)]},
+                )
+    fig.update_yaxes(range=[1, 5], title=label("score", lang))
+    fig.update_xaxes(title=label("wave", lang), type="category")
+    return _layout(fig, f"{label('trend', lang)} — ★ = {label('significant', lang)}")
+
+
+def culture_radar(profiles: pd.DataFrame, *, lang: str, org_name: str) -> go.Figure:
+    """Kite of one organisation: points per culture type, now and preferred."""
+    types = [t for t in CULTURE_TYPES if t in set(profiles["type"])]
+    data = profiles.set_index("type").reindex(types)
+    theta = [CULTURE_TYPES[t][lang] for t in types]
+    fig = go.Figure()
+    for column, colour, dash in (("now", PALETTE[0], "solid"), ("preferred", PALETTE[1], "dash")):
+        values = [*data[column], data[column].iloc[0]]
+        fig.add_scatterpolar(
+            r=values,
+            theta=[*theta, theta[0]],
+            name=label(column, lang),
+            line={"color": colour, "width": 3, "dash": dash},
+        )
+    fig.update_layout(polar={"radialaxis": {"range": [0, 50]}})
+    return _layout(fig, f"{label('culture', lang)}: {org_name}", height=420)
+
+
+def distance_heatmap(distance: pd.DataFrame, *, lang: str, names: dict[str, str]) -> go.Figure:
+    orgs = list(dict.fromkeys(distance["org"]))
+    table = distance.pivot_table(
+        index="org", columns="other", values="distance", observed=True
+    ).reindex(index=orgs, columns=orgs)
+    labels = [names.get(o, o) for o in orgs]
+    fig = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy(),
+            x=labels,
+            y=labels,
+            colorscale="Oranges",
+            texttemplate="%{z:.0f}",
+            zmin=0,
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, label("distance", lang), height=120 + 70 * len(orgs))
+
+
+def diverging_items(
+    table: pd.DataFrame, *, lang: str, items: dict[str, str], scale: list[str]
+) -> go.Figure:
+    """Diverging stacked bars: share per answer point per item, centred on neutral."""
+    fig = go.Figure()
+    points = len(scale)
+    middle = (points + 1) / 2
+    for p in range(1, points + 1):
+        column = table.get(p, pd.Series(0.0, index=table.index))
+        sign = -1 if p < middle else 1
+        share = column * (0.5 if p == middle else 1)
+        fig.add_bar(
+            y=[items.get(i, i) for i in table.index],
+            x=sign * share,
+            name=scale[p - 1],
+            orientation="h",
+            marker_color=DIVERGING[round((p - 1) * 4 / max(points - 1, 1))],
+        )
+        if p == middle:
+            fig.add_bar(
+                y=[items.get(i, i) for i in table.index],
+                x=-share,
+                orientation="h",
+                marker_color=DIVERGING[2],
+                showlegend=False,
+                hoverinfo="skip",
+            )
+    fig.update_layout(barmode="relative")
+    fig.update_xaxes(title=label("share", lang), range=[-100, 100])
+    return _layout(fig, label("items", lang), height=160 + 34 * len(table))
+
+
+def response_counts(counts: pd.DataFrame, *, lang: str, names: dict[str, str]) -> go.Figure:
+    """Completed responses per organisation, with the rate where the headcount is known."""
+    text = [
+        f"{n}" + (f" ({100 * n / h:.0f}% {label('rate', lang)})" if h else "")
+        for n, h in zip(counts["completed"], counts["headcount"].fillna(0), strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=[names.get(o, o) for o in counts["org"]],
+            y=counts["completed"],
+            text=text,
+            textposition="outside",
+            marker_color=PALETTE[0],
+        )
+    )
+    fig.update_yaxes(title=label("count", lang))
+    return _layout(fig, label("responses", lang), height=400)

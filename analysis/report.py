@@ -1,0 +1,453 @@
+"""The report: suppressed tables, charts, key findings in plain language, one HTML file.
+
+`build_report` computes everything for the waves of one survey; only closed waves give
+results (open waves: response counts only). Every table passes through `suppression`
+before a chart or a sentence is made from it. `render_html` writes one self-contained
+page: plotly.js is inlined once, with the first figure.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from surveys.model import Survey
+from surveys.store import OrgCount, Wave
+
+from . import charts, scoring, stats, suppression
+from .data import WaveData
+
+TEXT = {
+    "title": {"nl": "Rapportage", "en": "Report"},
+    "findings": {"nl": "Belangrijkste bevindingen", "en": "Key findings"},
+    "strongest": {
+        "nl": "{org}: sterkst op {best} ({best_v:.1f}), zwakst op {worst} ({worst_v:.1f}).",
+        "en": "{org}: strongest on {best} ({best_v:.1f}), weakest on {worst} ({worst_v:.1f}).",
+    },
+    "one_sided": {
+        "nl": "Meest eenzijdige vertrouwensrelatie: {a} vertrouwt {b} {x:.1f}, "
+        "{b} vertrouwt {a} {y:.1f}.",
+        "en": "Most one-sided trust relation: {a} trusts {b} {x:.1f}, {b} trusts {a} {y:.1f}.",
+    },
+    "change": {
+        "nl": "Grootste significante verandering sinds de vorige meting: {org} op "
+        "{dim}, van {a:.2f} naar {b:.2f} (Hedges' g = {g:.2f}).",
+        "en": "Largest significant change since the previous measurement: {org} on "
+        "{dim}, from {a:.2f} to {b:.2f} (Hedges' g = {g:.2f}).",
+    },
+    "no_change": {
+        "nl": "Geen van de verschillen met de vorige meting is statistisch "
+        "significant (na Holm-correctie).",
+        "en": "None of the differences with the "
+        "previous measurement is statistically significant (after Holm correction).",
+    },
+    "culture_gap": {
+        "nl": "Grootste cultuurwens: {org} wil {dir} {type} ({gap:+.0f} punten).",
+        "en": "Largest culture wish: {org} wants {dir} {type} ({gap:+.0f} points).",
+    },
+    "more": {"nl": "meer", "en": "more"},
+    "less": {"nl": "minder", "en": "less"},
+    "open_wave": {
+        "nl": "Meting {name} loopt nog: alleen het aantal ingevulde vragenlijsten is "
+        "zichtbaar; resultaten volgen na sluiting.",
+        "en": "Measurement {name} is "
+        "still open: only the number of completed questionnaires is shown; results "
+        "follow after closing.",
+    },
+    "nothing": {
+        "nl": "Geen enkele groep is groot genoeg (minimaal {k}) om uitkomsten te tonen.",
+        "en": "No group is large enough (at least {k}) to show results.",
+    },
+    "comments": {"nl": "Opmerkingen", "en": "Comments"},
+    "no_comments": {
+        "nl": "Geen opmerkingen om te tonen (alleen groepen van minstens {k} mensen).",
+        "en": "No comments to show (only groups of at least {k} people).",
+    },
+    "methods": {"nl": "Verantwoording", "en": "Methods"},
+    "methods_text": {
+        "nl": "Uitkomsten worden alleen getoond voor groepen van minstens {k} respondenten; "
+        "waar een groep te klein is, worden zoveel andere groepen mee verborgen dat niets "
+        "door aftrekken te herleiden is. Opmerkingen alleen voor groepen van minstens "
+        "{kc}, in willekeurige volgorde. Stellingen in omgekeerde richting zijn "
+        "gespiegeld; 'weet niet' telt als ontbrekend; een dimensiescore is het gemiddelde "
+        "van de beantwoorde stellingen als minstens de helft is beantwoord. Intervallen: "
+        "95% op basis van de t-verdeling. Veranderingen: Welch-t-toets, effectgrootte "
+        "Hedges' g, Holm-correctie over alle vergelijkingen. Betrouwbaarheid: Cronbachs "
+        "alfa (onder 0,7 gemarkeerd).",
+        "en": "Results are shown only for groups of at least {k} respondents; where a group "
+        "is too small, enough other groups are hidden too that nothing can be derived by "
+        "subtraction. Comments only for groups of at least {kc}, in random order. "
+        "Reverse-worded statements are mirrored; 'don't know' counts as missing; a "
+        "dimension score is the mean of the answered statements when at least half were "
+        "answered. Intervals: 95% from the t distribution. Changes: Welch's t-test, effect "
+        "size Hedges' g, Holm correction over all comparisons. Reliability: Cronbach's "
+        "alpha (flagged below 0.7).",
+    },
+    "group_sizes": {"nl": "Aantal respondenten per groep", "en": "Respondents per group"},
+    "alpha": {"nl": "Betrouwbaarheid per dimensie", "en": "Reliability per dimension"},
+}
+
+
+def tr(key: str, lang: str, **params: object) -> str:
+    text = TEXT[key].get(lang, TEXT[key]["nl"])
+    return text.format(**params) if params else text
+
+
+@dataclass(frozen=True)
+class Context:
+    """Names and thresholds the report needs, all passed explicitly."""
+
+    k: int
+    k_comments: int
+    lang: str
+    partnership: str
+    orgs: dict[str, str]
+    roles: dict[str, str]
+    headcounts: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    survey: Survey
+    lang: str
+    findings: list[str] = field(default_factory=list)
+    figures: list[tuple[str, go.Figure]] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    comments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+
+def _dimension_names(survey: Survey, lang: str) -> dict[str, str]:
+    return {d.id: d.label.get(lang) for d in survey.dimensions}
+
+
+def build_report(
+    survey: Survey, data: WaveData, counts: dict[int, list[OrgCount]], ctx: Context
+) -> Report:
+    """All suppressed tables, charts and findings for the waves of one survey."""
+    suppression.check_k(ctx.k)
+    lang = ctx.lang
+    report = Report(survey, lang)
+    dims = _dimension_names(survey, lang)
+    for wave in data.waves:
+        if wave.status != "closed":
+            report.notes.append(tr("open_wave", lang, name=wave.name))
+    report.figures.append(_counts_figure(data.waves, counts, ctx))
+    released = suppression.releasable(data.waves)
+    if not released:
+        return report
+    ids = [w.id for w in released]
+    answers = data.answers[data.answers["wave"].isin(ids)]
+    latest = released[-1].id
+    scores = scoring.dimension_scores(answers, survey)
+    main_dims = [d.id for d in survey.dimensions if not d.id.startswith(("partner_", "culture_"))]
+    main = scores[scores["dimension"].isin(main_dims)]
+
+    profile = suppression.suppress(
+        stats.describe(main, "score", ["wave", "org", "dimension"]), ctx.k, by=["wave", "dimension"]
+    )
+    report.tables["dimension_scores"] = suppression.mask(
+        profile, ["mean", "sd", "ci_low", "ci_high"]
+    )
+    latest_profile = profile[profile["wave"] == latest]
+    if latest_profile["hidden"].all():
+        report.notes.append(tr("nothing", lang, k=ctx.k))
+    if len(latest_profile):
+        report.figures.append(
+            (
+                dims.get(main_dims[0], ""),
+                charts.dimension_profile(
+                    latest_profile, lang=lang, k=ctx.k, names=ctx.orgs, dimensions=dims
+                ),
+            )
+        )
+        _strengths(report, latest_profile, ctx, dims)
+
+    roles = suppression.suppress(
+        stats.describe(main[main["wave"] == latest], "score", ["wave", "role", "dimension"]),
+        ctx.k,
+        by=["wave", "dimension"],
+    )
+    report.tables["role_scores"] = suppression.mask(roles, ["mean", "sd", "ci_low", "ci_high"])
+    if roles["role"].nunique() > 1:
+        report.figures.append(
+            ("roles", charts.role_gap(roles, lang=lang, k=ctx.k, roles=ctx.roles, dimensions=dims))
+        )
+
+    matrix_scores = scores[scores["dimension"] == "partner_trust"]
+    if len(matrix_scores):
+        matrix = suppression.suppress(
+            stats.trust_matrix(matrix_scores), ctx.k, by=["wave", "org", "target"]
+        )
+        report.tables["trust_matrix"] = suppression.mask(
+            matrix, ["mean", "sd", "ci_low", "ci_high", "reverse_mean", "asymmetry"]
+        )
+        latest_matrix = matrix[matrix["wave"] == latest]
+        report.figures.append(
+            ("matrix", charts.trust_heatmap(latest_matrix, lang=lang, k=ctx.k, names=ctx.orgs))
+        )
+        _one_sided(report, latest_matrix, ctx)
+
+    if len(released) > 1:
+        changes = stats.wave_changes(main, released[-2].id, latest)
+        shown_cells = profile[~profile["hidden"]][["wave", "org", "dimension"]]
+        if not changes.empty:
+            before = shown_cells[shown_cells["wave"] == released[-2].id]
+            after = shown_cells[shown_cells["wave"] == latest]
+            keep = changes.merge(before[["org", "dimension"]]).merge(after[["org", "dimension"]])
+            changes = keep
+        report.tables["changes"] = changes
+        names = {w.id: w.name for w in released}
+        for dim in main_dims[:3]:
+            report.figures.append(
+                (
+                    dim,
+                    charts.trend(
+                        profile,
+                        changes,
+                        lang=lang,
+                        k=ctx.k,
+                        names=ctx.orgs,
+                        wave_names=names,
+                        dimension=dim,
+                    ),
+                )
+            )
+        _largest_change(report, changes, ctx, dims)
+
+    culture_items = {
+        q.id: q.dimension for q in survey.questions if q.type == "allocate" and q.dimension
+    }
+    if culture_items:
+        _culture(report, answers[answers["wave"] == latest], culture_items, ctx)
+
+    _items(report, answers[answers["wave"] == latest], survey, ctx)
+    sizes = (
+        scoring.item_scores(answers, survey)
+        .groupby(["wave", "org"], observed=True)["response"]
+        .nunique()
+    )
+    report.comments = suppression.comments_to_show(
+        data.comments[data.comments["wave"].isin(ids)], sizes, ctx.k_comments
+    )
+    group_sizes = answers.groupby(["wave", "org", "role"], observed=True)["response"].nunique()
+    group_sizes = group_sizes.rename("n").reset_index()
+    group_sizes["n"] = group_sizes["n"].where(group_sizes["n"] >= ctx.k)
+    report.tables["group_sizes"] = group_sizes
+    report.tables["reliability"] = stats.reliability(
+        scoring.item_scores(answers, survey).query("dimension in @main_dims")
+    )
+    return report
+
+
+def _counts_figure(
+    waves: tuple[Wave, ...], counts: dict[int, list[OrgCount]], ctx: Context
+) -> tuple[str, go.Figure]:
+    latest = waves[-1] if waves else None
+    rows = [
+        {"org": c.org, "completed": c.completed, "headcount": ctx.headcounts.get(c.org)}
+        for c in (counts.get(latest.id, []) if latest else [])
+    ]
+    table = pd.DataFrame(rows, columns=["org", "completed", "headcount"])
+    return "counts", charts.response_counts(table, lang=ctx.lang, names=ctx.orgs)
+
+
+def _strengths(report: Report, profile: pd.DataFrame, ctx: Context, dims: dict[str, str]) -> None:
+    for org, group in profile[~profile["hidden"]].groupby("org", observed=True):
+        if len(group) < 2:
+            continue
+        best, worst = group.loc[group["mean"].idxmax()], group.loc[group["mean"].idxmin()]
+        report.findings.append(
+            tr(
+                "strongest",
+                ctx.lang,
+                org=ctx.orgs.get(str(org), org),
+                best=dims.get(best["dimension"], best["dimension"]),
+                best_v=best["mean"],
+                worst=dims.get(worst["dimension"], worst["dimension"]),
+                worst_v=worst["mean"],
+            )
+        )
+
+
+def _one_sided(report: Report, matrix: pd.DataFrame, ctx: Context) -> None:
+    shown = matrix[~matrix["hidden"]]
+    pairs = shown.merge(
+        shown, left_on=["org", "target"], right_on=["target", "org"], suffixes=("", "_back")
+    )
+    if pairs.empty:
+        return
+    pairs["gap"] = (pairs["mean"] - pairs["mean_back"]).abs()
+    top = pairs.loc[pairs["gap"].idxmax()]
+    report.findings.append(
+        tr(
+            "one_sided",
+            ctx.lang,
+            a=ctx.orgs.get(top["org"], top["org"]),
+            b=ctx.orgs.get(top["target"], top["target"]),
+            x=top["mean"],
+            y=top["mean_back"],
+        )
+    )
+
+
+def _largest_change(
+    report: Report, changes: pd.DataFrame, ctx: Context, dims: dict[str, str]
+) -> None:
+    significant = changes[changes["significant"]] if not changes.empty else changes
+    if significant.empty:
+        report.findings.append(tr("no_change", ctx.lang))
+        return
+    top = significant.loc[significant["diff"].abs().idxmax()]
+    report.findings.append(
+        tr(
+            "change",
+            ctx.lang,
+            org=ctx.orgs.get(top["org"], top["org"]),
+            dim=dims.get(top["dimension"], top["dimension"]),
+            a=top["mean_before"],
+            b=top["mean_after"],
+            g=top["g"],
+        )
+    )
+
+
+def _culture(report: Report, answers: pd.DataFrame, items: dict[str, str], ctx: Context) -> None:
+    profiles = stats.culture_profiles(answers, dimensions=items)
+    profiles["hidden"] = profiles["n"] < ctx.k
+    shown = profiles[~profiles["hidden"]]
+    report.tables["culture_profiles"] = suppression.mask(profiles, ["now", "preferred", "gap"])
+    for org, group in shown.groupby("org", observed=True):
+        report.figures.append(
+            (
+                "culture",
+                charts.culture_radar(
+                    group, lang=ctx.lang, org_name=ctx.orgs.get(str(org), str(org))
+                ),
+            )
+        )
+    if shown["org"].nunique() > 1:
+        distance = stats.culture_distance(shown)
+        report.tables["culture_distance"] = distance
+        report.figures.append(
+            ("distance", charts.distance_heatmap(distance, lang=ctx.lang, names=ctx.orgs))
+        )
+    if not shown.empty:
+        top = shown.loc[shown["gap"].abs().idxmax()]
+        report.findings.append(
+            tr(
+                "culture_gap",
+                ctx.lang,
+                org=ctx.orgs.get(top["org"], top["org"]),
+                dir=tr("more" if top["gap"] > 0 else "less", ctx.lang),
+                type=charts.CULTURE_TYPES.get(top["type"], {}).get(ctx.lang, top["type"]),
+                gap=top["gap"],
+            )
+        )
+
+
+def _items(report: Report, answers: pd.DataFrame, survey: Survey, ctx: Context) -> None:
+    likert = [
+        q
+        for q in survey.questions
+        if q.type == "likert" and not q.per_partner and q.scale is not None
+    ]
+    if not likert:
+        return
+    frame = answers[answers["item"].isin([q.id for q in likert])].dropna(subset=["value"])
+    counts = frame.groupby(["item", "value"], observed=True).size().unstack(fill_value=0)
+    totals = counts.sum(axis=1)
+    counts = counts[totals >= ctx.k]  # an item distribution needs k answers behind it
+    if counts.empty:
+        return
+    shares = counts.div(counts.sum(axis=1), axis=0) * 100
+    shares.columns = [int(c) for c in shares.columns]
+    scale = likert[0].scale
+    labels = {q.id: (q.label or q.text).get(ctx.lang) for q in likert}
+    report.tables["item_distribution"] = shares.reset_index()
+    report.figures.append(
+        (
+            "items",
+            charts.diverging_items(
+                shares, lang=ctx.lang, items=labels, scale=[t.get(ctx.lang) for t in scale.labels]
+            ),
+        )
+    )  # type: ignore[union-attr]
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: Arial, Helvetica, sans-serif; max-width: 1100px; margin: 0 auto;
+       padding: 1rem; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.7rem; }} h2 {{ margin-top: 2.2rem; border-bottom: 2px solid #0072B2; }}
+.findings li {{ margin: .4rem 0; }} .note {{ background: #FFF4D6; padding: .6rem 1rem; }}
+blockquote {{ border-left: 4px solid #56B4E9; margin: .6rem 0; padding: .2rem .8rem; }}
+table {{ border-collapse: collapse; margin: .6rem 0; }}
+td, th {{ border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }}
+@media print {{ .figure {{ page-break-inside: avoid; }} }}
+</style></head><body>
+{body}
+</body></html>
+"""
+
+
+def render_html(reports: list[Report], ctx: Context) -> str:
+    """One self-contained page for one or more surveys (plotly.js inlined once)."""
+    lang = ctx.lang
+    parts = [f"<h1>{html.escape(ctx.partnership)} — {tr('title', lang)}</h1>"]
+    first = True
+    for report in reports:
+        parts.append(f"<h2>{html.escape(report.survey.title.get(lang))}</h2>")
+        for note in report.notes:
+            parts.append(f"<p class='note'>{html.escape(note)}</p>")
+        if report.findings:
+            parts.append(
+                f"<h3>{tr('findings', lang)}</h3><ul class='findings'>"
+                + "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
+                + "</ul>"
+            )
+        for _, figure in report.figures:
+            parts.append(
+                "<div class='figure'>"
+                + figure.to_html(
+                    full_html=False,
+                    include_plotlyjs=first,
+                    config={"displaylogo": False, "responsive": True},
+                )
+                + "</div>"
+            )
+            first = False
+        parts.append(f"<h3>{tr('comments', lang)}</h3>")
+        if report.comments.empty:
+            parts.append(f"<p>{html.escape(tr('no_comments', lang, k=ctx.k_comments))}</p>")
+        else:
+            for row in report.comments.itertuples():
+                org = ctx.orgs.get(row.org, row.org)
+                parts.append(
+                    f"<blockquote>{html.escape(str(row.text))}<br><small>"
+                    f"{html.escape(org)}</small></blockquote>"
+                )
+        parts.append(
+            f"<h3>{tr('methods', lang)}</h3><p>"
+            + html.escape(tr("methods_text", lang, k=ctx.k, kc=ctx.k_comments))
+            + "</p>"
+        )
+        for key, title in (("group_sizes", "group_sizes"), ("reliability", "alpha")):
+            table = report.tables.get(key)
+            if table is not None and not table.empty:
+                parts.append(
+                    f"<h4>{tr(title, lang)}</h4>"
+                    + table.to_html(
+                        index=False,
+                        na_rep=f"n < {ctx.k}",
+                        float_format=lambda v: f"{v:.2f}",
+                        escape=True,
+                    )
+                )
+    return PAGE.format(lang=lang, title=html.escape(ctx.partnership), body="\n".join(parts))

@@ -1,0 +1,58 @@
+"""Build reports from the config and the store; shared by `trustscan report` and `/report`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis.data import load_waves
+from analysis.report import Context, Report, build_report, render_html
+from surveys.model import Survey
+from surveys.store import Store
+
+from .config import Config
+
+
+def context_for(config: Config, lang: str) -> Context:
+    return Context(
+        k=config.min_group_size,
+        k_comments=config.min_group_size_comments,
+        lang=lang,
+        partnership=config.partnership,
+        orgs={o.id: o.name for o in config.organisations},
+        roles={r.id: r.label.get(lang) for r in config.roles},
+        headcounts={o.id: o.headcount for o in config.organisations},
+    )
+
+
+async def build_reports(
+    store: Store,
+    config: Config,
+    registry: dict[str, Survey],
+    wave_ids: Sequence[int] | None,
+    lang: str,
+) -> tuple[str, list[Report]]:
+    """The HTML page and the per-survey reports for the given waves (default: all)."""
+    waves = [await store.wave(w) for w in wave_ids] if wave_ids else await store.waves()
+    ctx = context_for(config, lang)
+    reports = []
+    for survey_id in dict.fromkeys(w.survey for w in waves):
+        if survey_id not in registry:
+            continue
+        ids = [w.id for w in waves if w.survey == survey_id]
+        data = await load_waves(store, ids)
+        counts = {w: await store.response_counts(w) for w in ids}
+        reports.append(build_report(registry[survey_id], data, counts, ctx))
+    return render_html(reports, ctx), reports
+
+
+def write_csv(reports: list[Report], folder: Path) -> list[Path]:
+    """The aggregated, suppressed tables as CSV files (never answers or identities)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for report in reports:
+        for name, table in report.tables.items():
+            path = folder / f"{report.survey.id}_{name}.csv"
+            table.drop(columns=[c for c in ("hidden",) if c in table]).to_csv(path, index=False)
+            written.append(path)
+    return written

@@ -1,0 +1,102 @@
+"""The HTML report: renders in every situation, escapes comments, shows nothing below k."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.reporting import build_reports, write_csv
+from bot.services import load_registry
+from surveys.store import Store
+
+from .test_loading import fill
+
+ORGS = ("north", "south", "east")
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "r.db", bytes(32))
+    yield s
+    await s.close()
+
+
+async def wave_with(
+    store: Store, sizes: dict[str, int], seed: int, close: bool = True, survey: str = "trust"
+) -> int:
+    wave = await store.open_wave(survey, 1, ORGS)
+    for org, n in sizes.items():
+        await fill(store, wave.id, org, n, random.Random(f"{seed}{org}"), survey=survey)
+    if close:
+        await store.close_wave(wave.id)
+    return wave.id
+
+
+async def report(store: Store, waves: list[int] | None = None, lang: str = "en"):
+    config = load_config(None, env={})
+    return await build_reports(store, config, load_registry(config), waves, lang)
+
+
+async def test_one_closed_wave_gives_findings_and_charts(store) -> None:
+    """One wave: key findings, the profile, the matrix; plotly.js inlined exactly once."""
+    await wave_with(store, {"north": 11, "south": 9, "east": 7}, 1)
+    page, [trust] = await report(store)
+    assert any("strongest on" in f for f in trust.findings)
+    assert any("one-sided" in f for f in trust.findings)
+    assert page.count("<script>/**") == 1  # plotly.js inlined once, for offline use
+    assert "<script src=" not in page  # nothing fetched from the network
+    assert "Methods" in page and "Cronbach" in page
+
+
+async def test_several_waves_report_changes(store) -> None:
+    """Two closed waves: the change table and trend charts appear."""
+    await wave_with(store, {"north": 8, "south": 8}, 1)
+    await wave_with(store, {"north": 9, "south": 8}, 2)
+    _, [trust] = await report(store)
+    assert "changes" in trust.tables
+    assert sum(1 for name, _ in trust.figures if name in ("vertrouwen", "gunnen", "invloed")) == 3
+
+
+async def test_every_group_below_k_shows_nothing(store) -> None:
+    """When every group is smaller than k, no score is shown anywhere."""
+    await wave_with(store, {"north": 4, "south": 3, "east": 2}, 1)
+    page, [trust] = await report(store)
+    assert trust.tables["dimension_scores"]["mean"].isna().all()
+    assert not [f for f in trust.findings if "strongest" in f]
+    assert "No group is large enough" in page
+
+
+async def test_an_open_wave_gives_counts_only(store) -> None:
+    """While a wave is open: the response counts, and no result at all."""
+    await wave_with(store, {"north": 12, "south": 12}, 1, close=False)
+    page, [trust] = await report(store)
+    assert [name for name, _ in trust.figures] == ["counts"]
+    assert not trust.findings and "still open" in page
+
+
+async def test_comments_are_escaped_and_only_for_large_groups(store) -> None:
+    """A comment with <script> appears escaped; groups under the threshold stay silent."""
+    wave = await store.open_wave("trust", 1, ORGS)
+    await fill(
+        store, wave.id, "north", 10, random.Random(1), comment="<script>alert('x')</script> & meer"
+    )
+    await fill(store, wave.id, "south", 9, random.Random(2), comment="te klein om te tonen")
+    await store.close_wave(wave.id)
+    page, _ = await report(store)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; meer" in page
+    assert "<script>alert" not in page
+    assert "te klein om te tonen" not in page
+
+
+async def test_a_survey_without_per_partner_items(store, tmp_path: Path) -> None:
+    """The culture scan (no per-partner items) renders its profiles and distances."""
+    await wave_with(store, {"north": 6, "south": 6, "east": 6}, 1, survey="culture")
+    _page, [culture] = await report(store, lang="nl")
+    assert "matrix" not in [name for name, _ in culture.figures]
+    assert "culture_distance" in culture.tables
+    assert any("cultuurwens" in f for f in culture.findings)
+    files = write_csv([culture], tmp_path / "csv")
+    assert files and all(p.read_text().strip() for p in files)
