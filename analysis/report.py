@@ -38,6 +38,18 @@ TEXT = {
         "en": "Largest significant change since the previous measurement: {org} on "
         "{dim}, from {a:.2f} to {b:.2f} (Hedges' g = {g:.2f}).",
     },
+    "pair_change": {
+        "nl": "Grootste verandering in vertrouwen tussen partners: {a} in {b}, van "
+        "{x:.1f} naar {y:.1f} (significant, Hedges' g = {g:.2f}).",
+        "en": "Largest change in trust between partners: {a} in {b}, from {x:.1f} "
+        "to {y:.1f} (significant, Hedges' g = {g:.2f}).",
+    },
+    "distance": {
+        "nl": "De culturen van {a} en {b} liggen het verst uiteen: {d:.0f} van de 100 "
+        "punten zouden moeten verschuiven.",
+        "en": "The cultures of {a} and {b} differ "
+        "most: {d:.0f} of the 100 points would have to move.",
+    },
     "no_change": {
         "nl": "Geen van de verschillen met de vorige meting is statistisch "
         "significant (na Holm-correctie).",
@@ -190,8 +202,10 @@ def build_report(
             ("matrix", charts.trust_heatmap(latest_matrix, lang=lang, k=ctx.k, names=ctx.orgs))
         )
         _one_sided(report, latest_matrix, ctx)
+        if len(released) > 1:
+            _pair_change(report, matrix_scores, matrix, released[-2].id, latest, ctx)
 
-    if len(released) > 1:
+    if len(released) > 1 and main_dims:
         changes = stats.wave_changes(main, released[-2].id, latest)
         shown_cells = profile[~profile["hidden"]][["wave", "org", "dimension"]]
         if not changes.empty:
@@ -294,6 +308,40 @@ def _one_sided(report: Report, matrix: pd.DataFrame, ctx: Context) -> None:
     )
 
 
+def _pair_change(
+    report: Report,
+    scores: pd.DataFrame,
+    matrix: pd.DataFrame,
+    before: int,
+    after: int,
+    ctx: Context,
+) -> None:
+    """The largest significant change of directed trust between two shown matrix cells."""
+    changes = stats.wave_changes(scores, before, after, by=("org", "target"))
+    if changes.empty:
+        return
+    shown = matrix[~matrix["hidden"]]
+    for wave in (before, after):
+        cells = shown[shown["wave"] == wave][["org", "target"]]
+        changes = changes.merge(cells, on=["org", "target"])
+    significant = changes[changes["significant"]]
+    report.tables["trust_matrix_changes"] = changes
+    if significant.empty:
+        return
+    top = significant.loc[significant["diff"].abs().idxmax()]
+    report.findings.append(
+        tr(
+            "pair_change",
+            ctx.lang,
+            a=ctx.orgs.get(top["org"], top["org"]),
+            b=ctx.orgs.get(top["target"], top["target"]),
+            x=top["mean_before"],
+            y=top["mean_after"],
+            g=top["g"],
+        )
+    )
+
+
 def _largest_change(
     report: Report, changes: pd.DataFrame, ctx: Context, dims: dict[str, str]
 ) -> None:
@@ -334,6 +382,17 @@ def _culture(report: Report, answers: pd.DataFrame, items: dict[str, str], ctx: 
         report.tables["culture_distance"] = distance
         report.figures.append(
             ("distance", charts.distance_heatmap(distance, lang=ctx.lang, names=ctx.orgs))
+        )
+        far = distance[distance["org"] < distance["other"]]
+        top = far.loc[far["distance"].idxmax()]
+        report.findings.append(
+            tr(
+                "distance",
+                ctx.lang,
+                a=ctx.orgs.get(top["org"], top["org"]),
+                b=ctx.orgs.get(top["other"], top["other"]),
+                d=top["distance"],
+            )
         )
     if not shown.empty:
         top = shown.loc[shown["gap"].abs().idxmax()]

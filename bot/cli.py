@@ -160,14 +160,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "demo",
         cmd_demo,
-        "show the built-in surveys answered by a scripted respondent (no token, no network needed)",
+        "simulate three measurements of a demo partnership through "
+        "the engine and the store, then write the full report (no token, no network)",
     )
     p.add_argument("--lang", choices=("nl", "en"), default=None)
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("trustscan-demo"),
+        metavar="DIR",
+        help="where the demo database and report go (replaced on each run)",
+    )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="instead: show the surveys answered by a scripted respondent",
+    )
     p.add_argument(
         "--survey",
         action="append",
         metavar="SURVEY",
-        help="survey id (default: trust, culture and evaluation)",
+        help="with --preview: survey id (default: all built-ins)",
     )
 
     p = command(
@@ -272,6 +285,65 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    if args.preview:
+        return _demo_preview(args, config)
+    import dataclasses
+    import shutil
+    import time
+
+    from .reporting import build_reports, write_csv
+    from .simulation import simulate_wave
+
+    lang = args.lang or config.default_language
+    folder = args.dir.resolve()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    demo = dataclasses.replace(
+        config, database=folder / "demo.db", key_file=folder / "demo.key", master_key=None
+    )
+    registry = load_registry(demo)
+    seasons = ("voorjaar 2026", "najaar 2026", "voorjaar 2027")
+    started = time.perf_counter()
+
+    async def go() -> None:
+        async with await open_store(demo) as store:
+            for number, season in enumerate(seasons, start=1):
+                for offset, survey_id in enumerate(("trust", "culture", "evaluation")):
+                    survey = registry[survey_id]
+                    wave = await store.open_wave(
+                        survey.id,
+                        survey.version,
+                        [o.id for o in demo.organisations],
+                        name=f"{survey.title.get(lang)} {season}",
+                    )
+                    count = await simulate_wave(
+                        store, survey, wave.id, number, demo.partners(), seed=number * 100 + offset
+                    )
+                    await store.close_wave(wave.id)
+                    print(f"  {wave.name}: {count} respondents", flush=True)
+            page, reports = await build_reports(store, demo, registry, None, lang)
+        (folder / "report.html").write_text(page, encoding="utf-8")
+        write_csv(reports, folder / "tables")
+        for report in reports:
+            print(f"\n{report.survey.title.get(lang)}:")
+            for finding in report.findings:
+                print(f"  - {finding}")
+
+    print(
+        f"Simulating three measurements of {demo.partnership} "
+        f"({', '.join(o.name for o in demo.organisations)}) through the engine and store:"
+    )
+    asyncio.run(go())
+    print(
+        f"\nDone in {time.perf_counter() - started:.0f} s. Open the report:\n"
+        f"  {folder / 'report.html'}\n(tables as CSV in {folder / 'tables'}; the demo "
+        f"database is {folder / 'demo.db'})"
+    )
+    return 0
+
+
+def _demo_preview(args: argparse.Namespace, config: Config) -> int:
     from .demo import run_demo
 
     lang = args.lang or config.default_language
@@ -284,7 +356,6 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             return 1
         print()
     print("This was the terminal preview: the same engine the Telegram bot uses.")
-    print("Next: trustscan preview trust   (answer it yourself)")
     return 0
 
 

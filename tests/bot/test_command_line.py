@@ -220,8 +220,22 @@ def test_run_without_token_explains_what_to_do(run) -> None:
     assert "TRUSTSCAN_TOKEN" in result.stderr and "trustscan demo" in result.stderr
 
 
-def test_demo_runs_without_token_or_network(run) -> None:
-    """The newcomer's first command completes the built-in surveys with scripted answers."""
-    result = run("demo", "--survey", "trust", "--lang", "en")
+def test_demo_simulates_three_waves_and_writes_the_report(run, tmp_path: Path) -> None:
+    """The newcomer's first command: three measurements through the engine, then the report."""
+    result = run("demo", "--lang", "en", key=None)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("respondents") == 9
+    assert "Largest change in trust between partners: Veenstede in Brugwoude" in result.stdout
+    assert "Lindermeer" in result.stdout.split("Culture scan:")[1]
+    page = (tmp_path / "trustscan-demo" / "report.html").read_text(encoding="utf-8")
+    assert (page.count("<script>/**") == 1 and "n &lt; 5" in page) or "n < 5" in page
+    with sqlite3.connect(tmp_path / "trustscan-demo" / "demo.db") as db:
+        assert db.execute("SELECT count(*) FROM waves WHERE status = 'closed'").fetchone() == (9,)
+        assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+
+
+def test_demo_preview_runs_the_scripted_terminal_preview(run) -> None:
+    """demo --preview shows a survey answered by a scripted respondent."""
+    result = run("demo", "--preview", "--survey", "trust", "--lang", "en")
     assert result.returncode == 0, result.stderr
     assert "Trust scan" in result.stdout and "Done!" in result.stdout

@@ -1,0 +1,173 @@
+"""Simulated respondents for the demo: realistic answers, through the engine and the store.
+
+The story in the data: trust between Veenstede and Brugwoude is low in the first
+measurement and recovers over the next two; Lindermeer's culture is clearly more
+market- and control-oriented than the others'. Some groups (administrators of the
+smaller municipalities) are deliberately smaller than k, so suppression shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+
+from surveys import flow
+from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent
+from surveys.model import Survey
+from surveys.store import Store
+
+# respondents per organisation and role in each wave
+GROUPS: dict[str, dict[str, int]] = {
+    "dijkhoven": {"staff": 34, "manager": 8, "administrator": 5, "council": 7},
+    "veenstede": {"staff": 26, "manager": 6, "administrator": 4, "council": 6},
+    "brugwoude": {"staff": 21, "manager": 5, "administrator": 3, "council": 5},
+    "lindermeer": {"staff": 14, "manager": 4, "administrator": 2, "council": 3},
+}
+BASE = {"dijkhoven": 3.6, "veenstede": 3.3, "brugwoude": 3.2, "lindermeer": 3.4}
+ROLE_SHIFT = {"staff": -0.15, "manager": 0.1, "administrator": 0.35, "council": -0.3}
+CULTURE = {  # now-profile weights: clan, adhocracy, market, hierarchy
+    "dijkhoven": (35, 20, 15, 30),
+    "veenstede": (32, 22, 16, 30),
+    "brugwoude": (38, 18, 14, 30),
+    "lindermeer": (12, 13, 40, 35),
+}
+PREFERRED = (38, 27, 15, 20)
+COMMENTS = (
+    "Meer samen optrekken richting de raad.",
+    "Afspraken nakomen, ook als het tegenzit.",
+    "Minder overleg, meer doen.",
+    "Eerlijk zijn over wat elke gemeente bijdraagt.",
+    "Successen samen vieren.",
+    "Sneller informatie delen over knelpunten.",
+)
+
+
+@dataclass(frozen=True)
+class Mood:
+    """The latent attitude of one simulated respondent in one wave."""
+
+    level: float
+    partner: dict[str, float]
+    org: str
+
+
+def partner_level(org: str, target: str, wave: int, base: float) -> float:
+    pair = {org, target}
+    if pair == {"veenstede", "brugwoude"}:
+        return {1: 2.2, 2: 2.9, 3: 3.6}.get(wave, 3.6)
+    return base + 0.2
+
+
+def likert(rng: random.Random, mean: float, points: int = 5) -> int:
+    return max(1, min(points, round(rng.gauss(mean, 0.85))))
+
+
+def allocate(
+    rng: random.Random, weights: tuple[int, ...], step: int, total: int
+) -> tuple[int, ...]:
+    noisy = [max(0.0, w + rng.gauss(0, 6)) for w in weights]
+    scale = total / (sum(noisy) or 1)
+    points = [step * round(w * scale / step) for w in noisy]
+    points[points.index(max(points))] += total - sum(points)
+    return tuple(points)
+
+
+def answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    q = step.question
+    match q.type:
+        case "likert":
+            if q.dont_know and rng.random() < 0.04:
+                return None
+            mean = (
+                mood.partner.get(step.key.partition("@")[2], mood.level)
+                if (q.per_partner)
+                else mood.level
+            )
+            value = likert(rng, mean, q.points)
+            return q.points + 1 - value if q.reverse else value
+        case "nps":
+            return max(0, min(10, round(rng.gauss(mood.level * 2 - 0.5, 2))))
+        case "choice":
+            weights = [3, 5, 1.5, 0.5][: len(step.choices)] if mood.level > 3 else [1, 3, 3, 1]
+            return rng.choices(
+                [c.value for c in step.choices], weights=weights[: len(step.choices)] or None
+            )[0]
+        case "multi":
+            return tuple(c.value for c in step.choices[: max(q.min_choices, 1)])
+        case "allocate":
+            weights = CULTURE[mood.org] if q.dimension == "culture_now" else PREFERRED
+            return allocate(rng, weights, q.step, q.total)
+        case "text":
+            return rng.choice(COMMENTS) if rng.random() < 0.35 else ""
+    return None
+
+
+async def respond(
+    store: Store,
+    survey: Survey,
+    wave: int,
+    wave_number: int,
+    org: str,
+    role: str,
+    user: int,
+    partners: tuple[Partner, ...],
+    rng: random.Random,
+) -> None:
+    """One simulated person takes the survey, exactly as a bot user would."""
+    q = Questionnaire(survey, Respondent(org, role, "nl", partners))
+    level = BASE[org] + ROLE_SHIFT[role] + 0.1 * (wave_number - 1) + rng.gauss(0, 0.35)
+    mood = Mood(level, {p.id: partner_level(org, p.id, wave_number, level) for p in partners}, org)
+    session = await store.begin(wave, user, org, role, "nl")
+    state = flow.state_of(q, session)
+    while not isinstance(step := q.step(state), Done):
+        if step.type == "info":
+            change = q.proceed(state, step.index)
+        else:
+            value = answer(step, mood, rng)
+            if value is None:
+                change = q.dont_know(state, step.index)
+            elif value == "" and not step.question.required:
+                change = q.skip(state, step.index)
+            else:
+                change = q.answer(state, step.index, value)
+        await flow.persist(store, q, session.response or b"", state, change)
+        state = change.state
+    await flow.finish(store, q, session, state)
+
+
+async def simulate_wave(
+    store: Store,
+    survey: Survey,
+    wave: int,
+    wave_number: int,
+    partners: tuple[Partner, ...],
+    seed: int,
+    parallel: int = 64,
+) -> int:
+    """Every demo group answers the wave; returns the number of respondents."""
+    rng = random.Random(seed)
+    people = [
+        (org, role)
+        for org, roles in GROUPS.items()
+        for role, n in roles.items()
+        for _ in range(max(1, n + rng.randint(-1, 1)))
+    ]
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(index: int, org: str, role: str) -> None:
+        async with gate:
+            await respond(
+                store,
+                survey,
+                wave,
+                wave_number,
+                org,
+                role,
+                10**12 + seed * 10**5 + index,
+                partners,
+                random.Random(seed + index),
+            )
+
+    await asyncio.gather(*(one(i, org, role) for i, (org, role) in enumerate(people)))
+    return len(people)
