@@ -185,6 +185,7 @@ def trend(
     names: dict[str, str],
     wave_names: dict[int, str],
     dimension: str,
+    dimension_label: str = "",
 ) -> go.Figure:
     """Lines per organisation over waves with CI bars; significant changes starred."""
     fig = go.Figure()
@@ -222,7 +223,8 @@ def trend(
                 )
     fig.update_yaxes(range=[1, 5], title=label("score", lang))
     fig.update_xaxes(title=label("wave", lang), type="category")
-    return _layout(fig, f"{label('trend', lang)} — ★ = {label('significant', lang)}")
+    title = f"{label('trend', lang)}: {dimension_label} — ★ = {label('significant', lang)}"
+    return _layout(fig, title)
 
 
 def culture_radar(profiles: pd.DataFrame, *, lang: str, org_name: str) -> go.Figure:

@@ -158,6 +158,7 @@ def build_report(
     main_dims = [d.id for d in survey.dimensions if not d.id.startswith(("partner_", "culture_"))]
     main = scores[scores["dimension"].isin(main_dims)]
 
+    main = main.assign(dimension=pd.Categorical(main["dimension"], categories=main_dims))
     profile = suppression.suppress(
         stats.describe(main, "score", ["wave", "org", "dimension"]), ctx.k, by=["wave", "dimension"]
     )
@@ -227,6 +228,7 @@ def build_report(
                         names=ctx.orgs,
                         wave_names=names,
                         dimension=dim,
+                        dimension_label=dims.get(dim, dim),
                     ),
                 )
             )

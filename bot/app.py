@@ -98,6 +98,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("invite", facilitator.invite, filters=private))
     app.add_handler(CommandHandler("openwave", facilitator.open_wave, filters=private))
     app.add_handler(CommandHandler("closewave", facilitator.close_wave, filters=private))
+    app.add_handler(CommandHandler("report", facilitator.report, filters=private))
     app.add_handler(CallbackQueryHandler(respondent.consent, pattern=r"^c:[\w-]{1,62}$"))
     app.add_handler(
         CallbackQueryHandler(respondent.choose_role, pattern=r"^r:[\w-]{1,40}:[\w-]{1,24}$")

@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=Path("report.html"), metavar="FILE")
     p.add_argument("--csv", type=Path, metavar="DIR", help="also write the tables as CSV here")
+    p.add_argument("--png", type=Path, metavar="DIR", help="also write every chart as PNG")
+    p.add_argument("--xlsx", type=Path, metavar="FILE", help="also write the tables as XLSX")
     p.add_argument("--lang", choices=("nl", "en"), default=None)
 
     p = command("backup", cmd_backup, "write a consistent copy of the live database")
@@ -481,6 +483,8 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
+    from analysis.export import figures_to_png, write_xlsx
+
     from .reporting import build_reports, write_csv
 
     lang = args.lang or config.default_language
@@ -497,6 +501,18 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
         if args.csv:
             files = write_csv(reports, args.csv)
             print(f"{len(files)} tables written to {args.csv.resolve()}")
+        if args.xlsx:
+            write_xlsx(
+                {f"{r.survey.id}_{n}": t for r in reports for n, t in r.tables.items()}, args.xlsx
+            )
+            print(f"tables written to {args.xlsx.resolve()}")
+        if args.png:
+            figures = [(r.survey.id, name, fig) for r in reports for name, fig in r.figures]
+            pngs = await figures_to_png([fig for _, _, fig in figures])
+            args.png.mkdir(parents=True, exist_ok=True)
+            for i, ((survey, name, _), png) in enumerate(zip(figures, pngs, strict=True)):
+                (args.png / f"{i + 1:02d}_{survey}_{name}.png").write_bytes(png)
+            print(f"{len(pngs)} charts written to {args.png.resolve()}")
 
     asyncio.run(go())
     return 0

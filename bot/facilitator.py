@@ -208,3 +208,41 @@ async def close_wave_confirmed(update: Update, context: TrustscanContext) -> Non
     context.services.forget_wave(wave_id)
     await context.store.audit(actor(update), "wave.close", f"wave {wave_id}")
     await edit(query.message, f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> is gesloten.")
+
+
+@facilitators_only
+async def report(update: Update, context: TrustscanContext) -> None:
+    """/report [wave …]: the key charts as photos and the full HTML report as a document."""
+    from analysis.export import ExportError, figures_to_png
+
+    from .reporting import build_reports
+
+    try:
+        waves = [int(a) for a in context.args or []]
+        for wave in waves:
+            await context.store.wave(wave)
+    except (ValueError, UnknownWaveError):
+        await reply(update, "Gebruik: /report [NUMMER …] (zie /waves)")
+        return
+    lang = user_lang(update, context)
+    page, reports = await build_reports(
+        context.store, context.config, context.services.registry, waves or None, lang
+    )
+    figures = [fig for r in reports for _, fig in r.figures[:4]][:10]
+    try:
+        pngs = await figures_to_png(figures)
+    except ExportError:
+        pngs = []  # no browser here: the HTML report still goes out
+    assert update.effective_chat is not None
+    chat = update.effective_chat
+    if len(pngs) > 1:
+        await chat.send_media_group([InputMediaPhoto(png) for png in pngs])
+    elif pngs:
+        await chat.send_photo(pngs[0])
+    await chat.send_document(
+        page.encode("utf-8"),
+        filename="trustscan-rapport.html",
+        caption=f"{context.config.partnership}: "
+        + ", ".join(r.survey.title.get(lang) for r in reports),
+    )
+    await context.store.audit(actor(update), "report", f"waves={waves or 'all'}")

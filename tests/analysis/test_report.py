@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pytest
-
 from bot.config import load_config
 from bot.reporting import build_reports, write_csv
 from bot.services import load_registry
@@ -15,13 +13,6 @@ from surveys.store import Store
 from .test_loading import fill
 
 ORGS = ("north", "south", "east")
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "r.db", bytes(32))
-    yield s
-    await s.close()
 
 
 async def wave_with(

@@ -56,6 +56,7 @@ class FakeTelegram:
         self.failures: list[tuple[str, int, int]] = []  # (method, status, retry_after)
         self.blocked: set[int] = set()
         self.webhook: dict[str, Any] | None = None
+        self.files: dict[str, bytes] = {}
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -283,15 +284,16 @@ class FakeTelegram:
         return messages
 
     def _file(self, data: Any) -> dict[str, Any]:
-        size = len(data) if isinstance(data, bytes) else 0
+        """A Telegram file object; the uploaded bytes are kept in `files` by file_id."""
+        content = data if isinstance(data, bytes) else b""
         n = next(self._ids)
+        self.files[f"file{n}"] = content
         return {
             "file_id": f"file{n}",
             "file_unique_id": f"u{n}",
             "width": 100,
             "height": 100,
-            "file_size": size,
-            "_bytes": data if isinstance(data, bytes) else b"",
+            "file_size": len(content),
         }
 
 

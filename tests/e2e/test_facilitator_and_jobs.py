@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
+import shutil
 import sqlite3
 
 from bot import jobs
@@ -129,3 +131,32 @@ async def test_reminders_and_new_wave_invitations_follow_the_clock(
     with sqlite3.connect(e2e_config.database) as db:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM responses WHERE complete = 0").fetchone() == (0,)
+
+
+async def test_report_in_the_chat_sends_charts_and_the_html(e2e_app, server) -> None:
+    """/report delivers the key charts as photos and the HTML report as a document."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    for i in range(6):
+        user = FakeUser(server, USER_ID + i)
+        await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+        await complete_by_buttons(user, random.Random(i))
+    await store(app).close_wave(wave.id)
+    app.bot_data["services"].forget_wave(wave.id)
+    boss = FakeUser(server, FACILITATOR)
+    await boss.send(f"/report {wave.id}")
+    document = await server.wait_for(lambda: server.calls_of("sendDocument"), timeout=120)
+    html_bytes = document[-1].params["document"]
+    assert b"<html" in html_bytes and b"Testscan" in html_bytes
+    photos = server.calls_of("sendMediaGroup") + server.calls_of("sendPhoto")
+    if shutil.which("chromium"):  # PNG export needs the system browser
+        assert photos
+    for _ in range(50):  # the audit entry follows the document within moments
+        if "report" in [a[2] for a in await store(app).audit_entries()]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("/report was not audited")
+    outsider = FakeUser(server, USER_ID + 99)
+    await outsider.send("/report")
+    assert "alleen voor begeleiders" in outsider.last["text"]

@@ -1,0 +1,16 @@
+"""Fixtures shared by the analysis tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from surveys.store import Store
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "r.db", bytes(32))
+    yield s
+    await s.close()

@@ -1,0 +1,74 @@
+"""The HTML report opened in headless Chromium: charts drawn, no console errors, a screenshot."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from analysis.export import figures_to_png
+
+from .test_report import report, wave_with
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_browser = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="headless Chromium is not installed (CI installs it: .ci/run)",
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=15000",
+]
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    assert CHROMIUM, "CI must install chromium"
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@needs_browser
+async def test_report_shows_its_charts_without_console_errors(store, tmp_path: Path) -> None:
+    """Every chart of the report is drawn as SVG, the console stays clean, a screenshot exists."""
+    await wave_with(store, {"north": 12, "south": 9, "east": 3}, 1)
+    await wave_with(store, {"north": 11, "south": 10, "east": 4}, 2)
+    page, [trust] = await report(store)
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", path.as_uri())
+    assert dom.stdout.count('class="main-svg"') >= len(trust.figures)
+    errors = [
+        line
+        for line in dom.stderr.splitlines()
+        if "CONSOLE" in line and ("Error" in line or "Uncaught" in line)
+    ]
+    assert errors == []
+    shot = tmp_path / "report.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,2000", path.as_uri())
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+@needs_browser
+async def test_charts_export_as_png_with_one_browser(store) -> None:
+    """kaleido renders every chart of a report to PNG through the system Chromium."""
+    await wave_with(store, {"north": 8, "south": 7}, random.randrange(1000))
+    _, [trust] = await report(store)
+    pngs = await figures_to_png([fig for _, fig in trust.figures])
+    assert len(pngs) == len(trust.figures)
+    assert all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
