@@ -206,6 +206,18 @@ def trend(
                 "arrayminus": shown["mean"] - shown["ci_low"],
             },
         )
+        hidden = group[group["hidden"]]
+        if len(hidden):  # suppressed waves stay visible as grey 'n < k' marks
+            fig.add_scatter(
+                x=[wave_names.get(w, str(w)) for w in hidden["wave"]],
+                y=[1.25] * len(hidden),
+                mode="markers+text",
+                text=[small(k)] * len(hidden),
+                textposition="top center",
+                showlegend=False,
+                marker={"color": HIDDEN, "size": 10, "symbol": "x"},
+                hoverinfo="skip",
+            )
         if not changes.empty:
             sig = changes[
                 (changes["org"] == org)

@@ -202,6 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="also write the tables as XLSX")
     p.add_argument("--lang", choices=("nl", "en"), default=None)
 
+    p = command(
+        "export",
+        cmd_export,
+        "write the aggregated, suppressed tables of closed "
+        "waves as CSV files and/or one XLSX workbook (no charts)",
+    )
+    p.add_argument("--wave", type=int, action="append", metavar="WAVE")
+    p.add_argument("--csv", type=Path, metavar="DIR")
+    p.add_argument("--xlsx", type=Path, metavar="FILE")
+    p.add_argument("--lang", choices=("nl", "en"), default=None)
+
     p = command("backup", cmd_backup, "write a consistent copy of the live database")
     p.add_argument("path", type=Path, metavar="PATH")
     return parser
@@ -513,6 +524,36 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
             for i, ((survey, name, _), png) in enumerate(zip(figures, pngs, strict=True)):
                 (args.png / f"{i + 1:02d}_{survey}_{name}.png").write_bytes(png)
             print(f"{len(pngs)} charts written to {args.png.resolve()}")
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from analysis.export import write_xlsx
+
+    from .reporting import build_reports, write_csv
+
+    if not args.csv and not args.xlsx:
+        raise UsageError("say where to: --csv DIR and/or --xlsx FILE")
+
+    async def go() -> None:
+        async with await open_store(config) as store:
+            _, reports = await build_reports(
+                store,
+                config,
+                load_registry(config),
+                args.wave,
+                args.lang or config.default_language,
+            )
+            await store.audit("cli", "export", f"waves={args.wave or 'all'}")
+        if args.csv:
+            print(f"{len(write_csv(reports, args.csv))} tables written to {args.csv.resolve()}")
+        if args.xlsx:
+            write_xlsx(
+                {f"{r.survey.id}_{n}": t for r in reports for n, t in r.tables.items()}, args.xlsx
+            )
+            print(f"tables written to {args.xlsx.resolve()}")
 
     asyncio.run(go())
     return 0

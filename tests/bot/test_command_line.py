@@ -240,3 +240,20 @@ def test_demo_preview_runs_the_scripted_terminal_preview(run) -> None:
     result = run("demo", "--preview", "--survey", "trust", "--lang", "en")
     assert result.returncode == 0, result.stderr
     assert "Trust scan" in result.stdout and "Done!" in result.stdout
+
+
+def test_export_writes_suppressed_tables(run, tmp_path: Path) -> None:
+    """export writes CSV and XLSX of the aggregated tables, never individual answers."""
+    assert run("demo", "--dir", "d", key=None).returncode == 0
+    (tmp_path / "c.toml").write_text(
+        '[database]\npath = "d/demo.db"\nkey_file = "d/demo.key"\n', encoding="utf-8"
+    )
+    result = run("--config", "c.toml", "export", "--csv", "csv", "--xlsx", "t.xlsx", key=None)
+    assert result.returncode == 0, result.stderr
+    names = {p.name for p in (tmp_path / "csv").glob("*.csv")}
+    assert "trust_dimension_scores.csv" in names and "culture_culture_distance.csv" in names
+    for path in (tmp_path / "csv").glob("*.csv"):
+        header = path.read_text(encoding="utf-8").splitlines()[0]
+        assert "response" not in header.split(",")
+    assert (tmp_path / "t.xlsx").read_bytes()[:2] == b"PK"
+    assert run("--config", "c.toml", "export", key=None).returncode == 1

@@ -1,0 +1,84 @@
+"""Whatever the group sizes, no table of the report shows anything built on fewer than k."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.data import WaveData
+from analysis.report import Context, build_report
+from surveys.loader import load_builtin
+from surveys.store import OrgCount, Wave
+
+TRUST = load_builtin("trust")
+ORGS = ("north", "south", "east", "west")
+ROLES = ("staff", "manager", "council")
+ITEMS = [q for q in TRUST.questions if q.type == "likert"]
+
+
+def synthetic(sizes: dict[tuple[str, str], int], seed: int) -> pd.DataFrame:
+    """Answers of `sizes[(org, role)]` respondents to every trust item, in one closed wave."""
+    rng = np.random.default_rng(seed)
+    rows, response = [], 0
+    for (org, role), n in sizes.items():
+        for _ in range(n):
+            response += 1
+            for q in ITEMS:
+                targets = [o for o in ORGS if o != org] if q.per_partner else [""]
+                for target in targets:
+                    rows.append(
+                        (1, org, role, response, q.id, target, float(rng.integers(1, 6)), None)
+                    )
+    frame = pd.DataFrame(
+        rows, columns=["wave", "org", "role", "response", "item", "target", "value", "choice"]
+    )
+    for column in ("org", "role", "item", "target", "choice"):
+        frame[column] = frame[column].astype("category")
+    return frame
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.dictionaries(
+        st.tuples(st.sampled_from(ORGS), st.sampled_from(ROLES)),
+        st.integers(1, 12),
+        min_size=1,
+        max_size=8,
+    ),
+    k=st.integers(3, 7),
+    seed=st.integers(0, 1000),
+)
+def test_no_output_rests_on_fewer_than_k(
+    sizes: dict[tuple[str, str], int], k: int, seed: int
+) -> None:
+    """Every shown mean in every report table has n >= k behind it."""
+    wave = Wave(1, "trust", "w1", "closed", None, None, None, "2026-01-01", ORGS)
+    data = WaveData(
+        synthetic(sizes, seed),
+        pd.DataFrame(columns=["wave", "org", "item", "target", "text"]),
+        (wave,),
+    )
+    ctx = Context(
+        k=k,
+        k_comments=max(k, 10),
+        lang="en",
+        partnership="p",
+        orgs={o: o for o in ORGS},
+        roles={r: r for r in ROLES},
+    )
+    counts = {
+        1: [OrgCount(o, sum(n for (org, _), n in sizes.items() if org == o), 0) for o in ORGS]
+    }
+    report = build_report(TRUST, data, counts, ctx)
+    for name, table in report.tables.items():
+        if "n" in table and "mean" in table:
+            shown = table[table["mean"].notna()]
+            assert (shown["n"] >= k).all(), name
+        if name == "group_sizes":
+            assert (table["n"].dropna() >= k).all()
+    for finding in report.findings:  # a finding only names organisations with enough people
+        for org in ORGS:
+            if f"{org}:" in finding:
+                assert sum(n for (o, _), n in sizes.items() if o == org) >= k
