@@ -58,12 +58,35 @@ def answers_frame(rows: Sequence[tuple]) -> pd.DataFrame:
 async def load_waves(store: Store, wave_ids: Sequence[int]) -> WaveData:
     """Answers and comments of completed responses in the given waves."""
     waves = tuple([await store.wave(w) for w in wave_ids])
-    rows = await store.completed_answers(list(wave_ids)) if wave_ids else []
-    answers = answers_frame(rows) if rows else empty_answers()
+    responses, rows = await store.answer_table(list(wave_ids)) if wave_ids else ([], [])
+    answers = coded_frame(responses, rows) if rows else empty_answers()
     comments = pd.DataFrame.from_records(
         await store.comments(list(wave_ids)) if wave_ids else [], columns=COMMENT_COLUMNS
     )
     return WaveData(answers, comments, waves)
+
+
+def coded_frame(responses: Sequence[tuple], rows: Sequence[tuple]) -> pd.DataFrame:
+    """Tidy frame from integer-coded rows: the group columns are looked up per response."""
+    people = pd.DataFrame.from_records(responses, columns=["code", "wave", "org", "role"])
+    people = people.set_index("code").sort_index()
+    raw = pd.DataFrame.from_records(
+        rows, columns=["code", "item", "target", "part", "value", "text"]
+    )
+    position = people.index.get_indexer(raw["code"])
+    target = raw["target"].where(raw["part"] == "", raw["part"])
+    return pd.DataFrame(
+        {
+            "wave": people["wave"].to_numpy()[position].astype("int64"),
+            "org": pd.Categorical(people["org"].to_numpy()[position]),
+            "role": pd.Categorical(people["role"].fillna("").to_numpy()[position]),
+            "response": raw["code"].to_numpy(dtype="int64"),
+            "item": pd.Categorical(raw["item"]),
+            "target": pd.Categorical(target),
+            "value": pd.to_numeric(raw["value"], errors="coerce").astype("float64"),
+            "choice": pd.Categorical(raw["text"]),
+        }
+    )
 
 
 def empty_answers() -> pd.DataFrame:

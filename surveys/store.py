@@ -1020,6 +1020,43 @@ class Store:
             )
         )
 
+    async def answer_table(
+        self, wave_ids: Sequence[int]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Completed responses as integer codes, for analysis at scale.
+
+        Returns (responses, answers): `(code, wave, org, role)` once per response and
+        `(code, question, target, part, value, text)` per answer row. The random ids
+        never leave SQLite: codes are assigned in a temporary table, dropped afterwards.
+        """
+        marks = ",".join("?" * len(wave_ids))
+        table = f"temp.codes_{secrets.token_hex(6)}"
+        reader = self._reader
+        await reader.execute(
+            f"CREATE TABLE {table} (id BLOB PRIMARY KEY, code INTEGER) WITHOUT ROWID"
+        )
+        try:
+            await reader.execute(
+                f"INSERT INTO {table} SELECT id, row_number() OVER () FROM responses "
+                f"WHERE complete = 1 AND wave IN ({marks})",
+                list(wave_ids),
+            )
+            responses = list(
+                await reader.execute_fetchall(
+                    f"SELECT c.code, r.wave, r.org, r.role FROM {table} c "
+                    "JOIN responses r ON r.id = c.id"
+                )
+            )
+            answers = list(
+                await reader.execute_fetchall(
+                    f"SELECT c.code, a.question, a.target, a.part, a.value, a.text FROM {table} c "
+                    "JOIN answers a ON a.response = c.id"
+                )
+            )
+        finally:
+            await reader.execute(f"DROP TABLE {table}")
+        return responses, answers
+
     async def comments(self, wave_ids: Sequence[int]) -> list[tuple[int, str, str, str, str]]:
         marks = ",".join("?" * len(wave_ids))
         return [
