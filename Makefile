@@ -30,6 +30,8 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/store_bench.py
+	$(BIN)/python benchmarks/bot_bench.py
+	$(BIN)/python benchmarks/analysis_bench.py --png
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info trustscan-demo
