@@ -58,35 +58,45 @@ def answers_frame(rows: Sequence[tuple]) -> pd.DataFrame:
 async def load_waves(store: Store, wave_ids: Sequence[int]) -> WaveData:
     """Answers and comments of completed responses in the given waves."""
     waves = tuple([await store.wave(w) for w in wave_ids])
-    responses, rows = await store.answer_table(list(wave_ids)) if wave_ids else ([], [])
-    answers = coded_frame(responses, rows) if rows else empty_answers()
+    people, rows, choices = await store.answer_table(list(wave_ids)) if wave_ids else ([], [], [])
+    answers = coded_frame(people, rows, choices) if rows else empty_answers()
     comments = pd.DataFrame.from_records(
         await store.comments(list(wave_ids)) if wave_ids else [], columns=COMMENT_COLUMNS
     )
     return WaveData(answers, comments, waves)
 
 
-def coded_frame(responses: Sequence[tuple], rows: Sequence[tuple]) -> pd.DataFrame:
+def coded_frame(
+    responses: Sequence[tuple], rows: Sequence[tuple], choices: Sequence[tuple] = ()
+) -> pd.DataFrame:
     """Tidy frame from integer-coded rows: the group columns are looked up per response."""
     people = pd.DataFrame.from_records(responses, columns=["code", "wave", "org", "role"])
     people = people.set_index("code").sort_index()
-    raw = pd.DataFrame.from_records(
-        rows, columns=["code", "item", "target", "part", "value", "text"]
-    )
+    raw = pd.DataFrame.from_records(rows, columns=["code", "item", "target", "value"])
     position = people.index.get_indexer(raw["code"])
-    target = raw["target"].where(raw["part"] == "", raw["part"])
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "wave": people["wave"].to_numpy()[position].astype("int64"),
             "org": pd.Categorical(people["org"].to_numpy()[position]),
             "role": pd.Categorical(people["role"].fillna("").to_numpy()[position]),
             "response": raw["code"].to_numpy(dtype="int64"),
             "item": pd.Categorical(raw["item"]),
-            "target": pd.Categorical(target),
+            "target": pd.Categorical(raw["target"]),
             "value": pd.to_numeric(raw["value"], errors="coerce").astype("float64"),
-            "choice": pd.Categorical(raw["text"]),
         }
     )
+    picked = pd.DataFrame.from_records(choices, columns=["response", "item", "target", "choice"])
+    if picked.empty:
+        frame["choice"] = pd.Categorical([None] * len(frame))
+        return frame
+    keys = ["response", "item", "target"]
+    lookup = picked.set_index(keys)["choice"]
+    rows_with_choice = frame["item"].isin(picked["item"].unique()).to_numpy()
+    sub = frame.loc[rows_with_choice, keys].astype({"item": object, "target": object})
+    values = np.full(len(frame), None, dtype=object)
+    values[rows_with_choice] = lookup.reindex(pd.MultiIndex.from_frame(sub)).to_numpy()
+    frame["choice"] = pd.Categorical(values)
+    return frame
 
 
 def empty_answers() -> pd.DataFrame:

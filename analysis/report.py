@@ -154,11 +154,14 @@ def build_report(
     ids = [w.id for w in released]
     answers = data.answers[data.answers["wave"].isin(ids)]
     latest = released[-1].id
-    scores = scoring.dimension_scores(answers, survey)
+    scored = scoring.item_scores(answers, survey)  # once: reused by every table below
+    scores = scoring.dimension_scores(answers, survey, scored)
     main_dims = [d.id for d in survey.dimensions if not d.id.startswith(("partner_", "culture_"))]
     main = scores[scores["dimension"].isin(main_dims)]
 
-    main = main.assign(dimension=pd.Categorical(main["dimension"], categories=main_dims))
+    main = main.assign(  # survey order for tables and charts
+        dimension=main["dimension"].astype(str).astype(pd.CategoricalDtype(main_dims))
+    )
     profile = suppression.suppress(
         stats.describe(main, "score", ["wave", "org", "dimension"]), ctx.k, by=["wave", "dimension"]
     )
@@ -241,11 +244,7 @@ def build_report(
         _culture(report, answers[answers["wave"] == latest], culture_items, ctx)
 
     _items(report, answers[answers["wave"] == latest], survey, ctx)
-    sizes = (
-        scoring.item_scores(answers, survey)
-        .groupby(["wave", "org"], observed=True)["response"]
-        .nunique()
-    )
+    sizes = answers.groupby(["wave", "org"], observed=True)["response"].nunique()
     report.comments = suppression.comments_to_show(
         data.comments[data.comments["wave"].isin(ids)], sizes, ctx.k_comments
     )
@@ -253,9 +252,7 @@ def build_report(
     group_sizes = group_sizes.rename("n").reset_index()
     group_sizes["n"] = group_sizes["n"].where(group_sizes["n"] >= ctx.k)
     report.tables["group_sizes"] = group_sizes
-    report.tables["reliability"] = stats.reliability(
-        scoring.item_scores(answers, survey).query("dimension in @main_dims")
-    )
+    report.tables["reliability"] = stats.reliability(scored[scored["dimension"].isin(main_dims)])
     return report
 
 

@@ -48,25 +48,36 @@ def item_table(survey: Survey) -> pd.DataFrame:
 
 
 def item_scores(answers: pd.DataFrame, survey: Survey) -> pd.DataFrame:
-    """Scored answers with reverse items mirrored: points + 1 - value (NaN stays NaN)."""
-    items = item_table(survey)
-    scored = answers[answers["item"].isin(items["item"])].merge(
-        items[["item", "dimension", "reverse", "points"]], on="item", how="left"
-    )
+    """Scored answers with reverse items mirrored: points + 1 - value (NaN stays NaN).
+
+    The item metadata is looked up per category, not merged per row: millions of
+    answers share a few dozen items.
+    """
+    items = item_table(survey).set_index("item")
+    scored = answers[answers["item"].isin(items.index)].copy()
+    item = scored["item"].astype("category")
+    rows = items.index.get_indexer(item.cat.categories)[item.cat.codes.to_numpy()]
     value = scored["value"].to_numpy(dtype="float64")
-    reverse = scored["reverse"].to_numpy(dtype=bool)
-    points = scored["points"].to_numpy(dtype="float64")
+    reverse = items["reverse"].to_numpy(dtype=bool)[rows]
+    points = items["points"].to_numpy(dtype="float64")[rows]
+    dimensions = pd.Categorical(items["dimension"].to_numpy())
+    scored["dimension"] = pd.Categorical.from_codes(dimensions.codes[rows], dimensions.categories)
     scored["score"] = np.where(reverse, points + 1 - value, value)
-    return scored.drop(columns=["reverse", "points"])
+    return scored
 
 
-def dimension_scores(answers: pd.DataFrame, survey: Survey) -> pd.DataFrame:
-    """Per response (and target): mean of answered items when at least half were answered."""
-    scored = item_scores(answers, survey)
+def dimension_scores(
+    answers: pd.DataFrame, survey: Survey, scored: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per response (and target): mean of answered items when at least half were answered.
+
+    Pass `scored` (from `item_scores`) to avoid scoring the same answers twice.
+    """
+    scored = item_scores(answers, survey) if scored is None else scored
     scored = scored[scored["dimension"] != ""]
-    keys = ["wave", "org", "role", "response", "dimension", "target"]
-    grouped = scored.groupby(keys, observed=True, sort=False)["score"].agg(
-        asked="size", answered="count", score="mean"
-    )
-    grouped = grouped[grouped["answered"] * 2 >= grouped["asked"]]
-    return grouped.reset_index()[[*keys, "score"]]
+    groups = scored.groupby(["response", "dimension", "target"], observed=True, sort=False)
+    table = groups["score"].agg(asked="size", answered="count", score="mean")
+    table = table[table["answered"] * 2 >= table["asked"]].reset_index()
+    people = scored.drop_duplicates("response").set_index("response")[["wave", "org", "role"]]
+    table = table.join(people, on="response")
+    return table[["wave", "org", "role", "response", "dimension", "target", "score"]]

@@ -1022,12 +1022,13 @@ class Store:
 
     async def answer_table(
         self, wave_ids: Sequence[int]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Completed responses as integer codes, for analysis at scale.
 
-        Returns (responses, answers): `(code, wave, org, role)` once per response and
-        `(code, question, target, part, value, text)` per answer row. The random ids
-        never leave SQLite: codes are assigned in a temporary table, dropped afterwards.
+        Returns (responses, answers, choices): `(code, wave, org, role)` once per
+        response, `(code, question, target_or_option, value)` per answer row, and
+        `(code, question, target, text)` for the few rows with a chosen option. The random
+        ids never leave SQLite: codes live in a temporary table, dropped afterwards.
         """
         marks = ",".join("?" * len(wave_ids))
         table = f"temp.codes_{secrets.token_hex(6)}"
@@ -1049,13 +1050,19 @@ class Store:
             )
             answers = list(
                 await reader.execute_fetchall(
-                    f"SELECT c.code, a.question, a.target, a.part, a.value, a.text FROM {table} c "
-                    "JOIN answers a ON a.response = c.id"
+                    "SELECT c.code, a.question, CASE a.part WHEN '' THEN a.target ELSE a.part END, "
+                    f"a.value FROM {table} c JOIN answers a ON a.response = c.id"
+                )
+            )
+            choices = list(
+                await reader.execute_fetchall(
+                    f"SELECT c.code, a.question, a.target, a.text FROM {table} c "
+                    "JOIN answers a ON a.response = c.id WHERE a.text IS NOT NULL"
                 )
             )
         finally:
             await reader.execute(f"DROP TABLE {table}")
-        return responses, answers
+        return responses, answers, choices
 
     async def comments(self, wave_ids: Sequence[int]) -> list[tuple[int, str, str, str, str]]:
         marks = ",".join("?" * len(wave_ids))
