@@ -262,7 +262,9 @@ class _SurveyParser:
             self.at("questions").report(f"at most {MAX_QUESTIONS} questions")
         questions: list[Question] = []
         seen: set[str] = set()
-        self._all_ids = {b.get("id") for b in raw if isinstance(b, dict)}
+        self._all_ids = {
+            b["id"] for b in raw if isinstance(b, dict) and isinstance(b.get("id"), str)
+        }
         for i, body in enumerate(raw):
             qid = body.get("id") if isinstance(body, dict) else None
             self.at(f"questions[{i}]" + (f" (id '{qid}')" if isinstance(qid, str) else ""))
@@ -365,6 +367,9 @@ class _SurveyParser:
             self.report("'when' must be { question = \"id\", in = [values] }")
             return None
         target_id, values = raw["question"], raw["in"]
+        if not isinstance(target_id, str):
+            self.report("'when.question' must be the id of an earlier question")
+            return None
         target = next((q for q in earlier if q.id == target_id), None)
         if target is None:
             if target_id in seen:
@@ -387,7 +392,11 @@ class _SurveyParser:
         if not isinstance(values, list) or not values:
             self.report("'when.in' must be a non-empty list")
             return None
-        bad = [v for v in values if v not in allowed or isinstance(v, bool)]
+        bad = [
+            v
+            for v in values
+            if not isinstance(v, (int, str)) or isinstance(v, bool) or v not in allowed
+        ]
         if bad:
             self.report(f"'when.in' has values {bad!r} that question '{target_id}' cannot have")
             return None

@@ -160,13 +160,12 @@ class NpsType(QuestionType):
     def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
         anchors = None
         if (raw_anchors := raw.get("anchors")) is not None:
-            low = ctx.text(
-                raw_anchors.get("low") if isinstance(raw_anchors, dict) else None, "anchors.low"
-            )
-            high = ctx.text(
-                raw_anchors.get("high") if isinstance(raw_anchors, dict) else None, "anchors.high"
-            )
-            anchors = (low, high) if low and high else None
+            if not isinstance(raw_anchors, dict) or set(raw_anchors) != {"low", "high"}:
+                ctx.report("'anchors' must be a table { low = {nl, en}, high = {nl, en} }")
+            else:
+                low = ctx.text(raw_anchors["low"], "anchors.low")
+                high = ctx.text(raw_anchors["high"], "anchors.high")
+                anchors = (low, high) if low and high else None
         return {
             "dont_know": ctx.boolean(raw.get("dont_know"), "dont_know", False),
             "anchors": anchors,
