@@ -154,10 +154,17 @@ class Questionnaire:
     # -- reading -----------------------------------------------------------------------
 
     def applies(self, item: Item, answers: Mapping[str, Answer]) -> bool:
-        """Whether `item` is asked, given the answers to earlier questions."""
+        """Whether `item` is asked, given the answers to earlier questions.
+
+        Conditions chain: an answer to a question that is no longer asked (or not asked
+        of this role) counts for nothing, so its follow-ups are not asked either.
+        """
         cond = item.question.when
         if cond is None:
             return True
+        source = self._by_key.get(cond.question)
+        if source is None or not self.applies(source, answers):
+            return False
         answer = answers.get(cond.question)
         if answer is None or answer is DONT_KNOW:
             return False
@@ -184,8 +191,9 @@ class Questionnaire:
             return Done(answered=sum(1 for i in applicable if i.key in answers), total=total)
         item = self.items[state.cursor]
         q = item.question
-        position = (
-            self._static_before[item.index] + sum(1 for i in conditional if i < item.index) + 1
+        position = min(  # an info statement after the last question shows no higher number
+            self._static_before[item.index] + sum(1 for i in conditional if i < item.index) + 1,
+            max(total, 1),
         )
         previous = self._backward(item.index, answers)
         section = self.survey.section(q.section)
@@ -290,6 +298,8 @@ class Questionnaire:
 
     def back(self, state: State, index: int) -> Change:
         """Return to the previous applicable item, keeping every answer."""
+        if not self.items:
+            raise AnswerError("at_start")
         self._current(state, index, allow_end=True)
         previous = self._backward(index, state.answers)
         if previous is None:

@@ -239,6 +239,8 @@ class MultiType(ChoiceType):
         return {"options": options, "min_choices": low, "max_choices": high}
 
     def validate_answer(self, question: Question, value: object) -> Answer:
+        if value is DONT_KNOW:  # no "don't know" button for this type
+            raise AnswerError("no_dont_know")
         if not isinstance(value, (tuple, list, set, frozenset)) or not all(
             isinstance(v, str) for v in value
         ):
@@ -270,6 +272,8 @@ class AllocateType(QuestionType):
         return {"options": options, "total": total, "step": step}
 
     def validate_answer(self, question: Question, value: object) -> Answer:
+        if value is DONT_KNOW:  # no "don't know" button for this type
+            raise AnswerError("no_dont_know")
         if (
             not isinstance(value, (tuple, list))
             or len(value) != len(question.options)
@@ -297,6 +301,8 @@ class TextType(QuestionType):
         return {"max_length": limit}
 
     def validate_answer(self, question: Question, value: object) -> Answer:
+        if value is DONT_KNOW:  # no "don't know" button for this type
+            raise AnswerError("no_dont_know")
         if not isinstance(value, str) or not value.strip():
             raise AnswerError("empty_text")
         text = value.strip()
