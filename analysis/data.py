@@ -33,28 +33,6 @@ class WaveData:
         return tuple(w for w in self.waves if w.status == "closed")
 
 
-def answers_frame(rows: Sequence[tuple]) -> pd.DataFrame:
-    """Tidy frame from store rows (wave, org, role, response, question, target, part, value,
-    text); categorical columns keep millions of rows small."""
-    raw = pd.DataFrame.from_records(
-        rows, columns=["wave", "org", "role", "response", "item", "target", "part", "value", "text"]
-    )
-    target = raw["part"].where(raw["part"] != "", raw["target"])
-    frame = pd.DataFrame(
-        {
-            "wave": raw["wave"].astype("int64"),
-            "org": raw["org"].astype("category"),
-            "role": raw["role"].fillna("").astype("category"),
-            "response": pd.factorize(raw["response"])[0].astype("int64"),
-            "item": raw["item"].astype("category"),
-            "target": target.fillna("").astype("category"),
-            "value": pd.to_numeric(raw["value"], errors="coerce").astype("float64"),
-            "choice": raw["text"].astype("category"),
-        }
-    )
-    return frame
-
-
 async def load_waves(store: Store, wave_ids: Sequence[int]) -> WaveData:
     """Answers and comments of completed responses in the given waves."""
     waves = tuple([await store.wave(w) for w in wave_ids])
@@ -105,15 +83,3 @@ def empty_answers() -> pd.DataFrame:
     frame["response"] = frame["response"].astype("int64")
     frame["value"] = frame["value"].astype("float64")
     return frame
-
-
-def respondents(answers: pd.DataFrame) -> pd.DataFrame:
-    """One row per response with its group: wave, org, role, response."""
-    return (
-        answers[["wave", "org", "role", "response"]]
-        .drop_duplicates(["wave", "response"])
-        .reset_index(drop=True)
-    )
-
-
-__all__ = ["ANSWER_COLUMNS", "WaveData", "answers_frame", "load_waves", "np", "respondents"]

@@ -1008,18 +1008,6 @@ class Store:
 
     # -- analysis reads ----------------------------------------------------------------
 
-    async def completed_answers(self, wave_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-        """(wave, org, role, response, question, target, part, value, text) of completed ones."""
-        marks = ",".join("?" * len(wave_ids))
-        return list(
-            await self._read(
-                "SELECT r.wave, r.org, r.role, r.id, a.question, a.target, a.part, a.value, a.text "
-                "FROM responses r JOIN answers a ON a.response = r.id "
-                f"WHERE r.complete = 1 AND r.wave IN ({marks})",
-                list(wave_ids),
-            )
-        )
-
     async def answer_table(
         self, wave_ids: Sequence[int]
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:

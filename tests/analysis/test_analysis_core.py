@@ -10,21 +10,22 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from analysis import scoring, stats, suppression
-from analysis.data import answers_frame
+from analysis.data import coded_frame
 from surveys.loader import load_builtin
 
 RNG = np.random.default_rng(42)
 
 
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    """Answers of responses 1 and 2 (org a, staff, wave 1), shaped as the store returns them."""
+    return coded_frame([(1, 1, "a", "staff"), (2, 1, "a", "staff")], rows)
+
+
 def test_reverse_items_are_mirrored_and_dont_know_is_missing() -> None:
     """A reverse-coded 2 scores 4 on a 5-point scale; don't know stays missing."""
     trust = load_builtin("trust")
-    rows = [
-        (1, "a", "staff", b"r1", "v_commitments", "", "", 4, None),
-        (1, "a", "staff", b"r1", "v_hidden", "", "", 2, None),
-        (1, "a", "staff", b"r1", "v_open", "", "", None, None),
-    ]
-    scored = scoring.item_scores(answers_frame(rows), trust).set_index("item")["score"]
+    rows = [(1, "v_commitments", "", 4), (1, "v_hidden", "", 2), (1, "v_open", "", None)]
+    scored = scoring.item_scores(frame(rows), trust).set_index("item")["score"]
     assert scored["v_commitments"] == 4 and scored["v_hidden"] == 4
     assert np.isnan(scored["v_open"])
 
@@ -33,12 +34,9 @@ def test_dimension_score_needs_half_of_the_items_answered() -> None:
     """Two of four answered gives a score; one of four does not."""
     trust = load_builtin("trust")
     base = [("v_commitments", 4), ("v_competence", 2), ("v_open", None), ("v_predictable", None)]
-    rows = [(1, "a", "staff", b"r1", item, "", "", v, None) for item, v in base]
-    rows += [
-        (1, "a", "staff", b"r2", item, "", "", v if i == 0 else None, None)
-        for i, (item, v) in enumerate(base)
-    ]
-    scores = scoring.dimension_scores(answers_frame(rows), trust)
+    rows = [(1, item, "", v) for item, v in base]
+    rows += [(2, item, "", v if i == 0 else None) for i, (item, v) in enumerate(base)]
+    scores = scoring.dimension_scores(frame(rows), trust)
     vertrouwen = scores[scores["dimension"] == "vertrouwen"]
     assert list(vertrouwen["score"]) == [3.0]
 
@@ -46,11 +44,9 @@ def test_dimension_score_needs_half_of_the_items_answered() -> None:
 def test_per_partner_scores_keep_their_target() -> None:
     """partner_trust yields one score per response and target organisation."""
     trust = load_builtin("trust")
-    rows = [
-        (1, "a", "staff", b"r1", "p_trust", "b", "", 5, None),
-        (1, "a", "staff", b"r1", "p_trust", "c", "", 2, None),
-    ]
-    scores = scoring.dimension_scores(answers_frame(rows), trust)
+    scores = scoring.dimension_scores(
+        frame([(1, "p_trust", "b", 5), (1, "p_trust", "c", 2)]), trust
+    )
     assert sorted(zip(scores["target"], scores["score"], strict=True)) == [("b", 5.0), ("c", 2.0)]
 
 

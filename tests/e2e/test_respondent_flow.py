@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from typing import Any
 
 import pytest
@@ -23,11 +24,17 @@ from .fake_telegram import FakeUser
 
 
 async def stored_answers(app: Any, wave: int) -> dict[tuple[str, str], Any]:
-    """(question, target) -> value / text / {part: value} of the single completed response."""
-    rows = await store_of(app).completed_answers([wave])
-    assert len({r[3] for r in rows}) == 1, "exactly one completed response"
+    """(question, target) -> value / text / {part: value} of the single completed response,
+    read from the database file itself."""
+    with sqlite3.connect(store_of(app).path) as db:
+        rows = db.execute(
+            "SELECT r.id, a.question, a.target, a.part, a.value, a.text FROM responses r "
+            "JOIN answers a ON a.response = r.id WHERE r.complete = 1 AND r.wave = ?",
+            (wave,),
+        ).fetchall()
+    assert len({r[0] for r in rows}) == 1, "exactly one completed response"
     result: dict[tuple[str, str], Any] = {}
-    for _, _, _, _, question, target, part, value, text in rows:
+    for _, question, target, part, value, text in rows:
         if part:
             result.setdefault((question, target), {})[part] = value
         else:

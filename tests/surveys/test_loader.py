@@ -87,6 +87,34 @@ def test_builtin_definitions_load_together(known_roles) -> None:
     assert {"trust", "culture", "evaluation"} <= set(surveys)
 
 
+def test_builtin_instruments_measure_what_they_promise(known_roles) -> None:
+    """trust: 3-5 items per dimension with reverse items and per-partner questions;
+    culture: 12 allocations of 100 over the four types; evaluation: role-only items."""
+    surveys = load_surveys(builtin_paths(), known_roles)
+    trust = surveys["trust"]
+    for dimension in ("vertrouwen", "gunnen", "invloed"):
+        items = [q for q in trust.questions if q.dimension == dimension]
+        assert 3 <= len(items) <= 5
+        assert any(q.reverse for q in items)
+    assert {q.dimension for q in trust.questions if q.per_partner} == {
+        "partner_trust",
+        "partner_goodwill",
+    }
+    assert any(q.type == "text" for q in trust.questions)
+    allocs = [q for q in surveys["culture"].questions if q.type == "allocate"]
+    assert len(allocs) == 12 and all(q.total == 100 for q in allocs)
+    assert {o.value for q in allocs for o in q.options} == {
+        "clan",
+        "adhocracy",
+        "market",
+        "hierarchy",
+    }
+    assert {q.dimension for q in allocs} == {"culture_now", "culture_preferred"}
+    evaluation = surveys["evaluation"].questions
+    assert any(q.roles == frozenset({"council"}) for q in evaluation)
+    assert any(q.roles == frozenset({"administrator"}) for q in evaluation)
+
+
 # -- a valid definition ---------------------------------------------------------------------
 
 
