@@ -1008,49 +1008,34 @@ class Store:
 
     # -- analysis reads ----------------------------------------------------------------
 
-    async def answer_table(
-        self, wave_ids: Sequence[int]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """Completed responses as integer codes, for analysis at scale.
+    async def packed_answers(self, wave_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        """Completed responses, one row each, with their answers packed by SQLite.
 
-        Returns (responses, answers, choices): `(code, wave, org, role)` once per
-        response, `(code, question, target_or_option, value)` per answer row, and
-        `(code, question, target, text)` for the few rows with a chosen option. The random
-        ids never leave SQLite: codes live in a temporary table, dropped afterwards.
+        Row: `(wave, org, role, keys, values, choices)`. `keys` joins one
+        `question US target` per answer with RS (`target` is the option for allocate and
+        multi parts), `values` the matching numbers with commas (`nan` for none), and
+        `choices` the few `question US target US option` of choice answers. Packing in
+        SQL keeps the fetch at one Python row per response instead of one per answer
+        (millions at scale); ids, targets and options never contain control characters.
+        Rows come in the order of the random response ids; the ids never leave SQLite.
         """
+        if not wave_ids:
+            return []
         marks = ",".join("?" * len(wave_ids))
-        table = f"temp.codes_{secrets.token_hex(6)}"
-        reader = self._reader
-        await reader.execute(
-            f"CREATE TABLE {table} (id BLOB PRIMARY KEY, code INTEGER) WITHOUT ROWID"
-        )
-        try:
-            await reader.execute(
-                f"INSERT INTO {table} SELECT id, row_number() OVER () FROM responses "
-                f"WHERE complete = 1 AND wave IN ({marks})",
+        return list(
+            await self._reader.execute_fetchall(
+                "SELECT r.wave, r.org, r.role, "
+                "group_concat(a.question || char(31) || "
+                "CASE a.part WHEN '' THEN a.target ELSE a.part END, char(30)), "
+                "group_concat(ifnull(a.value, 'nan'), ','), "
+                "group_concat(CASE WHEN a.text IS NOT NULL THEN "
+                "a.question || char(31) || a.target || char(31) || a.text END, char(30)) "
+                "FROM responses r LEFT JOIN answers a ON a.response = r.id "
+                # '+' keeps SQLite on the primary key: rows arrive grouped, no sort needed
+                f"WHERE r.complete = 1 AND +r.wave IN ({marks}) GROUP BY r.id",
                 list(wave_ids),
             )
-            responses = list(
-                await reader.execute_fetchall(
-                    f"SELECT c.code, r.wave, r.org, r.role FROM {table} c "
-                    "JOIN responses r ON r.id = c.id"
-                )
-            )
-            answers = list(
-                await reader.execute_fetchall(
-                    "SELECT c.code, a.question, CASE a.part WHEN '' THEN a.target ELSE a.part END, "
-                    f"a.value FROM {table} c JOIN answers a ON a.response = c.id"
-                )
-            )
-            choices = list(
-                await reader.execute_fetchall(
-                    f"SELECT c.code, a.question, a.target, a.text FROM {table} c "
-                    "JOIN answers a ON a.response = c.id WHERE a.text IS NOT NULL"
-                )
-            )
-        finally:
-            await reader.execute(f"DROP TABLE {table}")
-        return responses, answers, choices
+        )
 
     async def comments(self, wave_ids: Sequence[int]) -> list[tuple[int, str, str, str, str]]:
         marks = ",".join("?" * len(wave_ids))
