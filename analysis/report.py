@@ -9,7 +9,10 @@ page: plotly.js is inlined once, with the first figure.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -103,6 +106,10 @@ TEXT = {
 }
 
 
+# The charts of a chat album, most telling first (the HTML report has them all).
+KEY_CHARTS = ("profile", "matrix", "trend", "distance", "culture", "items")
+
+
 def tr(key: str, lang: str, **params: object) -> str:
     text = TEXT[key].get(lang, TEXT[key]["nl"])
     return text.format(**params) if params else text
@@ -123,13 +130,38 @@ class Context:
 
 @dataclass
 class Report:
+    """Suppressed tables, findings and the charts to draw from them.
+
+    Charts are drawn on first use of `figures`: statistics stay free of plotly's cost,
+    and a caller that needs no pictures (an export) never pays it.
+    """
+
     survey: Survey
     lang: str
     findings: list[str] = field(default_factory=list)
-    figures: list[tuple[str, go.Figure]] = field(default_factory=list)
+    charts: list[tuple[str, Callable[[], go.Figure]]] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     comments: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+
+    def chart(self, name: str, draw: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> None:
+        """Add a chart, drawn later by `draw(*args, **kwargs)`."""
+        self.charts.append((name, partial(draw, *args, **kwargs)))
+
+    @cached_property
+    def figures(self) -> list[tuple[str, go.Figure]]:
+        return [(name, draw()) for name, draw in self.charts]
+
+    def key_figures(self, limit: int = 3) -> list[go.Figure]:
+        """The few charts that tell most, for a chat album: one of each kind in KEY_CHARTS.
+
+        Only the response counts when there are no results (an open wave).
+        """
+        first = {}
+        for name, figure in self.figures:
+            first.setdefault(name, figure)
+        chosen = [first[name] for name in KEY_CHARTS if name in first][:limit]
+        return chosen or [figure for name, figure in self.figures if name == "counts"]
 
 
 def _dimension_names(survey: Survey, lang: str) -> dict[str, str]:
@@ -147,7 +179,13 @@ def build_report(
     for wave in data.waves:
         if wave.status != "closed":
             report.notes.append(tr("open_wave", lang, name=wave.name))
-    report.figures.append(_counts_figure(data.waves, counts, ctx))
+    report.chart(
+        "counts",
+        charts.response_counts,
+        _counts_table(data.waves, counts, ctx),
+        lang=lang,
+        names=ctx.orgs,
+    )
     released = suppression.releasable(data.waves)
     if not released:
         return report
@@ -172,13 +210,14 @@ def build_report(
     if latest_profile["hidden"].all():
         report.notes.append(tr("nothing", lang, k=ctx.k))
     if len(latest_profile):
-        report.figures.append(
-            (
-                dims.get(main_dims[0], ""),
-                charts.dimension_profile(
-                    latest_profile, lang=lang, k=ctx.k, names=ctx.orgs, dimensions=dims
-                ),
-            )
+        report.chart(
+            "profile",
+            charts.dimension_profile,
+            latest_profile,
+            lang=lang,
+            k=ctx.k,
+            names=ctx.orgs,
+            dimensions=dims,
         )
         _strengths(report, latest_profile, ctx, dims)
 
@@ -189,8 +228,8 @@ def build_report(
     )
     report.tables["role_scores"] = suppression.mask(roles, ["mean", "sd", "ci_low", "ci_high"])
     if roles["role"].nunique() > 1:
-        report.figures.append(
-            ("roles", charts.role_gap(roles, lang=lang, k=ctx.k, roles=ctx.roles, dimensions=dims))
+        report.chart(
+            "roles", charts.role_gap, roles, lang=lang, k=ctx.k, roles=ctx.roles, dimensions=dims
         )
 
     matrix_scores = scores[scores["dimension"] == "partner_trust"]
@@ -202,8 +241,8 @@ def build_report(
             matrix, ["mean", "sd", "ci_low", "ci_high", "reverse_mean", "asymmetry"]
         )
         latest_matrix = matrix[matrix["wave"] == latest]
-        report.figures.append(
-            ("matrix", charts.trust_heatmap(latest_matrix, lang=lang, k=ctx.k, names=ctx.orgs))
+        report.chart(
+            "matrix", charts.trust_heatmap, latest_matrix, lang=lang, k=ctx.k, names=ctx.orgs
         )
         _one_sided(report, latest_matrix, ctx)
         if len(released) > 1:
@@ -220,20 +259,17 @@ def build_report(
         report.tables["changes"] = changes
         names = {w.id: w.name for w in released}
         for dim in main_dims[:3]:
-            report.figures.append(
-                (
-                    dim,
-                    charts.trend(
-                        profile,
-                        changes,
-                        lang=lang,
-                        k=ctx.k,
-                        names=ctx.orgs,
-                        wave_names=names,
-                        dimension=dim,
-                        dimension_label=dims.get(dim, dim),
-                    ),
-                )
+            report.chart(
+                "trend",
+                charts.trend,
+                profile,
+                changes,
+                lang=lang,
+                k=ctx.k,
+                names=ctx.orgs,
+                wave_names=names,
+                dimension=dim,
+                dimension_label=dims.get(dim, dim),
             )
         _largest_change(report, changes, ctx, dims)
 
@@ -244,11 +280,12 @@ def build_report(
         _culture(report, answers[answers["wave"] == latest], culture_items, ctx)
 
     _items(report, answers[answers["wave"] == latest], survey, ctx)
-    sizes = answers.groupby(["wave", "org"], observed=True)["response"].nunique()
+    people = answers.loc[~answers["response"].duplicated().to_numpy(), ["wave", "org", "role"]]
+    sizes = people.groupby(["wave", "org"], observed=True).size()
     report.comments = suppression.comments_to_show(
         data.comments[data.comments["wave"].isin(ids)], sizes, ctx.k_comments
     )
-    group_sizes = answers.groupby(["wave", "org", "role"], observed=True)["response"].nunique()
+    group_sizes = people.groupby(["wave", "org", "role"], observed=True).size()
     group_sizes = group_sizes.rename("n").reset_index()
     group_sizes["n"] = group_sizes["n"].where(group_sizes["n"] >= ctx.k)
     report.tables["group_sizes"] = group_sizes
@@ -256,16 +293,15 @@ def build_report(
     return report
 
 
-def _counts_figure(
+def _counts_table(
     waves: tuple[Wave, ...], counts: dict[int, list[OrgCount]], ctx: Context
-) -> tuple[str, go.Figure]:
+) -> pd.DataFrame:
     latest = waves[-1] if waves else None
     rows = [
         {"org": c.org, "completed": c.completed, "headcount": ctx.headcounts.get(c.org)}
         for c in (counts.get(latest.id, []) if latest else [])
     ]
-    table = pd.DataFrame(rows, columns=["org", "completed", "headcount"])
-    return "counts", charts.response_counts(table, lang=ctx.lang, names=ctx.orgs)
+    return pd.DataFrame(rows, columns=["org", "completed", "headcount"])
 
 
 def _strengths(report: Report, profile: pd.DataFrame, ctx: Context, dims: dict[str, str]) -> None:
@@ -368,20 +404,13 @@ def _culture(report: Report, answers: pd.DataFrame, items: dict[str, str], ctx: 
     shown = profiles[~profiles["hidden"]]
     report.tables["culture_profiles"] = suppression.mask(profiles, ["now", "preferred", "gap"])
     for org, group in shown.groupby("org", observed=True):
-        report.figures.append(
-            (
-                "culture",
-                charts.culture_radar(
-                    group, lang=ctx.lang, org_name=ctx.orgs.get(str(org), str(org))
-                ),
-            )
+        report.chart(
+            "culture", charts.culture_radar, group, lang=ctx.lang, org_name=ctx.orgs.get(org, org)
         )
     if shown["org"].nunique() > 1:
         distance = stats.culture_distance(shown)
         report.tables["culture_distance"] = distance
-        report.figures.append(
-            ("distance", charts.distance_heatmap(distance, lang=ctx.lang, names=ctx.orgs))
-        )
+        report.chart("distance", charts.distance_heatmap, distance, lang=ctx.lang, names=ctx.orgs)
         far = distance[distance["org"] < distance["other"]]
         top = far.loc[far["distance"].idxmax()]
         report.findings.append(
@@ -426,14 +455,14 @@ def _items(report: Report, answers: pd.DataFrame, survey: Survey, ctx: Context) 
     scale = likert[0].scale
     labels = {q.id: (q.label or q.text).get(ctx.lang) for q in likert}
     report.tables["item_distribution"] = shares.reset_index()
-    report.figures.append(
-        (
-            "items",
-            charts.diverging_items(
-                shares, lang=ctx.lang, items=labels, scale=[t.get(ctx.lang) for t in scale.labels]
-            ),
-        )
-    )  # type: ignore[union-attr]
+    report.chart(
+        "items",
+        charts.diverging_items,
+        shares,
+        lang=ctx.lang,
+        items=labels,
+        scale=[t.get(ctx.lang) for t in scale.labels],  # type: ignore[union-attr]
+    )
 
 
 PAGE = """<!DOCTYPE html>

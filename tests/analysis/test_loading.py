@@ -25,8 +25,12 @@ async def fill(
     rng: random.Random,
     survey: str = "trust",
     comment: str = "opmerking {i}",
+    likert: tuple[int, int] = (1, 5),
 ) -> None:
-    """`count` respondents of `org` complete `survey` through the engine and the store."""
+    """`count` respondents of `org` complete `survey` through the engine and the store.
+
+    Scale answers are drawn uniformly from the `likert` range.
+    """
     definition = load_builtin(survey)
     partners = tuple(Partner(o, o) for o in ORGS)
     for i in range(count):
@@ -43,7 +47,7 @@ async def fill(
                 cut = rng.randrange(0, 101, 5)
                 change = q.answer(state, step.index, (cut, 100 - cut, 0, 0))
             else:
-                change = q.answer(state, step.index, rng.randint(1, 5))
+                change = q.answer(state, step.index, rng.randint(*likert))
             await flow.persist(store, q, session.response, state, change)
             state = change.state
         await flow.finish(store, q, session, state)

@@ -16,11 +16,24 @@ ORGS = ("north", "south", "east")
 
 
 async def wave_with(
-    store: Store, sizes: dict[str, int], seed: int, close: bool = True, survey: str = "trust"
+    store: Store,
+    sizes: dict[str, int],
+    seed: int,
+    close: bool = True,
+    survey: str = "trust",
+    likert: dict[str, tuple[int, int]] | None = None,
 ) -> int:
     wave = await store.open_wave(survey, 1, ORGS)
     for org, n in sizes.items():
-        await fill(store, wave.id, org, n, random.Random(f"{seed}{org}"), survey=survey)
+        await fill(
+            store,
+            wave.id,
+            org,
+            n,
+            random.Random(f"{seed}{org}"),
+            survey=survey,
+            likert=(likert or {}).get(org, (1, 5)),
+        )
     if close:
         await store.close_wave(wave.id)
     return wave.id
@@ -48,7 +61,21 @@ async def test_several_waves_report_changes(store) -> None:
     await wave_with(store, {"north": 9, "south": 8}, 2)
     _, [trust] = await report(store)
     assert "changes" in trust.tables
-    assert sum(1 for name, _ in trust.figures if name in ("vertrouwen", "gunnen", "invloed")) == 3
+    assert sum(1 for name, _ in trust.figures if name == "trend") == 3  # one per dimension
+
+
+async def test_a_real_change_is_starred_and_named(store) -> None:
+    """A large shift of one organisation between waves is significant, starred and reported."""
+    await wave_with(store, {"north": 10, "south": 10}, 1, likert={"north": (1, 2)})
+    await wave_with(store, {"north": 10, "south": 10}, 2, likert={"north": (4, 5)})
+    _, [trust] = await report(store)
+    changes = trust.tables["changes"]
+    north = changes[(changes["org"] == "north") & changes["significant"]]
+    assert len(north) and (north["after"] > north["before"]).all()
+    assert any("Largest significant change" in f and "north" in f.lower() for f in trust.findings)
+    trends = [fig for name, fig in trust.figures if name == "trend"]
+    stars = [a for fig in trends for a in fig.layout.annotations if a.text == "★"]
+    assert stars and {a.x for a in stars} == {"trust 2"}  # on the later wave
 
 
 async def test_every_group_below_k_shows_nothing(store) -> None:
