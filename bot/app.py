@@ -130,9 +130,7 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
-    if services.store is not None:
-        await services.store.close()
-        services.store = None
+    await services.close()
 
 
 async def on_error(update: object, context: TrustscanContext) -> None:

@@ -494,7 +494,8 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
-    from analysis.export import figures_to_png, write_xlsx
+    from analysis.export import write_xlsx
+    from analysis.png import figures_to_png
 
     from .reporting import build_reports, write_csv
 

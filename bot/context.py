@@ -41,6 +41,25 @@ class Services:
         default_factory=dict
     )
     _waves: dict[int, Wave] = field(default_factory=dict)
+    _png: Any = None  # analysis.png.PngRenderer, made on the first /report
+
+    def png_renderer(self) -> Any:
+        """The chart renderer, kept warm between reports (its browser starts on first use).
+
+        Imported here, not at start-up: a bot that never reports never loads plotly.
+        """
+        if self._png is None:
+            from analysis.png import PngRenderer
+
+            self._png = PngRenderer()
+        return self._png
+
+    async def close(self) -> None:
+        if self._png is not None:
+            await self._png.close()
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
 
     def questionnaire(self, survey_id: str, org: str, role: str | None, lang: str) -> Questionnaire:
         """The survey as this group meets it (cached: questionnaires are immutable)."""

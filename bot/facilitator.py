@@ -7,16 +7,18 @@ respondent's id must never reach the database).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import html
+import importlib
 import io
 from collections.abc import Awaitable, Callable
 
 import qrcode
 from qrcode.image.pure import PyPNGImage
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 
 from surveys.errors import StoreError, UnknownWaveError
 
@@ -27,6 +29,9 @@ from .respondent import edit, user_lang
 from .texts import t
 
 Handler = Callable[[Update, TrustscanContext], Awaitable[None]]
+ALBUM_LIMIT = 10  # photos Telegram accepts in one album
+CHART_BROWSER_JOB = "close-chart-browser"
+CHART_BROWSER_IDLE = 600  # seconds a warm chart browser waits for the next /report
 
 
 def facilitators_only(handler: Handler) -> Handler:
@@ -213,9 +218,7 @@ async def close_wave_confirmed(update: Update, context: TrustscanContext) -> Non
 @facilitators_only
 async def report(update: Update, context: TrustscanContext) -> None:
     """/report [wave …]: the key charts as photos and the full HTML report as a document."""
-    from analysis.export import ExportError, figures_to_png
-
-    from .reporting import build_reports
+    from analysis.png import ExportError
 
     try:
         waves = [int(a) for a in context.args or []]
@@ -224,17 +227,32 @@ async def report(update: Update, context: TrustscanContext) -> None:
     except (ValueError, UnknownWaveError):
         await reply(update, "Gebruik: /report [NUMMER …] (zie /waves)")
         return
-    lang = user_lang(update, context)
-    page, reports = await build_reports(
-        context.store, context.config, context.services.registry, waves or None, lang
-    )
-    figures = [fig for r in reports for _, fig in r.figures[:4]][:10]
-    try:
-        pngs = await figures_to_png(figures)
-    except ExportError:
-        pngs = []  # no browser here: the HTML report still goes out
     assert update.effective_chat is not None
     chat = update.effective_chat
+    await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
+    lang = user_lang(update, context)
+    _close_chart_browser_later(context)
+    renderer = context.services.png_renderer()
+    warming = asyncio.create_task(renderer.open())  # Chromium starts while numbers are made
+    # pandas, scipy and plotly (about a second) load on the first report, off the loop
+    reporting = await asyncio.to_thread(importlib.import_module, "bot.reporting")
+    reports, rendering, queued = [], [], 0
+    try:
+        async for one in reporting.iter_reports(
+            context.store, context.config, context.services.registry, waves or None, lang
+        ):
+            reports.append(one)  # its charts render while the next survey is computed
+            figures = one.key_figures()[: ALBUM_LIMIT - queued]
+            queued += len(figures)
+            rendering.append(asyncio.create_task(renderer.render(figures)))
+        page = await reporting.page_of(reports, context.config, lang)
+    finally:
+        rendered = await asyncio.gather(warming, *rendering, return_exceptions=True)
+    for outcome in rendered:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, ExportError):
+            raise outcome
+    # no browser here (ExportError): the HTML report still goes out
+    pngs = [png for outcome in rendered[1:] if isinstance(outcome, list) for png in outcome]
     if len(pngs) > 1:
         await chat.send_media_group([InputMediaPhoto(png) for png in pngs])
     elif pngs:
@@ -246,3 +264,16 @@ async def report(update: Update, context: TrustscanContext) -> None:
         + ", ".join(r.survey.title.get(lang) for r in reports),
     )
     await context.store.audit(actor(update), "report", f"waves={waves or 'all'}")
+
+
+def _close_chart_browser_later(context: TrustscanContext) -> None:
+    """Keep the chart browser (hundreds of MB) only while facilitators are reporting."""
+    if context.job_queue is None:
+        return
+    for job in context.job_queue.get_jobs_by_name(CHART_BROWSER_JOB):
+        job.schedule_removal()
+    context.job_queue.run_once(_close_chart_browser, CHART_BROWSER_IDLE, name=CHART_BROWSER_JOB)
+
+
+async def _close_chart_browser(context: TrustscanContext) -> None:
+    await context.services.png_renderer().close()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from analysis.data import load_waves
+from analysis.data import WaveData, load_waves
 from analysis.report import Context, Report, build_report, render_html
 from surveys.model import Survey
-from surveys.store import Store
+from surveys.store import OrgCount, Store
 
 from .config import Config
 
@@ -25,6 +26,38 @@ def context_for(config: Config, lang: str) -> Context:
     )
 
 
+async def iter_reports(
+    store: Store,
+    config: Config,
+    registry: dict[str, Survey],
+    wave_ids: Sequence[int] | None,
+    lang: str,
+) -> AsyncIterator[Report]:
+    """One report per survey among the given waves (default: all), charts drawn.
+
+    The number crunching and chart drawing run in a worker thread, so the bot keeps
+    answering respondents while a report is being made; a caller can start on one
+    survey's charts while the next is computed.
+    """
+    waves = [await store.wave(w) for w in wave_ids] if wave_ids else await store.waves()
+    ctx = context_for(config, lang)
+    for survey_id in dict.fromkeys(w.survey for w in waves):
+        if survey_id not in registry:
+            continue
+        ids = [w.id for w in waves if w.survey == survey_id]
+        data = await load_waves(store, ids)
+        counts = {w: await store.response_counts(w) for w in ids}
+        yield await asyncio.to_thread(_drawn_report, registry[survey_id], data, counts, ctx)
+
+
+def _drawn_report(
+    survey: Survey, data: WaveData, counts: dict[int, list[OrgCount]], ctx: Context
+) -> Report:
+    report = build_report(survey, data, counts, ctx)
+    _ = report.figures  # drawn here, in the worker thread
+    return report
+
+
 async def build_reports(
     store: Store,
     config: Config,
@@ -33,17 +66,13 @@ async def build_reports(
     lang: str,
 ) -> tuple[str, list[Report]]:
     """The HTML page and the per-survey reports for the given waves (default: all)."""
-    waves = [await store.wave(w) for w in wave_ids] if wave_ids else await store.waves()
-    ctx = context_for(config, lang)
-    reports = []
-    for survey_id in dict.fromkeys(w.survey for w in waves):
-        if survey_id not in registry:
-            continue
-        ids = [w.id for w in waves if w.survey == survey_id]
-        data = await load_waves(store, ids)
-        counts = {w: await store.response_counts(w) for w in ids}
-        reports.append(build_report(registry[survey_id], data, counts, ctx))
-    return render_html(reports, ctx), reports
+    reports = [r async for r in iter_reports(store, config, registry, wave_ids, lang)]
+    return await page_of(reports, config, lang), reports
+
+
+async def page_of(reports: list[Report], config: Config, lang: str) -> str:
+    """The self-contained HTML page of some reports (written in a worker thread)."""
+    return await asyncio.to_thread(render_html, reports, context_for(config, lang))
 
 
 def write_csv(reports: list[Report], folder: Path) -> list[Path]:

@@ -136,6 +136,10 @@ async def respond(
     await flow.finish(store, q, session, state)
 
 
+def scaled(scale: float) -> dict[str, dict[str, int]]:
+    return {o: {r: round(n * scale) for r, n in roles.items()} for o, roles in GROUPS.items()}
+
+
 async def simulate_wave(
     store: Store,
     survey: Survey,
@@ -144,12 +148,16 @@ async def simulate_wave(
     partners: tuple[Partner, ...],
     seed: int,
     parallel: int = 64,
+    scale: float = 1.0,
 ) -> int:
-    """Every demo group answers the wave; returns the number of respondents."""
+    """Every demo group answers the wave; returns the number of respondents.
+
+    `scale` multiplies the group sizes (benchmarks simulate larger partnerships).
+    """
     rng = random.Random(seed)
     people = [
         (org, role)
-        for org, roles in GROUPS.items()
+        for org, roles in scaled(scale).items()
         for role, n in roles.items()
         for _ in range(max(1, n + rng.randint(-1, 1)))
     ]

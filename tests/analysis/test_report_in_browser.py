@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.export import figures_to_png
+from analysis.png import figures_to_png
 
 from .test_report import report, wave_with
 

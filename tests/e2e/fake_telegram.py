@@ -258,6 +258,9 @@ class FakeTelegram:
         self.callback_answers[str(params["callback_query_id"])] = params
         return True
 
+    async def api_sendChatAction(self, params: dict[str, Any]) -> Any:
+        return True
+
     async def api_sendPhoto(self, params: dict[str, Any]) -> Any:
         return self._message(
             int(params["chat_id"]),

@@ -151,6 +151,10 @@ async def test_report_in_the_chat_sends_charts_and_the_html(e2e_app, server) -> 
     photos = server.calls_of("sendMediaGroup") + server.calls_of("sendPhoto")
     if shutil.which("chromium"):  # PNG export needs the system browser
         assert photos
+        pngs = [f for f in server.files.values() if f.startswith(b"\x89PNG\r\n\x1a\n")]
+        assert len(pngs) >= 2  # the album of key charts: profile and matrix at least
+    # the warm chart browser is closed again when no report follows for a while
+    assert app.job_queue.get_jobs_by_name("close-chart-browser")
     for _ in range(50):  # the audit entry follows the document within moments
         if "report" in [a[2] for a in await store(app).audit_entries()]:
             break
