@@ -8,6 +8,8 @@ a phone screen and for print.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,6 +17,7 @@ import plotly.graph_objects as go
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HIDDEN = "#BBBBBB"
 DIVERGING = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]
+ONE_SIDED = 0.4  # trust A→B and B→A this far apart is worth a conversation
 FONT = {"family": "Arial, Helvetica, sans-serif", "size": 14}
 
 LABELS = {
@@ -24,6 +27,10 @@ LABELS = {
         "en": "Scores per organisation (95% confidence interval)",
     },
     "matrix": {"nl": "Vertrouwen van (rij) in (kolom)", "en": "Trust of (row) in (column)"},
+    "one_sided": {
+        "nl": "= eenzijdig (verschil met omgekeerde richting ≥ {d})",
+        "en": "= one-sided (differs from the reverse direction by ≥ {d})",
+    },
     "from": {"nl": "Van", "en": "From"},
     "to": {"nl": "In", "en": "In"},
     "role_gap": {"nl": "Verschil tussen rollen", "en": "Difference between roles"},
@@ -59,14 +66,22 @@ def small(k: int) -> str:
     return f"n < {k}"
 
 
-def _layout(fig: go.Figure, title: str, height: int = 480) -> go.Figure:
+def number(value: float, spec: str, lang: str) -> str:
+    """A number as the reader writes it: decimal comma in Dutch."""
+    text = format(value, spec)
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def _layout(fig: go.Figure, title: str, lang: str, height: int = 480) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01},
+        separators=",." if lang == "nl" else ".,",  # decimal, thousands
         font=FONT,
         template="plotly_white",
         height=height,
-        margin={"l": 60, "r": 20, "t": 70, "b": 60},
-        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 110, "b": 60},
+        # above the plot, under the title: never on top of an axis title, on any height
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     )
     return fig
 
@@ -108,11 +123,11 @@ def dimension_profile(
             )
     fig.update_yaxes(range=[1, 5.4], title=label("score", lang))
     fig.update_layout(barmode="group")
-    return _layout(fig, label("profile", lang))
+    return _layout(fig, label("profile", lang), lang)
 
 
 def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, str]) -> go.Figure:
-    """Directed trust: rows trust columns; hidden cells shown as 'n < k'."""
+    """Directed trust: rows trust columns; one-sided pairs marked ◆; hidden cells 'n < k'."""
     orgs = sorted(set(matrix["org"]) | set(matrix["target"]))
     z = np.full((len(orgs), len(orgs)), np.nan)
     text = [["" for _ in orgs] for _ in orgs]
@@ -122,7 +137,10 @@ def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, s
             text[i][j] = small(k)
         else:
             z[i, j] = row.mean
-            text[i][j] = f"{row.mean:.1f}"
+            text[i][j] = number(row.mean, ".1f", lang)
+    one_sided = np.abs(z - z.T) >= ONE_SIDED  # NaN (hidden or missing) compares False
+    for i, j in zip(*np.nonzero(one_sided), strict=True):
+        text[i][j] += " ◆"
     labels = [names.get(o, o) for o in orgs]
     fig = go.Figure(
         go.Heatmap(
@@ -134,18 +152,24 @@ def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, s
             colorscale="Blues",
             zmin=1,
             zmax=5,
-            colorbar={"title": label("score", lang)},
+            colorbar={"title": {"text": label("score", lang), "side": "right"}},
+            hoverongaps=False,
         )
     )
     fig.update_xaxes(title=label("to", lang), side="top")
     fig.update_yaxes(title=label("from", lang), autorange="reversed")
-    return _layout(fig, label("matrix", lang), height=120 + 70 * len(orgs))
+    title = (
+        label("matrix", lang)
+        + " — ◆ "
+        + label("one_sided", lang).format(d=number(ONE_SIDED, ".1f", lang))
+    )
+    return _layout(fig, title, lang, height=140 + 70 * len(orgs))
 
 
 def role_gap(
     table: pd.DataFrame, *, lang: str, k: int, roles: dict[str, str], dimensions: dict[str, str]
 ) -> go.Figure:
-    """Dumbbell: one line per dimension, one dot per role (hidden roles left out, noted)."""
+    """Dumbbell: one line per dimension, one dot per role; hidden cells as grey 'n < k' marks."""
     fig = go.Figure()
     dims = list(dict.fromkeys(table["dimension"]))
     for d in dims:
@@ -160,20 +184,29 @@ def role_gap(
                 hoverinfo="skip",
             )
     for i, (role, group) in enumerate(table.groupby("role", observed=True, sort=False)):
-        shown = group[~group["hidden"]]
-        fig.add_scatter(
-            x=shown["mean"],
-            y=[dimensions.get(d, d) for d in shown["dimension"]],
-            mode="markers",
-            name=roles.get(str(role), str(role)),
-            marker={"size": 14, "color": PALETTE[i % len(PALETTE)]},
-        )
-    hidden_roles = sorted({roles.get(str(r), str(r)) for r in table.loc[table["hidden"], "role"]})
-    title = label("role_gap", lang) + (
-        f" ({', '.join(hidden_roles)}: {small(k)})" if hidden_roles else ""
-    )
-    fig.update_xaxes(range=[1, 5], title=label("score", lang))
-    return _layout(fig, title, height=140 + 60 * len(dims))
+        name = roles.get(str(role), str(role))
+        shown, hidden = group[~group["hidden"]], group[group["hidden"]]
+        if len(shown):
+            fig.add_scatter(
+                x=shown["mean"],
+                y=[dimensions.get(d, d) for d in shown["dimension"]],
+                mode="markers",
+                name=name,
+                marker={"size": 14, "color": PALETTE[i % len(PALETTE)]},
+            )
+        if len(hidden):  # at the left edge, outside the scale: present, but no value
+            fig.add_scatter(
+                x=[1.0] * len(hidden),
+                y=[dimensions.get(d, d) for d in hidden["dimension"]],
+                mode="markers+text",
+                name=f"{name} ({small(k)})",
+                text=[f"{name}: {small(k)}"] * len(hidden),
+                textposition="middle right",
+                marker={"size": 10, "color": HIDDEN, "symbol": "x"},
+                hoverinfo="skip",
+            )
+    fig.update_xaxes(range=[0.9, 5], title=label("score", lang))
+    return _layout(fig, label("role_gap", lang), lang, height=140 + 60 * len(dims))
 
 
 def trend(
@@ -236,7 +269,7 @@ def trend(
     fig.update_yaxes(range=[1, 5], title=label("score", lang))
     fig.update_xaxes(title=label("wave", lang), type="category")
     title = f"{label('trend', lang)}: {dimension_label} — ★ = {label('significant', lang)}"
-    return _layout(fig, title)
+    return _layout(fig, title, lang)
 
 
 def culture_radar(profiles: pd.DataFrame, *, lang: str, org_name: str) -> go.Figure:
@@ -254,59 +287,83 @@ def culture_radar(profiles: pd.DataFrame, *, lang: str, org_name: str) -> go.Fig
             line={"color": colour, "width": 3, "dash": dash},
         )
     fig.update_layout(polar={"radialaxis": {"range": [0, 50]}})
-    return _layout(fig, f"{label('culture', lang)}: {org_name}", height=420)
+    return _layout(fig, f"{label('culture', lang)}: {org_name}", lang, height=420)
 
 
-def distance_heatmap(distance: pd.DataFrame, *, lang: str, names: dict[str, str]) -> go.Figure:
-    orgs = list(dict.fromkeys(distance["org"]))
+def distance_heatmap(
+    distance: pd.DataFrame,
+    *,
+    lang: str,
+    names: dict[str, str],
+    hidden: Sequence[str] = (),
+    k: int = 5,
+) -> go.Figure:
+    """Points to move between each pair of cultures; hidden organisations marked 'n < k'."""
+    orgs = [*dict.fromkeys(distance["org"]), *hidden]
     table = distance.pivot_table(
         index="org", columns="other", values="distance", observed=True
     ).reindex(index=orgs, columns=orgs)
+    z = table.to_numpy()
+    text = [
+        [
+            small(k) if a in hidden or b in hidden else number(z[i][j], ".0f", lang)
+            for j, b in enumerate(orgs)
+        ]
+        for i, a in enumerate(orgs)
+    ]
     labels = [names.get(o, o) for o in orgs]
     fig = go.Figure(
         go.Heatmap(
-            z=table.to_numpy(),
+            z=z,
             x=labels,
             y=labels,
+            text=text,
+            texttemplate="%{text}",
             colorscale="Oranges",
-            texttemplate="%{z:.0f}",
             zmin=0,
+            hoverongaps=False,
         )
     )
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, label("distance", lang), height=120 + 70 * len(orgs))
+    return _layout(fig, label("distance", lang), lang, height=120 + 70 * len(orgs))
 
 
 def diverging_items(
-    table: pd.DataFrame, *, lang: str, items: dict[str, str], scale: list[str]
+    table: pd.DataFrame, *, lang: str, items: dict[str, str], scale: list[str], k: int = 5
 ) -> go.Figure:
-    """Diverging stacked bars: share per answer point per item, centred on neutral."""
+    """Diverging stacked bars: share per answer point per item, centred on neutral.
+
+    Items with fewer than k answers keep their row, labelled 'n < k', without bars.
+    """
     fig = go.Figure()
     points = len(scale)
     middle = (points + 1) / 2
-    for p in range(1, points + 1):
-        column = table.get(p, pd.Series(0.0, index=table.index))
-        sign = -1 if p < middle else 1
-        share = column * (0.5 if p == middle else 1)
-        fig.add_bar(
-            y=[items.get(i, i) for i in table.index],
-            x=sign * share,
-            name=scale[p - 1],
-            orientation="h",
-            marker_color=DIVERGING[round((p - 1) * 4 / max(points - 1, 1))],
-        )
-        if p == middle:
+    names = [
+        items.get(i, i) + (f" ({small(k)})" if table.loc[i].isna().all() else "")
+        for i in table.index
+    ]
+    # negative side: neutral's half first, so it sits next to zero and 'strongly
+    # disagree' ends up outermost; the legend keeps the scale order
+    low = [p for p in range(1, points + 1) if p <= middle][::-1]
+    high = [p for p in range(1, points + 1) if p >= middle]
+    for side, order in ((-1, low), (1, high)):
+        for p in order:
+            column = table.get(p, pd.Series(0.0, index=table.index))
+            share = column * (0.5 if p == middle else 1)
             fig.add_bar(
-                y=[items.get(i, i) for i in table.index],
-                x=-share,
+                y=names,
+                x=side * share,
+                name=scale[p - 1],
                 orientation="h",
-                marker_color=DIVERGING[2],
-                showlegend=False,
-                hoverinfo="skip",
+                marker_color=DIVERGING[round((p - 1) * 4 / max(points - 1, 1))],
+                legendrank=p,
+                showlegend=not (p == middle and side < 0),
+                legendgroup=str(p),
             )
     fig.update_layout(barmode="relative")
+    fig.update_yaxes(autorange="reversed")  # survey order from the top
     fig.update_xaxes(title=label("share", lang), range=[-100, 100])
-    return _layout(fig, label("items", lang), height=160 + 34 * len(table))
+    return _layout(fig, label("items", lang), lang, height=160 + 34 * len(table))
 
 
 def response_counts(counts: pd.DataFrame, *, lang: str, names: dict[str, str]) -> go.Figure:
@@ -325,4 +382,4 @@ def response_counts(counts: pd.DataFrame, *, lang: str, names: dict[str, str]) -
         )
     )
     fig.update_yaxes(title=label("count", lang))
-    return _layout(fig, label("responses", lang), height=400)
+    return _layout(fig, label("responses", lang), lang, height=400)

@@ -9,11 +9,13 @@ page: plotly.js is inlined once, with the first figure.
 from __future__ import annotations
 
 import html
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,6 +31,10 @@ TEXT = {
     "strongest": {
         "nl": "{org}: sterkst op {best} ({best_v:.1f}), zwakst op {worst} ({worst_v:.1f}).",
         "en": "{org}: strongest on {best} ({best_v:.1f}), weakest on {worst} ({worst_v:.1f}).",
+    },
+    "even": {
+        "nl": "{org}: alle dimensies liggen dicht bij elkaar (rond {v:.1f}).",
+        "en": "{org}: all dimensions lie close together (around {v:.1f}).",
     },
     "one_sided": {
         "nl": "Meest eenzijdige vertrouwensrelatie: {a} vertrouwt {b} {x:.1f}, "
@@ -77,6 +83,10 @@ TEXT = {
         "en": "No group is large enough (at least {k}) to show results.",
     },
     "comments": {"nl": "Opmerkingen", "en": "Comments"},
+    "comments_of": {
+        "nl": "Uit de meting {wave}, per organisatie in willekeurige volgorde.",
+        "en": "From the measurement {wave}, per organisation in random order.",
+    },
     "no_comments": {
         "nl": "Geen opmerkingen om te tonen (alleen groepen van minstens {k} mensen).",
         "en": "No comments to show (only groups of at least {k} people).",
@@ -102,17 +112,46 @@ TEXT = {
         "alpha (flagged below 0.7).",
     },
     "group_sizes": {"nl": "Aantal respondenten per groep", "en": "Respondents per group"},
+    "culture_hidden": {
+        "nl": "Geen cultuurprofiel voor {orgs}: minder dan {k} respondenten.",
+        "en": "No culture profile for {orgs}: fewer than {k} respondents.",
+    },
     "alpha": {"nl": "Betrouwbaarheid per dimensie", "en": "Reliability per dimension"},
+    "col_wave": {"nl": "Meting", "en": "Measurement"},
+    "col_org": {"nl": "Organisatie", "en": "Organisation"},
+    "col_role": {"nl": "Rol", "en": "Role"},
+    "col_dimension": {"nl": "Dimensie", "en": "Dimension"},
+    "col_items": {"nl": "Stellingen", "en": "Statements"},
+    "low_alpha": {
+        "nl": "onder 0,7: voorzichtig interpreteren",
+        "en": "below 0.7: interpret with care",
+    },
 }
 
+
+EVEN = 0.1  # a spread of dimension means below this names no strongest or weakest
 
 # The charts of a chat album, most telling first (the HTML report has them all).
 KEY_CHARTS = ("profile", "matrix", "trend", "distance", "culture", "items")
 
 
+class _Numbers(string.Formatter):
+    """Formats numbers with a decimal comma (Dutch); everything else as usual."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        is_number = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        return text.replace(".", ",") if is_number else text
+
+
+DUTCH_NUMBERS = _Numbers()
+
+
 def tr(key: str, lang: str, **params: object) -> str:
     text = TEXT[key].get(lang, TEXT[key]["nl"])
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    return DUTCH_NUMBERS.format(text, **params) if lang == "nl" else text.format(**params)
 
 
 @dataclass(frozen=True)
@@ -143,6 +182,7 @@ class Report:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     comments: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    wave_names: dict[int, str] = field(default_factory=dict)
 
     def chart(self, name: str, draw: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> None:
         """Add a chart, drawn later by `draw(*args, **kwargs)`."""
@@ -174,7 +214,7 @@ def build_report(
     """All suppressed tables, charts and findings for the waves of one survey."""
     suppression.check_k(ctx.k)
     lang = ctx.lang
-    report = Report(survey, lang)
+    report = Report(survey, lang, wave_names={w.id: w.name for w in data.waves})
     dims = _dimension_names(survey, lang)
     for wave in data.waves:
         if wave.status != "closed":
@@ -207,7 +247,7 @@ def build_report(
         profile, ["mean", "sd", "ci_low", "ci_high"]
     )
     latest_profile = profile[profile["wave"] == latest]
-    if latest_profile["hidden"].all():
+    if len(latest_profile) and latest_profile["hidden"].all():
         report.notes.append(tr("nothing", lang, k=ctx.k))
     if len(latest_profile):
         report.chart(
@@ -237,8 +277,8 @@ def build_report(
         matrix = suppression.suppress(
             stats.trust_matrix(matrix_scores), ctx.k, by=["wave", "org", "target"]
         )
-        report.tables["trust_matrix"] = suppression.mask(
-            matrix, ["mean", "sd", "ci_low", "ci_high", "reverse_mean", "asymmetry"]
+        report.tables["trust_matrix"] = stats.reciprocity(
+            suppression.mask(matrix, ["mean", "sd", "ci_low", "ci_high"])
         )
         latest_matrix = matrix[matrix["wave"] == latest]
         report.chart(
@@ -282,14 +322,17 @@ def build_report(
     _items(report, answers[answers["wave"] == latest], survey, ctx)
     people = answers.loc[~answers["response"].duplicated().to_numpy(), ["wave", "org", "role"]]
     sizes = people.groupby(["wave", "org"], observed=True).size()
-    report.comments = suppression.comments_to_show(
-        data.comments[data.comments["wave"].isin(ids)], sizes, ctx.k_comments
+    report.comments = suppression.comments_to_show(  # earlier waves had their own report
+        data.comments[data.comments["wave"] == latest], sizes, ctx.k_comments
     )
     group_sizes = people.groupby(["wave", "org", "role"], observed=True).size()
     group_sizes = group_sizes.rename("n").reset_index()
     group_sizes["n"] = group_sizes["n"].where(group_sizes["n"] >= ctx.k)
     report.tables["group_sizes"] = group_sizes
-    report.tables["reliability"] = stats.reliability(scored[scored["dimension"].isin(main_dims)])
+    reliability = suppression.suppress(
+        stats.reliability(scored[scored["dimension"].isin(main_dims)]), ctx.k, by=["dimension"]
+    )
+    report.tables["reliability"] = suppression.mask(reliability, ["alpha", "low"])
     return report
 
 
@@ -309,11 +352,15 @@ def _strengths(report: Report, profile: pd.DataFrame, ctx: Context, dims: dict[s
         if len(group) < 2:
             continue
         best, worst = group.loc[group["mean"].idxmax()], group.loc[group["mean"].idxmin()]
+        org_name = ctx.orgs.get(str(org), org)
+        if best["mean"] - worst["mean"] < EVEN:
+            report.findings.append(tr("even", ctx.lang, org=org_name, v=group["mean"].mean()))
+            continue
         report.findings.append(
             tr(
                 "strongest",
                 ctx.lang,
-                org=ctx.orgs.get(str(org), org),
+                org=org_name,
                 best=dims.get(best["dimension"], best["dimension"]),
                 best_v=best["mean"],
                 worst=dims.get(worst["dimension"], worst["dimension"]),
@@ -399,18 +446,31 @@ def _largest_change(
 
 
 def _culture(report: Report, answers: pd.DataFrame, items: dict[str, str], ctx: Context) -> None:
-    profiles = stats.culture_profiles(answers, dimensions=items)
-    profiles["hidden"] = profiles["n"] < ctx.k
+    profiles = suppression.suppress(
+        stats.culture_profiles(answers, dimensions=items), ctx.k, by=["wave", "type"]
+    )
     shown = profiles[~profiles["hidden"]]
     report.tables["culture_profiles"] = suppression.mask(profiles, ["now", "preferred", "gap"])
     for org, group in shown.groupby("org", observed=True):
         report.chart(
             "culture", charts.culture_radar, group, lang=ctx.lang, org_name=ctx.orgs.get(org, org)
         )
+    hidden = sorted(set(profiles.loc[profiles["hidden"], "org"]) - set(shown["org"]))
+    if hidden:
+        names = ", ".join(ctx.orgs.get(o, o) for o in hidden)
+        report.notes.append(tr("culture_hidden", ctx.lang, orgs=names, k=ctx.k))
     if shown["org"].nunique() > 1:
         distance = stats.culture_distance(shown)
         report.tables["culture_distance"] = distance
-        report.chart("distance", charts.distance_heatmap, distance, lang=ctx.lang, names=ctx.orgs)
+        report.chart(
+            "distance",
+            charts.distance_heatmap,
+            distance,
+            lang=ctx.lang,
+            names=ctx.orgs,
+            hidden=hidden,
+            k=ctx.k,
+        )
         far = distance[distance["org"] < distance["other"]]
         top = far.loc[far["distance"].idxmax()]
         report.findings.append(
@@ -446,15 +506,22 @@ def _items(report: Report, answers: pd.DataFrame, survey: Survey, ctx: Context) 
         return
     frame = answers[answers["item"].isin([q.id for q in likert])].dropna(subset=["value"])
     counts = frame.groupby(["item", "value"], observed=True).size().unstack(fill_value=0)
-    totals = counts.sum(axis=1)
-    counts = counts[totals >= ctx.k]  # an item distribution needs k answers behind it
     if counts.empty:
         return
+    counts = counts.reindex([q.id for q in likert if q.id in counts.index])  # survey order
+    # an item's distribution needs k answers behind it; items are not parts of a total,
+    # so each is its own breakdown
+    sizes = suppression.suppress(
+        counts.sum(axis=1).rename("n").rename_axis("item").reset_index(), ctx.k, by=["item"]
+    ).set_index("item")
     shares = counts.div(counts.sum(axis=1), axis=0) * 100
     shares.columns = [int(c) for c in shares.columns]
+    shares.loc[sizes["hidden"].to_numpy()] = np.nan
     scale = likert[0].scale
     labels = {q.id: (q.label or q.text).get(ctx.lang) for q in likert}
-    report.tables["item_distribution"] = shares.reset_index()
+    table = shares.reset_index()
+    table.insert(1, "n", sizes["n"].where(~sizes["hidden"]).to_numpy())
+    report.tables["item_distribution"] = table
     report.chart(
         "items",
         charts.diverging_items,
@@ -462,7 +529,41 @@ def _items(report: Report, answers: pd.DataFrame, survey: Survey, ctx: Context) 
         lang=ctx.lang,
         items=labels,
         scale=[t.get(ctx.lang) for t in scale.labels],  # type: ignore[union-attr]
+        k=ctx.k,
     )
+
+
+def _appendix(report: Report, ctx: Context) -> list[str]:
+    """The methods tables with names instead of ids, numbers as the reader writes them."""
+    lang, small = ctx.lang, f"n < {ctx.k}"
+    parts = []
+    sizes = report.tables.get("group_sizes")
+    if sizes is not None and not sizes.empty:
+        shown = pd.DataFrame(
+            {
+                tr("col_wave", lang): [report.wave_names.get(w, w) for w in sizes["wave"]],
+                tr("col_org", lang): [ctx.orgs.get(o, o) for o in sizes["org"]],
+                tr("col_role", lang): [ctx.roles.get(r, r) or "–" for r in sizes["role"]],
+                "n": [small if n != n else f"{n:.0f}" for n in sizes["n"]],
+            }
+        )
+        parts.append(f"<h4>{tr('group_sizes', lang)}</h4>" + shown.to_html(index=False))
+    alphas = report.tables.get("reliability")
+    if alphas is not None and not alphas.empty:
+        dims = _dimension_names(report.survey, lang)
+        shown = pd.DataFrame(
+            {
+                tr("col_dimension", lang): [dims.get(d, d) for d in alphas["dimension"]],
+                tr("col_items", lang): alphas["items"],
+                "n": [small if n != n else f"{n:.0f}" for n in alphas["n"]],
+                "alpha": [
+                    small if a != a else charts.number(a, ".2f", lang) for a in alphas["alpha"]
+                ],
+                "": [tr("low_alpha", lang) if low is True else "" for low in alphas["low"]],
+            }
+        )
+        parts.append(f"<h4>{tr('alpha', lang)}</h4>" + shown.to_html(index=False))
+    return parts
 
 
 PAGE = """<!DOCTYPE html>
@@ -474,7 +575,8 @@ body {{ font-family: Arial, Helvetica, sans-serif; max-width: 1100px; margin: 0 
        padding: 1rem; color: #222; line-height: 1.45; }}
 h1 {{ font-size: 1.7rem; }} h2 {{ margin-top: 2.2rem; border-bottom: 2px solid #0072B2; }}
 .findings li {{ margin: .4rem 0; }} .note {{ background: #FFF4D6; padding: .6rem 1rem; }}
-blockquote {{ border-left: 4px solid #56B4E9; margin: .6rem 0; padding: .2rem .8rem; }}
+blockquote {{ border-left: 4px solid #56B4E9; margin: .4rem 0; padding: .1rem .8rem; }}
+.meta {{ color: #555; font-size: .92rem; }}
 table {{ border-collapse: collapse; margin: .6rem 0; }}
 td, th {{ border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }}
 @media print {{ .figure {{ page-break-inside: avoid; }} }}
@@ -485,20 +587,23 @@ td, th {{ border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }}
 
 
 def render_html(reports: list[Report], ctx: Context) -> str:
-    """One self-contained page for one or more surveys (plotly.js inlined once)."""
+    """One self-contained page for one or more surveys (plotly.js inlined once).
+
+    Key findings of every survey first, then each survey's charts and comments, then
+    one methods appendix: the order in which a workshop reads it.
+    """
     lang = ctx.lang
     parts = [f"<h1>{html.escape(ctx.partnership)} — {tr('title', lang)}</h1>"]
+    parts.append(f"<h2>{tr('findings', lang)}</h2>")
+    for report in reports:
+        parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
+        parts.extend(f"<p class='note'>{html.escape(note)}</p>" for note in report.notes)
+        if report.findings:
+            items = "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
+            parts.append(f"<ul class='findings'>{items}</ul>")
     first = True
     for report in reports:
         parts.append(f"<h2>{html.escape(report.survey.title.get(lang))}</h2>")
-        for note in report.notes:
-            parts.append(f"<p class='note'>{html.escape(note)}</p>")
-        if report.findings:
-            parts.append(
-                f"<h3>{tr('findings', lang)}</h3><ul class='findings'>"
-                + "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
-                + "</ul>"
-            )
         for _, figure in report.figures:
             parts.append(
                 "<div class='figure'>"
@@ -510,31 +615,31 @@ def render_html(reports: list[Report], ctx: Context) -> str:
                 + "</div>"
             )
             first = False
-        parts.append(f"<h3>{tr('comments', lang)}</h3>")
-        if report.comments.empty:
-            parts.append(f"<p>{html.escape(tr('no_comments', lang, k=ctx.k_comments))}</p>")
-        else:
-            for row in report.comments.itertuples():
-                org = ctx.orgs.get(row.org, row.org)
-                parts.append(
-                    f"<blockquote>{html.escape(str(row.text))}<br><small>"
-                    f"{html.escape(org)}</small></blockquote>"
-                )
-        parts.append(
-            f"<h3>{tr('methods', lang)}</h3><p>"
-            + html.escape(tr("methods_text", lang, k=ctx.k, kc=ctx.k_comments))
-            + "</p>"
-        )
-        for key, title in (("group_sizes", "group_sizes"), ("reliability", "alpha")):
-            table = report.tables.get(key)
-            if table is not None and not table.empty:
-                parts.append(
-                    f"<h4>{tr(title, lang)}</h4>"
-                    + table.to_html(
-                        index=False,
-                        na_rep=f"n < {ctx.k}",
-                        float_format=lambda v: f"{v:.2f}",
-                        escape=True,
-                    )
-                )
+        parts.extend(_comments(report, ctx))
+    parts.append(
+        f"<h2>{tr('methods', lang)}</h2><p>"
+        + html.escape(tr("methods_text", lang, k=ctx.k, kc=ctx.k_comments))
+        + "</p>"
+    )
+    for report in reports:
+        parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
+        parts.extend(_appendix(report, ctx))
     return PAGE.format(lang=lang, title=html.escape(ctx.partnership), body="\n".join(parts))
+
+
+def _comments(report: Report, ctx: Context) -> list[str]:
+    """The latest wave's comments per organisation (each group ≥ the comment threshold)."""
+    lang = ctx.lang
+    parts = [f"<h3>{tr('comments', lang)}</h3>"]
+    if report.comments.empty:
+        parts.append(f"<p>{html.escape(tr('no_comments', lang, k=ctx.k_comments))}</p>")
+        return parts
+    wave = report.wave_names.get(int(report.comments["wave"].iloc[0]), "")
+    parts.append(f"<p class='meta'>{html.escape(tr('comments_of', lang, wave=wave))}</p>")
+    by_org = report.comments.groupby("org", sort=False)  # keeps the shuffled order inside
+    for org in sorted(by_org.groups, key=lambda o: ctx.orgs.get(o, o)):
+        texts = "".join(
+            f"<blockquote>{html.escape(str(t))}</blockquote>" for t in by_org.get_group(org)["text"]
+        )
+        parts.append(f"<h4>{html.escape(ctx.orgs.get(org, org))}</h4>{texts}")
+    return parts

@@ -216,12 +216,21 @@ def culture_distance(profiles: pd.DataFrame, column: str = "now") -> pd.DataFram
 
 
 def trust_matrix(scores: pd.DataFrame, dimension: str = "partner_trust") -> pd.DataFrame:
-    """Directed mean trust org → target with n, and reciprocity (A→B minus B→A)."""
+    """Directed mean trust org → target per wave, with n, SD and CI."""
     frame = scores[(scores["dimension"] == dimension) & (scores["target"] != "")]
-    table = describe(frame, "score", ["wave", "org", "target"])
-    reverse = table.rename(columns={"org": "target", "target": "org", "mean": "reverse_mean"})
-    table = table.merge(
+    return describe(frame, "score", ["wave", "org", "target"])
+
+
+def reciprocity(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Add B→A's mean to every A→B cell, and the asymmetry (A→B minus B→A).
+
+    Call it on a suppressed, masked matrix: a shown cell must not carry the mean of a
+    hidden reverse cell.
+    """
+    reverse = matrix.rename(columns={"org": "target", "target": "org", "mean": "reverse_mean"})
+    table = matrix.merge(
         reverse[["wave", "org", "target", "reverse_mean"]], on=["wave", "org", "target"], how="left"
     )
+    table["reverse_mean"] = table["reverse_mean"].where(table["mean"].notna())
     table["asymmetry"] = table["mean"] - table["reverse_mean"]
     return table

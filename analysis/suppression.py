@@ -63,11 +63,12 @@ def suppress(table: pd.DataFrame, k: int, by: Sequence[str], count: str = "n") -
     return result
 
 
-def mask(table: pd.DataFrame, value_columns: Sequence[str]) -> pd.DataFrame:
-    """Blank every value of hidden cells; counts of hidden cells are shown as 'n < k' only."""
+def mask(table: pd.DataFrame, value_columns: Sequence[str], count: str = "n") -> pd.DataFrame:
+    """Blank every value and the count of hidden cells: a table shows them as 'n < k' only."""
     result = table.copy()
-    for column in value_columns:
-        result[column] = result[column].where(~result["hidden"])
+    for column in [*value_columns, count]:
+        if column in result:
+            result[column] = result[column].where(~result["hidden"])
     return result
 
 

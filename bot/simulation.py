@@ -2,8 +2,10 @@
 
 The story in the data: trust between Veenstede and Brugwoude is low in the first
 measurement and recovers over the next two; Lindermeer's culture is clearly more
-market- and control-oriented than the others'. Some groups (administrators of the
-smaller municipalities) are deliberately smaller than k, so suppression shows.
+market- and control-oriented than the others'; the smaller partners feel they have
+less influence than the largest one, which in turn grants the others less. Some groups
+(administrators of the smaller municipalities) are deliberately smaller than k, so
+suppression shows.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ GROUPS: dict[str, dict[str, int]] = {
     "lindermeer": {"staff": 14, "manager": 4, "administrator": 2, "council": 3},
 }
 BASE = {"dijkhoven": 3.6, "veenstede": 3.3, "brugwoude": 3.2, "lindermeer": 3.4}
+DIMENSION_SHIFT = {  # (organisation, dimension): how far its answers sit from its level
+    ("lindermeer", "invloed"): -0.6,
+    ("brugwoude", "invloed"): -0.4,
+    ("dijkhoven", "invloed"): 0.3,
+    ("dijkhoven", "gunnen"): -0.35,
+}
 ROLE_SHIFT = {"staff": -0.15, "manager": 0.1, "administrator": 0.35, "council": -0.3}
 CULTURE = {  # now-profile weights: clan, adhocracy, market, hierarchy
     "dijkhoven": (35, 20, 15, 30),
@@ -82,7 +90,7 @@ def answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
             mean = (
                 mood.partner.get(step.key.partition("@")[2], mood.level)
                 if (q.per_partner)
-                else mood.level
+                else mood.level + DIMENSION_SHIFT.get((mood.org, q.dimension or ""), 0.0)
             )
             value = likert(rng, mean, q.points)
             return q.points + 1 - value if q.reverse else value

@@ -121,7 +121,7 @@ def test_trust_matrix_shows_direction_and_asymmetry() -> None:
             "score": [4, 5, 4.5, 2, 2.5, 3],
         }
     )
-    matrix = stats.trust_matrix(scores).set_index(["org", "target"])
+    matrix = stats.reciprocity(stats.trust_matrix(scores)).set_index(["org", "target"])
     assert matrix.loc[("a", "b"), "mean"] == pytest.approx(4.5)
     assert matrix.loc[("a", "b"), "asymmetry"] == pytest.approx(2.0)
 

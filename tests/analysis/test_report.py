@@ -118,3 +118,29 @@ async def test_a_survey_without_per_partner_items(store, tmp_path: Path) -> None
     assert any("cultuurwens" in f for f in culture.findings)
     files = write_csv([culture], tmp_path / "csv")
     assert files and all(p.read_text().strip() for p in files)
+
+
+async def test_dutch_report_writes_decimal_commas(store) -> None:
+    """Findings and chart labels in Dutch use a decimal comma, never a decimal point."""
+    await wave_with(store, {"north": 11, "south": 9, "east": 7}, 1)
+    page, [trust] = await report(store, lang="nl")
+    numbers = [w for f in trust.findings for w in f.replace("(", " ").replace(")", " ").split()]
+    decimals = [w.rstrip(".,") for w in numbers if any(c.isdigit() for c in w)]
+    assert decimals and all("." not in d for d in decimals)
+    assert any("," in d for d in decimals)
+    assert all(fig.layout.separators == ",." for _, fig in trust.figures)
+    _, [english] = await report(store, lang="en")
+    assert any("." in w for f in english.findings for w in f.split() if w[:1].isdigit())
+
+
+async def test_a_culture_group_below_k_is_named_not_dropped(store) -> None:
+    """A culture group below k is named as hidden, with a sibling hidden to protect it."""
+    await wave_with(store, {"north": 7, "south": 6, "east": 2}, 1, survey="culture")
+    _, [culture] = await report(store)
+    [note] = [n for n in culture.notes if "No culture profile" in n]
+    assert "east" in note and "south" in note  # south: the next-smallest, hidden too
+    profiles = culture.tables["culture_profiles"]
+    hidden = profiles[profiles["org"].isin(["east", "south"])]
+    assert hidden[["now", "preferred", "n"]].isna().all().all()
+    assert profiles.loc[profiles["org"] == "north", "now"].notna().all()
+    assert [name for name, _ in culture.figures].count("culture") == 1

@@ -73,11 +73,24 @@ def test_no_output_rests_on_fewer_than_k(
     }
     report = build_report(TRUST, data, counts, ctx)
     for name, table in report.tables.items():
-        if "n" in table and "mean" in table:
-            shown = table[table["mean"].notna()]
-            assert (shown["n"] >= k).all(), name
-        if name == "group_sizes":
-            assert (table["n"].dropna() >= k).all()
+        if "n" in table:  # every count shown is at least k; smaller ones read 'n < k'
+            assert (table["n"].dropna() >= k).all(), name
+        if "hidden" in table:  # a hidden cell shows no statistic at all
+            values = table.drop(columns=["hidden", "n", "wave", "items"], errors="ignore")
+            numbers = values.select_dtypes("number")
+            assert numbers[table["hidden"].to_numpy()].isna().all().all(), name
+    matrix = report.tables.get("trust_matrix")
+    if matrix is not None:  # a shown cell never carries the mean of a hidden reverse cell
+        shown = matrix[~matrix["hidden"]].set_index(["org", "target"])
+        for (org, target), row in shown.iterrows():
+            if row["reverse_mean"] == row["reverse_mean"]:
+                assert (target, org) in shown.index
+    profile = report.tables["dimension_scores"]  # secondary suppression per breakdown
+    for _, cells in profile.groupby(["wave", "dimension"], observed=True):
+        hidden = cells[cells["hidden"]]
+        if len(hidden) and len(hidden) < len(cells):
+            truth = sum(n for (o, _), n in sizes.items() if o in set(hidden["org"]))
+            assert truth >= k
     for finding in report.findings:  # a finding only names organisations with enough people
         for org in ORGS:
             if f"{org}:" in finding:

@@ -1,0 +1,70 @@
+"""Charts mark what is hidden instead of dropping it, and point at one-sided trust."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis import charts
+
+
+def test_role_gap_keeps_a_hidden_role_as_a_grey_mark() -> None:
+    """A role below k still appears, as 'n < k' without a score."""
+    table = pd.DataFrame(
+        {
+            "role": ["staff", "staff", "council", "council"],
+            "dimension": ["vertrouwen", "gunnen"] * 2,
+            "mean": [3.5, 3.2, None, None],
+            "hidden": [False, False, True, True],
+        }
+    )
+    fig = charts.role_gap(
+        table, lang="nl", k=5, roles={"council": "Raadslid"}, dimensions={"gunnen": "Gunnen"}
+    )
+    marks = [t for t in fig.data if t.name and "n < 5" in t.name]
+    assert len(marks) == 1 and marks[0].name == "Raadslid (n < 5)"
+    assert list(marks[0].y) == ["vertrouwen", "Gunnen"]
+
+
+def test_trust_heatmap_marks_one_sided_pairs_and_hidden_cells() -> None:
+    """A→B 4.5 against B→A 2.5 is marked ◆ both ways; a hidden cell reads 'n < k'."""
+    matrix = pd.DataFrame(
+        {
+            "org": ["a", "b", "a", "c"],
+            "target": ["b", "a", "c", "a"],
+            "mean": [4.5, 2.5, 3.0, None],
+            "hidden": [False, False, False, True],
+        }
+    )
+    fig = charts.trust_heatmap(matrix, lang="en", k=5, names={})
+    text = fig.data[0].text  # rows and columns: a, b, c
+    assert text[0][1] == "4.5 ◆" and text[1][0] == "2.5 ◆"
+    assert text[0][2] == "3.0" and text[2][0] == "n < 5"
+
+
+def test_diverging_items_keep_a_hidden_item_labelled() -> None:
+    """An item with fewer than k answers keeps its row, labelled, with no bars."""
+    shares = pd.DataFrame(
+        {1: [10.0, None], 2: [20.0, None], 3: [30.0, None], 4: [30.0, None], 5: [10.0, None]},
+        index=pd.Index(["q1", "q2"], name="item"),
+    )
+    fig = charts.diverging_items(
+        shares, lang="en", items={"q1": "One", "q2": "Two"}, scale=list("12345"), k=5
+    )
+    assert list(fig.data[0].y) == ["One", "Two (n < 5)"]
+    negative = [t for t in fig.data if (pd.Series(t.x).dropna() < 0).any()]
+    assert [t.name for t in negative][-1] == "1"  # strongly disagree outermost
+
+
+def test_distance_heatmap_marks_hidden_organisations() -> None:
+    """Organisations without a shown profile get a row and a column of 'n < k'."""
+    distance = pd.DataFrame(
+        {
+            "wave": 1,
+            "org": ["a", "a", "b", "b"],
+            "other": ["a", "b", "a", "b"],
+            "distance": [0.0, 12.0, 12.0, 0.0],
+        }
+    )
+    fig = charts.distance_heatmap(distance, lang="nl", names={"c": "C"}, hidden=["c"], k=5)
+    assert list(fig.data[0].y) == ["a", "b", "C"]
+    assert fig.data[0].text[2] == ["n < 5"] * 3 and fig.data[0].text[0][1] == "12"
