@@ -123,7 +123,7 @@ async def test_a_survey_without_per_partner_items(store, tmp_path: Path) -> None
 async def test_dutch_report_writes_decimal_commas(store) -> None:
     """Findings and chart labels in Dutch use a decimal comma, never a decimal point."""
     await wave_with(store, {"north": 11, "south": 9, "east": 7}, 1)
-    page, [trust] = await report(store, lang="nl")
+    _, [trust] = await report(store, lang="nl")
     numbers = [w for f in trust.findings for w in f.replace("(", " ").replace(")", " ").split()]
     decimals = [w.rstrip(".,") for w in numbers if any(c.isdigit() for c in w)]
     assert decimals and all("." not in d for d in decimals)
