@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python benchmarks/store_bench.py
 	$(BIN)/python benchmarks/bot_bench.py
 	$(BIN)/python benchmarks/analysis_bench.py --png
+	$(BIN)/python benchmarks/report_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info trustscan-demo
