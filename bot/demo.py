@@ -1,8 +1,8 @@
-"""`trustscan demo`: the newcomer's first command, runnable without a token or network.
+"""`trustscan demo --preview`: a survey answered by a scripted respondent in the terminal.
 
-For now it shows the terminal preview of the built-in surveys answered by a scripted
-respondent through the real engine; the full demo (simulated waves and a report) comes
-with the analysis package.
+Walks the real engine alongside the preview, so what scrolls by is what a respondent
+meets. The full demo (three simulated waves and the report) is `bot.simulation` plus
+`trustscan demo` in `bot.cli`.
 """
 
 from __future__ import annotations
