@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from analysis import scoring, stats, suppression
 from analysis.data import load_waves
+from bot.simulation import simulate_wave
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.loader import load_builtin
@@ -95,3 +98,48 @@ def test_analysis_imports_no_telegram() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_every_stored_answer_arrives_in_the_frame_exactly(tmp_path: Path) -> None:
+    """All question types of all three scans: the frame holds exactly the stored rows."""
+    store = await Store.open(tmp_path / "all.db", bytes(32))
+    partners = tuple(Partner(o, o) for o in ("dijkhoven", "veenstede", "brugwoude", "lindermeer"))
+    try:
+        ids = []
+        for number, survey in enumerate(("trust", "culture", "evaluation"), start=1):
+            wave = await store.open_wave(survey, 1, [p.id for p in partners])
+            await simulate_wave(store, load_builtin(survey), wave.id, number, partners, seed=number)
+            await store.close_wave(wave.id)
+            ids.append(wave.id)
+        data = await load_waves(store, ids)
+    finally:
+        await store.close()
+    with sqlite3.connect(tmp_path / "all.db") as db:
+        stored = Counter(
+            (wave, org, role or "", question, part or target, value, text)
+            for wave, org, role, question, target, part, value, text in db.execute(
+                "SELECT r.wave, r.org, r.role, a.question, a.target, a.part, a.value, a.text "
+                "FROM responses r JOIN answers a ON a.response = r.id WHERE r.complete = 1"
+            )
+        )
+    frame = data.answers
+    loaded = Counter(
+        (
+            int(w),
+            str(o),
+            str(r),
+            str(i),
+            str(t),
+            None if v != v else int(v),
+            None if c != c or c is None else str(c),
+        )
+        for w, o, r, i, t, v, c in frame[
+            ["wave", "org", "role", "item", "target", "value", "choice"]
+        ].itertuples(index=False)
+    )
+    assert loaded == stored and sum(stored.values()) > 1000
+    kinds = {q.type for s in ("trust", "culture", "evaluation") for q in load_builtin(s).questions}
+    assert {"likert", "choice", "nps", "allocate"} <= kinds
+    assert frame["choice"].notna().any()  # choice answers keep their option
+    per_response = frame.groupby("response")["wave"].nunique()
+    assert (per_response == 1).all()  # a response code never spans two waves
