@@ -495,7 +495,7 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
     from analysis.export import write_xlsx
-    from analysis.png import figures_to_png
+    from analysis.png import ExportError, figures_to_png
 
     from .reporting import build_reports, write_csv
 
@@ -520,7 +520,10 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
             print(f"tables written to {args.xlsx.resolve()}")
         if args.png:
             figures = [(r.survey.id, name, fig) for r in reports for name, fig in r.figures]
-            pngs = await figures_to_png([fig for _, _, fig in figures])
+            try:
+                pngs = await figures_to_png([fig for _, _, fig in figures])
+            except ExportError as exc:
+                raise UsageError(f"{exc} (the HTML report and any tables were written)") from None
             args.png.mkdir(parents=True, exist_ok=True)
             for i, ((survey, name, _), png) in enumerate(zip(figures, pngs, strict=True)):
                 (args.png / f"{i + 1:02d}_{survey}_{name}.png").write_bytes(png)

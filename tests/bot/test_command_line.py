@@ -235,6 +235,27 @@ def test_demo_simulates_three_waves_and_writes_the_report(run, tmp_path: Path) -
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
 
 
+@pytest.mark.skipif(not shutil.which("chromium"), reason="PNG export needs the system Chromium")
+def test_report_writes_html_png_and_tables(run, tmp_path: Path) -> None:
+    """report --png/--xlsx/--csv: every chart as PNG, the suppressed tables, the page."""
+    assert run("demo", "--dir", "d", key=None).returncode == 0
+    (tmp_path / "c.toml").write_text(
+        '[database]\npath = "d/demo.db"\nkey_file = "d/demo.key"\n', encoding="utf-8"
+    )
+    result = run(
+        *("--config", "c.toml", "report", "--out", "r.html", "--lang", "en"),
+        *("--png", "png", "--xlsx", "t.xlsx", "--csv", "csv", "--wave", "7", "--wave", "8"),
+        key=None,
+    )
+    assert result.returncode == 0, result.stderr
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pngs) >= 8 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert any("trust_matrix" in p.name for p in pngs)
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Key findings" in page and "Methods" in page
+    assert (tmp_path / "t.xlsx").read_bytes()[:2] == b"PK" and list((tmp_path / "csv").iterdir())
+
+
 def test_demo_preview_runs_the_scripted_terminal_preview(run) -> None:
     """demo --preview shows a survey answered by a scripted respondent."""
     result = run("demo", "--preview", "--survey", "trust", "--lang", "en")
