@@ -250,3 +250,27 @@ def test_wave_changes_match_scipy_for_every_group() -> None:
         assert row.p == pytest.approx(ref.pvalue, abs=1e-9)
         assert row.g == pytest.approx(stats.hedges_g(a, b), abs=1e-12)
     assert list(table["p_holm"]) == pytest.approx(list(stats.holm(table["p"].to_list())))
+
+
+def test_culture_profiles_average_points_per_type() -> None:
+    """Mean points per type over aspects and respondents, now and preferred, and the gap."""
+    culture = load_builtin("culture")
+    items = {q.id: q.dimension for q in culture.questions if q.type == "allocate"}
+    rng = np.random.default_rng(3)
+    types = ["clan", "adhocracy", "market", "hierarchy"]
+    records, expected = [], {}
+    for response in range(8):
+        for item, frame in items.items():
+            points = rng.multinomial(20, [0.4, 0.2, 0.2, 0.2]) * 5  # steps of 5, total 100
+            for kind, p in zip(types, points, strict=True):
+                records.append((1, "a", "staff", response, item, kind, int(p)))
+                expected.setdefault((frame, kind), []).append(p)
+    profiles = stats.culture_profiles(answers_frame(records), dimensions=items)
+    profiles = profiles.set_index("type")
+    for kind in types:
+        now = np.mean(expected[("culture_now", kind)])
+        preferred = np.mean(expected[("culture_preferred", kind)])
+        assert profiles.loc[kind, "now"] == pytest.approx(now, abs=1e-9)
+        assert profiles.loc[kind, "preferred"] == pytest.approx(preferred, abs=1e-9)
+        assert profiles.loc[kind, "gap"] == pytest.approx(preferred - now, abs=1e-9)
+    assert profiles["now"].sum() == pytest.approx(100) and (profiles["n"] == 8).all()

@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis import charts
 from analysis.data import WaveData
 from analysis.report import Context, build_report
 from surveys.loader import load_builtin
@@ -91,6 +92,21 @@ def test_no_output_rests_on_fewer_than_k(
         if len(hidden) and len(hidden) < len(cells):
             truth = sum(n for (o, _), n in sizes.items() if o in set(hidden["org"]))
             assert truth >= k
+    shown_means = {
+        round(float(v), 9)
+        for table in report.tables.values()
+        if "mean" in table
+        for v in table["mean"].dropna()
+    }
+    for name, figure in report.figures:  # charts plot shown means only; placeholders are grey
+        if name not in ("profile", "roles", "matrix"):
+            continue
+        for trace in figure.data:
+            if getattr(getattr(trace, "marker", None), "color", None) == charts.HIDDEN:
+                continue
+            values = trace.z if name == "matrix" else trace.x if name == "roles" else trace.y
+            for v in np.asarray(values, dtype="float64").ravel():
+                assert v != v or round(float(v), 9) in shown_means, name
     for finding in report.findings:  # a finding only names organisations with enough people
         for org in ORGS:
             if f"{org}:" in finding:
