@@ -227,6 +227,9 @@ async def report(update: Update, context: TrustscanContext) -> None:
     except (ValueError, UnknownWaveError):
         await reply(update, "Gebruik: /report [NUMMER …] (zie /waves)")
         return
+    if not waves and not await context.store.waves():
+        await reply(update, "Er is nog geen meting om over te rapporteren (zie /openwave).")
+        return
     assert update.effective_chat is not None
     chat = update.effective_chat
     await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
@@ -251,6 +254,9 @@ async def report(update: Update, context: TrustscanContext) -> None:
     for outcome in rendered:
         if isinstance(outcome, BaseException) and not isinstance(outcome, ExportError):
             raise outcome
+    if not reports:  # only waves of surveys this configuration no longer has
+        await reply(update, "Er is nog geen meting om over te rapporteren (zie /openwave).")
+        return
     # no browser here (ExportError): the HTML report still goes out
     pngs = [png for outcome in rendered[1:] if isinstance(outcome, list) for png in outcome]
     if len(pngs) > 1:

@@ -136,6 +136,10 @@ async def test_reminders_and_new_wave_invitations_follow_the_clock(
 async def test_report_in_the_chat_sends_charts_and_the_html(e2e_app, server) -> None:
     """/report delivers the key charts as photos and the HTML report as a document."""
     app = e2e_app
+    boss = FakeUser(server, FACILITATOR)
+    await boss.send("/report")
+    assert "nog geen meting" in boss.last["text"]  # nothing to report yet: said, not sent
+    assert not server.calls_of("sendDocument")
     wave = await open_wave(app, "e2e")
     for i in range(6):
         user = FakeUser(server, USER_ID + i)
@@ -143,7 +147,6 @@ async def test_report_in_the_chat_sends_charts_and_the_html(e2e_app, server) -> 
         await complete_by_buttons(user, random.Random(i))
     await store(app).close_wave(wave.id)
     app.bot_data["services"].forget_wave(wave.id)
-    boss = FakeUser(server, FACILITATOR)
     await boss.send(f"/report {wave.id}")
     document = await server.wait_for(lambda: server.calls_of("sendDocument"), timeout=120)
     html_bytes = document[-1].params["document"]
