@@ -29,6 +29,7 @@ from .respondent import edit, user_lang
 from .texts import t
 
 Handler = Callable[[Update, TrustscanContext], Awaitable[None]]
+NO_WAVES = "Er is nog geen meting om over te rapporteren (zie /openwave)."
 ALBUM_LIMIT = 10  # photos Telegram accepts in one album
 CHART_BROWSER_JOB = "close-chart-browser"
 CHART_BROWSER_IDLE = 600  # seconds a warm chart browser waits for the next /report
@@ -228,7 +229,7 @@ async def report(update: Update, context: TrustscanContext) -> None:
         await reply(update, "Gebruik: /report [NUMMER …] (zie /waves)")
         return
     if not waves and not await context.store.waves():
-        await reply(update, "Er is nog geen meting om over te rapporteren (zie /openwave).")
+        await reply(update, NO_WAVES)
         return
     assert update.effective_chat is not None
     chat = update.effective_chat
@@ -255,7 +256,7 @@ async def report(update: Update, context: TrustscanContext) -> None:
         if isinstance(outcome, BaseException) and not isinstance(outcome, ExportError):
             raise outcome
     if not reports:  # only waves of surveys this configuration no longer has
-        await reply(update, "Er is nog geen meting om over te rapporteren (zie /openwave).")
+        await reply(update, NO_WAVES)
         return
     # no browser here (ExportError): the HTML report still goes out
     pngs = [png for outcome in rendered[1:] if isinstance(outcome, list) for png in outcome]
