@@ -247,7 +247,7 @@ def build_report(
         profile, ["mean", "sd", "ci_low", "ci_high"]
     )
     latest_profile = profile[profile["wave"] == latest]
-    if len(latest_profile) and latest_profile["hidden"].all():
+    if main_dims and (latest_profile.empty or latest_profile["hidden"].all()):
         report.notes.append(tr("nothing", lang, k=ctx.k))
     if len(latest_profile):
         report.chart(
@@ -449,6 +449,9 @@ def _culture(report: Report, answers: pd.DataFrame, items: dict[str, str], ctx: 
     profiles = suppression.suppress(
         stats.culture_profiles(answers, dimensions=items), ctx.k, by=["wave", "type"]
     )
+    if profiles.empty:
+        report.notes.append(tr("nothing", ctx.lang, k=ctx.k))
+        return
     shown = profiles[~profiles["hidden"]]
     report.tables["culture_profiles"] = suppression.mask(profiles, ["now", "preferred", "gap"])
     for org, group in shown.groupby("org", observed=True):

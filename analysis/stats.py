@@ -189,12 +189,13 @@ def culture_profiles(
     )
     wide = profile.pivot_table(
         index=["wave", "org", "target"], columns="frame", values="points", observed=True
-    ).reset_index()
+    )
+    wide = wide.reindex(columns=[now, preferred]).reset_index()  # both, even with no answers
     counts = profile.groupby(["wave", "org"], observed=True)["n"].min().rename("n")
     wide = wide.merge(counts.reset_index(), on=["wave", "org"])
     wide = wide.rename(columns={now: "now", preferred: "preferred", "target": "type"})
     wide["gap"] = wide["preferred"] - wide["now"]
-    return wide
+    return wide[["wave", "org", "type", "now", "preferred", "n", "gap"]]
 
 
 def culture_distance(profiles: pd.DataFrame, column: str = "now") -> pd.DataFrame:

@@ -87,6 +87,16 @@ async def test_every_group_below_k_shows_nothing(store) -> None:
     assert "No group is large enough" in page
 
 
+async def test_a_closed_wave_nobody_answered_still_reports(store) -> None:
+    """Closing a wave without a single response gives a report that says so, per survey."""
+    for survey in ("trust", "culture", "evaluation"):
+        await wave_with(store, {}, 1, survey=survey)
+    page, reports = await report(store)
+    assert [r.survey.id for r in reports] == ["trust", "culture", "evaluation"]
+    assert all(any("No group is large enough" in n for n in r.notes) for r in reports)
+    assert page.count("No group is large enough") == 3
+
+
 async def test_an_open_wave_gives_counts_only(store) -> None:
     """While a wave is open: the response counts, and no result at all."""
     await wave_with(store, {"north": 12, "south": 12}, 1, close=False)
