@@ -1017,6 +1017,8 @@ class Store:
         `choices` the few `question US target US option` of choice answers. Packing in
         SQL keeps the fetch at one Python row per response instead of one per answer
         (millions at scale); ids, targets and options never contain control characters.
+        The aggregates of one group see its rows in the same order, so the n-th key and
+        the n-th value belong together (the loader checks the counts agree).
         Rows come in the order of the random response ids; the ids never leave SQLite.
         """
         if not wave_ids:
