@@ -538,7 +538,11 @@ def _items(report: Report, answers: pd.DataFrame, survey: Survey, ctx: Context) 
 
 def _appendix(report: Report, ctx: Context) -> list[str]:
     """The methods tables with names instead of ids, numbers as the reader writes them."""
-    lang, small = ctx.lang, f"n < {ctx.k}"
+    lang, small = ctx.lang, charts.small(ctx.k)
+
+    def counted(values: pd.Series) -> list[str]:
+        return [small if n != n else f"{n:.0f}" for n in values]
+
     parts = []
     sizes = report.tables.get("group_sizes")
     if sizes is not None and not sizes.empty:
@@ -547,7 +551,7 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
                 tr("col_wave", lang): [report.wave_names.get(w, w) for w in sizes["wave"]],
                 tr("col_org", lang): [ctx.orgs.get(o, o) for o in sizes["org"]],
                 tr("col_role", lang): [ctx.roles.get(r, r) or "–" for r in sizes["role"]],
-                "n": [small if n != n else f"{n:.0f}" for n in sizes["n"]],
+                "n": counted(sizes["n"]),
             }
         )
         parts.append(f"<h4>{tr('group_sizes', lang)}</h4>" + shown.to_html(index=False))
@@ -558,7 +562,7 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
             {
                 tr("col_dimension", lang): [dims.get(d, d) for d in alphas["dimension"]],
                 tr("col_items", lang): alphas["items"],
-                "n": [small if n != n else f"{n:.0f}" for n in alphas["n"]],
+                "n": counted(alphas["n"]),
                 "alpha": [
                     small if a != a else charts.number(a, ".2f", lang) for a in alphas["alpha"]
                 ],

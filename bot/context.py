@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -14,6 +14,9 @@ from surveys.model import Survey
 from surveys.store import Store, Wave
 
 from .config import Config
+
+if TYPE_CHECKING:
+    from analysis.png import PngRenderer
 
 
 class Clock:
@@ -41,9 +44,9 @@ class Services:
         default_factory=dict
     )
     _waves: dict[int, Wave] = field(default_factory=dict)
-    _png: Any = None  # analysis.png.PngRenderer, made on the first /report
+    _png: PngRenderer | None = None  # made on the first /report
 
-    def png_renderer(self) -> Any:
+    def png_renderer(self) -> PngRenderer:
         """The chart renderer, kept warm between reports (its browser starts on first use).
 
         Imported here, not at start-up: a bot that never reports never loads plotly.

@@ -55,6 +55,17 @@ async def test_one_closed_wave_gives_findings_and_charts(store) -> None:
     assert "Methods" in page and "Cronbach" in page
 
 
+async def test_the_chat_album_holds_the_key_charts(store) -> None:
+    """Profile, matrix and statements for one closed wave; only the counts for an open one."""
+    await wave_with(store, {"north": 11, "south": 9, "east": 7}, 1)
+    await wave_with(store, {"north": 6}, 2, close=False)
+    _, [trust] = await report(store, [1])
+    names = {id(fig): name for name, fig in trust.figures}
+    assert [names[id(f)] for f in trust.key_figures()] == ["profile", "matrix", "items"]
+    _, [running] = await report(store, [2])
+    assert [n for n, f in running.figures if f is running.key_figures()[0]] == ["counts"]
+
+
 async def test_several_waves_report_changes(store) -> None:
     """Two closed waves: the change table and trend charts appear."""
     await wave_with(store, {"north": 8, "south": 8}, 1)
