@@ -110,7 +110,7 @@ async def bench_store(db_path: Path, survey_id: str, answers: int, concurrency: 
             for before, after, put in steps:
                 writes = vary(put, rng)
                 t0 = time.perf_counter()
-                await store.save_step(session.response, before, after, writes)
+                await store.save_step(session, before, after, writes)
                 latencies.append(time.perf_counter() - t0)
                 done += 1
             await store.complete(session, steps[-1][1], comment_items=comment_items)

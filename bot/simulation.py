@@ -139,7 +139,7 @@ async def respond(
                 change = q.skip(state, step.index)
             else:
                 change = q.answer(state, step.index, value)
-        await flow.persist(store, q, session.response or b"", state, change)
+        await flow.persist(store, q, session, state, change)
         state = change.state
     await flow.finish(store, q, session, state)
 

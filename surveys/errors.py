@@ -6,7 +6,8 @@ SurveyError
  └── StoreError           the store refused an operation
       ├── UnknownWaveError
       ├── WaveClosedError
-      ├── MasterKeyError   the master key is missing or malformed
+      ├── MasterKeyError   the master key is missing, malformed or does not open the file
+      ├── UnlinkPendingError  saved, but the erased link still waits in the WAL
       └── StaleStepError   the answer was for a question that is no longer current
 """
 
@@ -65,7 +66,15 @@ class WaveClosedError(StoreError):
 
 
 class MasterKeyError(StoreError):
-    """The master key is missing, unreadable or malformed."""
+    """The master key is missing, unreadable, malformed or does not open the database."""
+
+
+class UnlinkPendingError(StoreError):
+    """The change is committed, but a reader keeps its erased link in the WAL for now.
+
+    Nobody may be told "your answers can no longer be linked" on this error; the store
+    keeps truncating the WAL in the background until it succeeds.
+    """
 
 
 class StaleStepError(StoreError):

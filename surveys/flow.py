@@ -33,7 +33,7 @@ def _item(key: str) -> tuple[str, str]:
 async def persist(
     store: Store,
     questionnaire: Questionnaire,
-    response: bytes,
+    session: Session,
     before: State,
     change: Change,
     message_id: int | None = None,
@@ -47,7 +47,7 @@ async def persist(
         question_id, _ = split_key(key)
         put[_item(key)] = encode(questionnaire.survey.question(question_id), answer)
     await store.save_step(
-        response,
+        session,
         before.cursor,
         change.state.cursor,
         put,

@@ -22,6 +22,9 @@ KEY_BYTES = 32
 SALT_BYTES = 32
 _WAVE_CONTEXT = b"trustscan/wave-secret/v1\x00"
 _CHECK_CONTEXT = b"trustscan/key-check/v1"
+_DATABASE_CONTEXT = b"trustscan/database-key/v1"
+_SEAL_CONTEXT = b"trustscan/session-seal/v1\x00"
+SEALED_BYTES = 32  # every sealed payload is padded to this length: its size says nothing
 
 
 def parse_key(text: str, source: str) -> bytes:
@@ -75,6 +78,50 @@ def wave_secret(master_key: bytes, salt: bytes) -> bytes:
 def session_key(secret: bytes, telegram_user_id: int) -> bytes:
     """HMAC-SHA256(wave_secret, user id): one key per person per wave, not reversible."""
     return hmac.new(secret, str(int(telegram_user_id)).encode("ascii"), hashlib.sha256).digest()
+
+
+def database_key(master_key: bytes) -> bytes:
+    """The SQLCipher key of the database files, its WAL and backups."""
+    return hmac.new(master_key, _DATABASE_CONTEXT, hashlib.sha256).digest()
+
+
+def seal_key(secret: bytes, telegram_user_id: int) -> bytes:
+    """The key of what a session keeps for the chat (language, last typed message).
+
+    Unlike the session key it is never stored, so the sealed state opens only for the
+    person whose Telegram id arrives with the update.
+    """
+    message = _SEAL_CONTEXT + str(int(telegram_user_id)).encode("ascii")
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def seal(key: bytes, payload: bytes) -> bytes:
+    """Encrypt and authenticate a short payload (HMAC-SHA256 as stream cipher and MAC).
+
+    nonce ‖ ciphertext ‖ tag; the payload is padded to `SEALED_BYTES` so its length
+    (a message id's digits, a language code) shows nothing either.
+    """
+    if len(payload) >= SEALED_BYTES:
+        raise ValueError(f"a sealed payload holds fewer than {SEALED_BYTES} bytes")
+    padded = bytes([len(payload)]) + payload + bytes(SEALED_BYTES - len(payload) - 1)
+    nonce = secrets.token_bytes(16)
+    stream = hmac.new(key, b"enc" + nonce, hashlib.sha256).digest()
+    body = bytes(a ^ b for a, b in zip(padded, stream, strict=True))
+    tag = hmac.new(key, b"mac" + nonce + body, hashlib.sha256).digest()[:16]
+    return nonce + body + tag
+
+
+def unseal(key: bytes, blob: bytes | None) -> bytes | None:
+    """The payload of `seal`, or None when there is none or it was not sealed with `key`."""
+    if not blob or len(blob) != 16 + SEALED_BYTES + 16:
+        return None
+    nonce, body, tag = blob[:16], blob[16:-16], blob[-16:]
+    expected = hmac.new(key, b"mac" + nonce + body, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(tag, expected):
+        return None
+    stream = hmac.new(key, b"enc" + nonce, hashlib.sha256).digest()
+    padded = bytes(a ^ b for a, b in zip(body, stream, strict=True))
+    return padded[1 : 1 + padded[0]] if padded[0] < SEALED_BYTES else None
 
 
 def key_check(master_key: bytes) -> str:

@@ -2,11 +2,23 @@
 
 The tables follow the anonymity model of DESIGN §4:
 
+* The files are SQLCipher-encrypted under a key derived from the master key, and 0600
+  (`cipher`); a plaintext database of an older trustscan is encrypted on first open.
 * `sessions` are keyed by HMAC(wave secret, Telegram user id); the wave secret needs
   the master key (outside the database) and the wave's salt (inside, destroyed on
   close). A session points at its response only while the response is in progress.
+  What the chat needs to resume (language, last typed message) is sealed under a key
+  that needs the Telegram id, so nothing beside a session joins with `contacts`.
 * `responses`, `answers` and `comments` are `WITHOUT ROWID` tables keyed by random
-  ids, with no timestamps; free text is moved to `comments`, unlinked, on completion.
+  ids, with no timestamps. On completion a response gets a fresh id (no earlier copy
+  can follow its session link to the final answers) and its free text moves to
+  `comments`, whose rows of that organisation are then rewritten in random order, so
+  no comment sits on disk beside or in step with its response.
+* Closing a wave (and the nightly `rebuild`) rewrites the whole file, so neither cell
+  offsets nor page order keep the order in which responses were started or finished.
+* An erased link counts as gone only once the WAL is truncated; a reader holding the
+  WAL delays only the confirmation of the people whose link waits (`UnlinkPendingError`
+  after `unlink_timeout`), retried in the background until it succeeds.
 * `contacts` (chat ids of people who asked for reminders) are never joined to answers.
 
 Answer writes from many respondents are grouped into one transaction (group commit):
@@ -20,8 +32,10 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
+import random
 import secrets
-import sqlite3
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,14 +45,24 @@ from typing import Any
 
 import aiosqlite
 
-from . import keys
-from .errors import MasterKeyError, StaleStepError, StoreError, UnknownWaveError, WaveClosedError
+from . import cipher, keys
+from .errors import (
+    MasterKeyError,
+    StaleStepError,
+    StoreError,
+    UnknownWaveError,
+    UnlinkPendingError,
+    WaveClosedError,
+)
 
 AnswerRow = tuple[str, str, str, int | None, str | None]  # question, target, part, value, text
 ItemRows = tuple[str, int | None, str | None]  # part, value, text
 MAX_BATCH = 512
 SESSION_CACHE = 4096  # sessions kept in memory (LRU); the database stays the truth
 TOKEN_BYTES = 16  # 128 bits; 22 URL-safe characters, well inside the 64-char deep link limit
+UNLINK_TIMEOUT = 30.0  # seconds a completion waits for the WAL to be truncated
+BUSY_TIMEOUT_MS = 10000
+_shuffle = random.SystemRandom().shuffle
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -128,10 +152,17 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: nothing beside a session or response that joins with contacts (issue 8)
+    """
+    ALTER TABLE sessions ADD COLUMN sealed BLOB;
+    ALTER TABLE sessions DROP COLUMN lang;
+    ALTER TABLE responses DROP COLUMN last_message;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 PRAGMAS = (
-    "busy_timeout = 10000",
+    f"busy_timeout = {BUSY_TIMEOUT_MS}",
+    "temp_store = MEMORY",  # sorts and VACUUM never spill plaintext into temporary files
     "journal_mode = WAL",
     "synchronous = FULL",  # an acknowledged answer survives a power cut, not only a crash
     "secure_delete = ON",  # erased links are overwritten, not left in free pages
@@ -139,14 +170,14 @@ PRAGMAS = (
 )
 
 
-def _connect_sync(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def _connect_sync(path: Path, db_key: bytes) -> cipher.Connection:
+    db = cipher.connect(path, db_key)
     for pragma in PRAGMAS:
         db.execute(f"PRAGMA {pragma}")
     return db
 
 
-def _select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+def _select_in(db: cipher.Connection, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
     """Run `sql IN (…)` over `values` in chunks below SQLite's parameter limit."""
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(values), 500):
@@ -201,6 +232,8 @@ class Session:
     lang: str | None = None
     cursor: int = 0
     rows: tuple[AnswerRow, ...] = ()
+    last_message: int | None = None  # the last typed answer's chat message (sealed on disk)
+    seal: bytes = field(default=b"", repr=False, compare=False)  # never stored
 
     @property
     def completed(self) -> bool:
@@ -240,10 +273,46 @@ class _Op:
     drop: Sequence[tuple[str, str]] = ()
     session_key: bytes = b""
     comment_items: Sequence[tuple[str, str]] = ()
-    begin: tuple[int, str, str | None, str] | None = None  # wave, org, role, lang
+    begin: tuple[int, str, str | None] | None = None  # wave, org, role
     message_id: int | None = None  # a typed answer's chat message: a redelivery is refused
+    last_message: int | None = None  # the session's last typed message before this op
+    sealed: bytes | None = None  # the session's new sealed state, written with the op
     created: bool = False
     future: asyncio.Future[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _ResponseState:
+    """What the writer checks of a response before applying a step to it."""
+
+    cursor: int
+    complete: bool
+    wave: int
+    org: str
+
+
+@dataclass(slots=True)
+class _Unlink:
+    """Someone waiting for the WAL to lose an erased link (a completion, a close, /delete)."""
+
+    deadline: float
+    future: asyncio.Future[None]
+    op: _Op | None = None
+
+
+def _sealed_state(seal: bytes, lang: str | None, last_message: int | None) -> bytes | None:
+    if not seal:
+        return None
+    payload = f"{lang or ''}\x1f{'' if last_message is None else last_message}"
+    return keys.seal(seal, payload.encode("ascii"))
+
+
+def _unsealed_state(seal: bytes, blob: bytes | None) -> tuple[str | None, int | None]:
+    payload = keys.unseal(seal, blob) if seal else None
+    if payload is None:
+        return None, None
+    lang, _, last = payload.decode("ascii").partition("\x1f")
+    return lang or None, int(last) if last else None
 
 
 class Store:
@@ -254,6 +323,10 @@ class Store:
     ) -> None:
         self.path = path
         self._key = master_key
+        self._db_key = keys.database_key(master_key)
+        self.unlink_timeout = UNLINK_TIMEOUT
+        self._unlinking: list[_Unlink] = []
+        self._unlink_task: asyncio.Task[None] | None = None
         self._db = db
         self._reader = reader
         self._write_lock = asyncio.Lock()
@@ -264,35 +337,54 @@ class Store:
         self._sessions: OrderedDict[bytes, Session] = OrderedDict()
         self._by_response: dict[bytes, bytes] = {}
         self._writer_task: asyncio.Task[None] | None = None
-        # The hot path (starts, answers, completions) gets its own thread and plain sqlite3
+        # The hot path (starts, answers, completions) gets its own thread and plain DB-API
         # connection so a whole batch costs one thread hop; aiosqlite costs one per statement.
         self._hot_thread = ThreadPoolExecutor(1, thread_name_prefix="trustscan-writer")
-        self._hot: sqlite3.Connection
+        self._hot: cipher.Connection
 
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
     async def open(cls, path: str | Path, master_key: bytes) -> Store:
-        """Open (creating and migrating as needed) and check the master key matches."""
+        """Open (creating, encrypting and migrating as needed); refuse a wrong master key.
+
+        A plaintext database made by trustscan before encryption is encrypted in place
+        first (its plaintext file is overwritten and removed).
+        """
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
+        db_key = keys.database_key(master_key)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, cls._prepare_file, path, db_key)
+        db = await cls._connect(path, db_key)
         try:
             await cls._configure(db)
-            await cls._migrate(db)
+            migrated = await cls._migrate(db)
             await cls._check_key(db, master_key)
-            reader = await aiosqlite.connect(path, isolation_level=None)
+            if migrated:  # the migration rewrote rows; leave no old cell image behind
+                await db.execute("VACUUM")
+            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a crash's leftover WAL
+            reader = await cls._connect(path, db_key)
             await cls._configure(reader)
         except BaseException:
             await db.close()
             raise
         store = cls(path, master_key, db, reader)
-        store._hot = await asyncio.get_running_loop().run_in_executor(
-            store._hot_thread, _connect_sync, path
-        )
-        store._writer_task = asyncio.get_running_loop().create_task(store._writer())
+        store._hot = await loop.run_in_executor(store._hot_thread, _connect_sync, path, db_key)
+        store._writer_task = loop.create_task(store._writer())
         return store
+
+    @staticmethod
+    def _prepare_file(path: Path, db_key: bytes) -> None:
+        cipher.private_file(path)
+        if cipher.is_plaintext(path):
+            cipher.encrypt_plaintext(path, db_key)
+            cipher.private_file(path)
+
+    @staticmethod
+    async def _connect(path: Path, db_key: bytes) -> aiosqlite.Connection:
+        return await aiosqlite.Connection(
+            functools.partial(cipher.connect, path, db_key), iter_chunk_size=64
+        )
 
     @staticmethod
     async def _configure(db: aiosqlite.Connection) -> None:
@@ -300,7 +392,8 @@ class Store:
             await db.execute(f"PRAGMA {pragma}")
 
     @staticmethod
-    async def _migrate(db: aiosqlite.Connection) -> None:
+    async def _migrate(db: aiosqlite.Connection) -> bool:
+        """Bring the schema up to date; True if anything changed."""
         await db.execute("BEGIN IMMEDIATE")
         try:
             await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
@@ -323,6 +416,7 @@ class Store:
         except BaseException:
             await db.execute("ROLLBACK")
             raise
+        return current != SCHEMA_VERSION
 
     @staticmethod
     async def _check_key(db: aiosqlite.Connection, master_key: bytes) -> None:
@@ -341,10 +435,17 @@ class Store:
             await self._queue.put(None)
             await self._writer_task
             self._writer_task = None
+            if self._unlink_task is not None:
+                self._unlink_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._unlink_task
+            for waiter in self._unlinking:  # nobody may be told "unlinked" on a guess
+                self._settle(waiter, UnlinkPendingError("the store closed first"))
+            self._unlinking.clear()
             await asyncio.get_running_loop().run_in_executor(self._hot_thread, self._hot.close)
             self._hot_thread.shutdown()
         await self._reader.close()
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(cipher.Error):
             await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self._db.close()
 
@@ -365,11 +466,7 @@ class Store:
                 raise
             await self._db.execute("COMMIT")
 
-    async def _checkpoint(self) -> None:
-        """Fold the WAL into the database and truncate it, so no erased link survives there."""
-        await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(await self._reader.execute_fetchall(sql, params))
 
     # -- partnership -------------------------------------------------------------------
@@ -458,7 +555,13 @@ class Store:
         return await self.wave(wave_id)
 
     async def close_wave(self, wave_id: int) -> Wave:
-        """Close: destroy the salt, delete sessions and unfinished responses, clean the WAL."""
+        """Close: destroy the salt, delete sessions and unfinished responses, rebuild the file.
+
+        The rebuild rewrites every table in key order, so no cell offset or page keeps the
+        order in which this wave's responses were started or finished. Raises
+        `UnlinkPendingError` (the wave *is* closed) if a reader keeps the WAL from being
+        truncated within `unlink_timeout`; the store keeps trying in the background.
+        """
         wave = await self.wave(wave_id)
         if wave.status == "closed":
             raise WaveClosedError(f"wave {wave_id} is already closed")
@@ -474,12 +577,42 @@ class Store:
                 "UPDATE waves SET status = 'closed', closed_at = ?, salt = NULL WHERE id = ?",
                 (_now(), wave_id),
             )
-        async with self._write_lock:
-            await self._checkpoint()
         self._secrets.pop(wave_id, None)
         for key in [k for k, v in self._sessions.items() if v.wave == wave_id]:
             self._forget(key)
+        await self.rebuild()
         return await self.wave(wave_id)
+
+    async def rebuild(self) -> None:
+        """Rewrite the whole file (VACUUM) and truncate the WAL: no insertion order survives.
+
+        Run at every close and nightly while a wave is open, so a copy taken with the key
+        shows at most the day on which a response was written.
+        """
+        async with self._write_lock:
+            await self._db.execute("VACUUM")
+        await self._wait_unlinked()
+
+    async def rebuild_daily(self, today: str) -> bool:
+        """`rebuild` once per day while a wave is open; False if already done or nothing open.
+
+        Restart-safe: the day of the last rebuild is kept in `meta`.
+        """
+        rows = await self._read(
+            "SELECT (SELECT value FROM meta WHERE name = 'rebuilt_on'), "
+            "EXISTS (SELECT 1 FROM waves WHERE status = 'open')"
+        )
+        last, any_open = rows[0]
+        if not any_open or (last is not None and last >= today):
+            return False
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO meta VALUES ('rebuilt_on', ?) ON CONFLICT (name) DO UPDATE "
+                "SET value = excluded.value",
+                (today,),
+            )
+        await self.rebuild()
+        return True
 
     async def wave(self, wave_id: int) -> Wave:
         waves = await self._waves("WHERE id = ?", (wave_id,))
@@ -579,12 +712,13 @@ class Store:
 
     async def find_session(self, wave_id: int, user_id: int) -> Session | None:
         """The respondent's session in an open wave, with their answers; None if not started."""
-        key = await self.session_key(wave_id, user_id)
+        secret = await self._wave_secret(wave_id)
+        key = keys.session_key(secret, user_id)
         cached = self._sessions.get(key)
         if cached is not None:
             self._sessions.move_to_end(key)
             return cached
-        session = await self._load_session(key, wave_id)
+        session = await self._load_session(key, wave_id, keys.seal_key(secret, user_id))
         return self._remember(session) if session is not None else None
 
     def _remember(self, session: Session) -> Session:
@@ -615,59 +749,78 @@ class Store:
         touched = set(op.put) | set(op.drop)
         rows = [r for r in session.rows if (r[0], r[1]) not in touched]
         rows.extend((q, t, *row) for (q, t), item in op.put.items() for row in item)
-        self._sessions[key] = dataclasses.replace(session, cursor=op.new_cursor, rows=tuple(rows))
+        last = op.message_id if op.message_id is not None else session.last_message
+        self._sessions[key] = dataclasses.replace(
+            session, cursor=op.new_cursor, rows=tuple(rows), last_message=last
+        )
 
-    async def _load_session(self, key: bytes, wave_id: int) -> Session | None:
+    async def _load_session(self, key: bytes, wave_id: int, seal: bytes) -> Session | None:
         rows = await self._read(
-            "SELECT s.completed, s.response, s.lang, r.org, r.role, r.cursor FROM sessions s "
+            "SELECT s.completed, s.response, s.sealed, r.org, r.role, r.cursor FROM sessions s "
             "LEFT JOIN responses r ON r.id = s.response WHERE s.key = ?",
             (key,),
         )
         if not rows:
             return None
-        completed, response, lang, org, role, cursor = rows[0]
+        completed, response, sealed, org, role, cursor = rows[0]
         if completed:
             return Session(key, wave_id, "completed")
         answers = await self._read(
             "SELECT question, target, part, value, text FROM answers WHERE response = ?",
             (response,),
         )
+        lang, last_message = _unsealed_state(seal, sealed)
         return Session(
-            key,
-            wave_id,
-            "in_progress",
-            response,
-            org,
-            role,
-            lang,
-            cursor,
-            tuple(tuple(a) for a in answers),
-        )  # type: ignore[misc]
+            key=key,
+            wave=wave_id,
+            status="in_progress",
+            response=response,
+            org=org,
+            role=role,
+            lang=lang,
+            cursor=cursor,
+            rows=tuple((a[0], a[1], a[2], a[3], a[4]) for a in answers),
+            last_message=last_message,
+            seal=seal,
+        )
 
     async def begin(
         self, wave_id: int, user_id: int, org: str, role: str | None, lang: str
     ) -> Session:
-        """Start a response, or return the existing session (resume / already completed)."""
-        key = await self.session_key(wave_id, user_id)
-        existing = await self._load_session(key, wave_id)
+        """Start a response, or return the existing session (resume / already completed).
+
+        `lang` is kept only sealed under the person's own key (see `keys.seal`).
+        """
+        secret = await self._wave_secret(wave_id)
+        key, seal = keys.session_key(secret, user_id), keys.seal_key(secret, user_id)
+        existing = await self._load_session(key, wave_id, seal)
         if existing is not None:
             return existing
         op = _Op(
-            "begin", secrets.token_bytes(16), 0, session_key=key, begin=(wave_id, org, role, lang)
+            "begin",
+            secrets.token_bytes(16),
+            0,
+            session_key=key,
+            begin=(wave_id, org, role),
+            sealed=_sealed_state(seal, lang, None),
         )
         await self._submit(op)
         if op.created:
             return self._remember(
-                Session(key, wave_id, "in_progress", op.response, org, role, lang, 0, ())
+                Session(key, wave_id, "in_progress", op.response, org, role, lang, seal=seal)
             )
-        session = await self._load_session(key, wave_id)  # started concurrently elsewhere
+        session = await self._load_session(key, wave_id, seal)  # started concurrently elsewhere
         assert session is not None
         return session
 
     async def set_language(self, session: Session, lang: str) -> None:
+        """Remember the language the person chose for this session (sealed)."""
+        current = self._sessions.get(session.key) or session
+        sealed = _sealed_state(session.seal, lang, current.last_message)
         async with self._transaction() as db:
             await db.execute(
-                "UPDATE sessions SET lang = ? WHERE key = ? AND completed = 0", (lang, session.key)
+                "UPDATE sessions SET sealed = ? WHERE key = ? AND completed = 0",
+                (sealed, session.key),
             )
         cached = self._sessions.get(session.key)
         if cached is not None and not cached.completed:
@@ -675,7 +828,7 @@ class Store:
 
     async def save_step(
         self,
-        response: bytes,
+        session: Session,
         expected_cursor: int,
         new_cursor: int,
         put: Mapping[tuple[str, str], Sequence[ItemRows]] | None = None,
@@ -685,16 +838,26 @@ class Store:
         """Durably record one step; raise `StaleStepError` if the cursor moved meanwhile.
 
         `put` replaces the rows of each (question, target) item; `drop` deletes items.
+        A typed answer's `message_id` is remembered (sealed) so a redelivery is refused.
         """
+        if session.response is None:
+            raise StaleStepError("the response is complete or gone")
         await self._submit(
             _Op(
                 "step",
-                response,
+                session.response,
                 expected_cursor,
                 new_cursor,
                 put or {},
                 drop,
+                session_key=session.key,
                 message_id=message_id,
+                last_message=session.last_message,
+                sealed=(
+                    _sealed_state(session.seal, session.lang, message_id)
+                    if message_id is not None
+                    else None
+                ),
             )
         )
 
@@ -731,8 +894,7 @@ class Store:
             await db.execute("DELETE FROM sessions WHERE key = ? AND completed = 0", (session.key,))
             deleted = cursor.rowcount == 1
         self._forget(session.key)
-        async with self._write_lock:
-            await self._checkpoint()
+        await self._wait_unlinked()
         return deleted
 
     async def has_completed(self, wave_id: int, user_id: int) -> bool:
@@ -768,18 +930,16 @@ class Store:
                 except Exception as exc:  # every waiter must hear of the failure
                     error = exc if isinstance(exc, StoreError) else StoreError(f"failed: {exc}")
                     failures = {id(op): error for op in batch}
-                # Answers are durable at COMMIT: acknowledge them now. A completion is only
-                # acknowledged once the WAL no longer holds the erased session link.
-                completed = [op for op in batch if op.kind == "complete" and id(op) not in failures]
-                self._resolve([op for op in batch if op not in completed], failures)
-                if completed:
-                    try:
-                        await loop.run_in_executor(self._hot_thread, self._truncate_wal)
-                    except sqlite3.Error as exc:
-                        failures = {
-                            id(op): StoreError(f"checkpoint failed: {exc}") for op in completed
-                        }
-                    self._resolve(completed, failures)
+            # Answers are durable at COMMIT: acknowledge them now. A completion is only
+            # acknowledged once the WAL no longer holds the erased session link.
+            completed = [op for op in batch if op.kind == "complete" and id(op) not in failures]
+            self._resolve([op for op in batch if op not in completed], failures)
+            if completed:
+                deadline = time.monotonic() + self.unlink_timeout
+                for op in completed:
+                    assert op.future is not None
+                    self._unlinking.append(_Unlink(deadline, op.future, op))
+                await self._try_unlink()
             if stop:
                 return
 
@@ -795,8 +955,79 @@ class Store:
                     self._after_commit(op)
                 op.future.set_result(None)
 
-    def _truncate_wal(self) -> None:
-        self._hot.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # -- unlinking: the WAL must lose an erased link before anyone is told -------------
+
+    async def _wait_unlinked(self) -> None:
+        """Wait until the WAL is truncated; `UnlinkPendingError` after `unlink_timeout`."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._unlinking.append(_Unlink(time.monotonic() + self.unlink_timeout, future))
+        await self._try_unlink()
+        await future
+
+    async def _try_unlink(self) -> None:
+        """One truncation attempt now; on failure a background task keeps retrying."""
+        loop = asyncio.get_running_loop()
+        async with self._write_lock:
+            done = await loop.run_in_executor(self._hot_thread, self._truncate_wal)
+        self._after_unlink_attempt(done)
+        if self._unlinking and (self._unlink_task is None or self._unlink_task.done()):
+            self._unlink_task = loop.create_task(self._retry_unlink())
+
+    async def _retry_unlink(self) -> None:
+        delay = 0.02
+        loop = asyncio.get_running_loop()
+        while self._unlinking:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+            async with self._write_lock:
+                done = await loop.run_in_executor(self._hot_thread, self._truncate_wal)
+            self._after_unlink_attempt(done)
+        # Those who gave up waiting were told so; the WAL is truncated by now all the same.
+
+    def _after_unlink_attempt(self, done: bool) -> None:
+        now = time.monotonic()
+        keep: list[_Unlink] = []
+        for waiter in self._unlinking:
+            if done:
+                self._settle(waiter, None)
+            elif now >= waiter.deadline and not waiter.future.done():
+                self._settle(
+                    waiter,
+                    UnlinkPendingError(
+                        "another program is reading the database, so the erased link is "
+                        "still in its write-ahead log; trustscan keeps clearing it"
+                    ),
+                )
+                keep.append(_Unlink(float("inf"), waiter.future))  # retry on, tell nobody
+            else:
+                keep.append(waiter)
+        self._unlinking = keep
+
+    def _settle(self, waiter: _Unlink, error: StoreError | None) -> None:
+        if waiter.future.done():
+            return
+        if waiter.op is not None:
+            self._after_commit(waiter.op)  # committed either way: the cache must know
+        if error is None:
+            waiter.future.set_result(None)
+        else:
+            waiter.future.set_exception(error)
+
+    def _truncate_wal(self) -> bool:
+        """Checkpoint and truncate the WAL without waiting for readers (writer thread).
+
+        With the busy timeout at 0 a reader holding the WAL makes this return False at
+        once instead of stalling every respondent behind it; the caller retries.
+        """
+        db = self._hot
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            busy, log, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except cipher.Error:
+            return False
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return busy == 0 and log == 0
 
     def _apply(self, batch: list[_Op]) -> dict[int, StoreError]:
         """Apply queued ops in one transaction (runs on the writer thread).
@@ -810,24 +1041,24 @@ class Store:
         db.execute("BEGIN IMMEDIATE")
         try:
             failures = self._begin_all(begins) if begins else {}
-            current: dict[bytes, tuple[int, int, int, str, int | None]] = {
-                r[0]: (r[1], r[2], r[3], r[4], r[5])
+            current = {
+                r[0]: _ResponseState(cursor=r[1], complete=bool(r[2]), wave=r[3], org=r[4])
                 for r in _select_in(
                     db,
-                    "SELECT id, cursor, complete, wave, org, last_message FROM responses "
-                    "WHERE id IN",
+                    "SELECT id, cursor, complete, wave, org FROM responses WHERE id IN",
                     list({op.response for op in batch}),
                 )
             }
             items: dict[tuple[bytes, str, str], Sequence[ItemRows] | None] = {}
             cursors: dict[bytes, int] = {}
             messages: dict[bytes, int | None] = {}
+            sealed: dict[bytes, bytes] = {}
             completions: list[_Op] = []
             completed: set[bytes] = set()
             for op in batch:
                 state = current.get(op.response)
-                cursor = cursors.get(op.response, state[0] if state else -1)
-                if state is None or state[1] or op.response in completed:
+                cursor = cursors.get(op.response, state.cursor if state else -1)
+                if state is None or state.complete or op.response in completed:
                     failures[id(op)] = StaleStepError("the response is complete or gone")
                     continue
                 if cursor != op.expected_cursor:
@@ -835,7 +1066,7 @@ class Store:
                         f"position {op.expected_cursor} is outdated (now {cursor})"
                     )
                     continue
-                last = messages.get(op.response, state[4])
+                last = messages.get(op.response, op.last_message)
                 if op.message_id is not None and last is not None and op.message_id <= last:
                     failures[id(op)] = StaleStepError("this message was already taken")
                     continue
@@ -845,7 +1076,10 @@ class Store:
                     for item, rows in op.put.items():
                         items[(op.response, *item)] = rows
                     cursors[op.response] = op.new_cursor
-                    messages[op.response] = op.message_id if op.message_id is not None else last
+                    if op.message_id is not None:
+                        messages[op.response] = op.message_id
+                        if op.sealed is not None:
+                            sealed[op.session_key] = op.sealed
                 else:
                     completions.append(op)
                     completed.add(op.response)
@@ -869,8 +1103,13 @@ class Store:
                 )
             if cursors:
                 db.executemany(
-                    "UPDATE responses SET cursor = ?, last_message = ? WHERE id = ?",
-                    [(c, messages[r], r) for r, c in cursors.items()],
+                    "UPDATE responses SET cursor = ? WHERE id = ?",
+                    [(c, r) for r, c in cursors.items()],
+                )
+            if sealed:
+                db.executemany(
+                    "UPDATE sessions SET sealed = ? WHERE key = ?",
+                    [(blob, key) for key, blob in sealed.items()],
                 )
             if completions:
                 self._complete_all(completions, current)
@@ -895,61 +1134,95 @@ class Store:
             )
         }
         failures: dict[int, StoreError] = {}
-        new: list[tuple[bytes, bytes, int, str, str | None, str]] = []
+        new: list[_Op] = []
         for op in ops:
             assert op.begin is not None
-            wave, org, role, lang = op.begin
-            if wave not in open_waves:
-                failures[id(op)] = WaveClosedError(f"wave {wave} is not open")
+            if op.begin[0] not in open_waves:
+                failures[id(op)] = WaveClosedError(f"wave {op.begin[0]} is not open")
             elif op.session_key not in taken:
                 taken.add(op.session_key)
                 op.created = True
-                new.append((op.response, op.session_key, wave, org, role, lang))
+                new.append(op)
         if new:
             today = _today()
             db.executemany(
                 "INSERT INTO responses (id, wave, org, role) VALUES (?, ?, ?, ?)",
-                [(r, w, o, role) for r, _, w, o, role, _ in new],
+                [(op.response, *op.begin) for op in new if op.begin],
             )
             db.executemany(
-                "INSERT INTO sessions (key, wave, response, lang) VALUES (?, ?, ?, ?)",
-                [(k, w, r, lang) for r, k, w, _, _, lang in new],
+                "INSERT INTO sessions (key, wave, response, sealed) VALUES (?, ?, ?, ?)",
+                [(op.session_key, op.begin[0], op.response, op.sealed) for op in new if op.begin],
             )
             db.executemany(
                 "INSERT INTO daily_counts (wave, org, day, started) VALUES (?, ?, ?, 1) "
                 "ON CONFLICT DO UPDATE SET started = started + 1",
-                [(w, o, today) for _, _, w, o, _, _ in new],
+                [(op.begin[0], op.begin[1], today) for op in new if op.begin],
             )
         return failures
 
-    def _complete_all(
-        self, ops: list[_Op], current: Mapping[bytes, tuple[int, int, int, str, int | None]]
-    ) -> None:
+    def _complete_all(self, ops: list[_Op], current: Mapping[bytes, _ResponseState]) -> None:
+        """Unlink finished responses: fresh ids, free text shuffled into `comments`."""
         db = self._hot
-        comments = [(op.response, q, t) for op in ops for q, t in op.comment_items]
-        if comments:
+        texts: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
+        for op in ops:
+            state = current[op.response]
+            for question, target in op.comment_items:
+                row = db.execute(
+                    "SELECT text FROM answers WHERE response = ? AND question = ? AND target = ? "
+                    "AND text IS NOT NULL",
+                    (op.response, question, target),
+                ).fetchone()
+                if row is not None:
+                    texts.setdefault((state.wave, state.org), []).append((question, target, row[0]))
+        if texts:
             db.executemany(
-                "INSERT INTO comments SELECT randomblob(16), r.wave, r.org, a.question, "
-                "a.target, a.text FROM answers a JOIN responses r ON r.id = a.response "
-                "WHERE a.response = ? AND a.question = ? AND a.target = ? AND a.text IS NOT NULL",
-                comments,
+                "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?",
+                [(op.response, q, t) for op in ops for q, t in op.comment_items],
             )
-            db.executemany(
-                "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?", comments
-            )
+            for (wave, org), new in texts.items():
+                self._shuffle_comments(wave, org, new)
+        # A fresh id: a backup, snapshot or WAL remnant that links a session to the old id
+        # cannot follow it to the finished answers.
+        fresh = [(secrets.token_bytes(16), op.response) for op in ops]
+        db.executemany("UPDATE answers SET response = ? WHERE response = ?", fresh)
         db.executemany(
-            "UPDATE responses SET complete = 1, cursor = 0, last_message = NULL WHERE id = ?",
-            [(op.response,) for op in ops],
+            "INSERT INTO responses (id, wave, org, role, cursor, complete) "
+            "SELECT ?, wave, org, role, 0, 1 FROM responses WHERE id = ?",
+            fresh,
         )
+        db.executemany("DELETE FROM responses WHERE id = ?", [(old,) for _, old in fresh])
         db.executemany(
-            "UPDATE sessions SET response = NULL, lang = NULL, completed = 1 WHERE key = ?",
+            "UPDATE sessions SET response = NULL, sealed = NULL, completed = 1 WHERE key = ?",
             [(op.session_key,) for op in ops],
         )
         today = _today()
         db.executemany(
             "INSERT INTO daily_counts (wave, org, day, completed) VALUES (?, ?, ?, 1) "
             "ON CONFLICT DO UPDATE SET completed = completed + 1",
-            [(current[op.response][2], current[op.response][3], today) for op in ops],
+            [(current[op.response].wave, current[op.response].org, today) for op in ops],
+        )
+
+    def _shuffle_comments(self, wave: int, org: str, new: list[tuple[str, str, str]]) -> None:
+        """Rewrite the comments of (wave, org) in random order with fresh random ids.
+
+        SQLite places each new cell after the last one written, so appending a comment
+        would put it on disk in step with the response finished in the same transaction.
+        Rewriting the group's comments together, shuffled, leaves its position random.
+        """
+        db = self._hot
+        rows = [
+            (r[0], r[1], r[2])
+            for r in db.execute(
+                "SELECT question, target, text FROM comments WHERE wave = ? AND org = ?",
+                (wave, org),
+            )
+        ]
+        rows.extend(new)
+        _shuffle(rows)
+        db.execute("DELETE FROM comments WHERE wave = ? AND org = ?", (wave, org))
+        db.executemany(
+            "INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?)",
+            [(secrets.token_bytes(16), wave, org, q, t, text) for q, t, text in rows],
         )
 
     # -- contacts ----------------------------------------------------------------------
@@ -1052,13 +1325,38 @@ class Store:
     # -- maintenance -------------------------------------------------------------------
 
     async def backup(self, target: str | Path) -> None:
-        """A consistent copy of the live database through SQLite's online backup API."""
+        """An encrypted, consistent copy (0600) that holds no link to an answer in progress.
+
+        The copy is made from one read snapshot and written table by table in key order
+        (`cipher.export`), then stripped of unfinished responses and of every session's
+        pointer and sealed state, and rebuilt: restoring it means people who were midway
+        start again, and nobody holding it with the master key can follow a session to
+        an answer. Completed sessions stay so nobody answers twice after a restore.
+        """
         target = Path(target)
         if target.exists():
             raise StoreError(f"{target} already exists; choose a new file name")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        dest = sqlite3.connect(target, check_same_thread=False)
+        await asyncio.get_running_loop().run_in_executor(None, self._backup, target)
+
+    def _backup(self, target: Path) -> None:
+        source = _connect_sync(self.path, self._db_key)
         try:
-            await self._reader.backup(dest)
+            cipher.export(source, target, self._db_key)
         finally:
-            dest.close()
+            source.close()
+        db = _connect_sync(target, self._db_key)
+        try:
+            db.execute("PRAGMA journal_mode = DELETE")
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "DELETE FROM answers WHERE response IN (SELECT id FROM responses "
+                "WHERE complete = 0)"
+            )
+            db.execute("DELETE FROM responses WHERE complete = 0")
+            db.execute("DELETE FROM sessions WHERE completed = 0")
+            db.execute("UPDATE sessions SET response = NULL, sealed = NULL")
+            db.execute("COMMIT")
+            db.execute("VACUUM")
+        finally:
+            db.close()
+        cipher.private_file(target)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from surveys.errors import MasterKeyError, StaleStepError, StoreError, WaveClose
 from surveys.keys import session_key
 from surveys.loader import parse_survey
 from surveys.store import Store
-from tests.anonymity import db_bytes, id_forms
+from tests.anonymity import db_bytes, decrypted, id_forms, keyed
 
 KEY = bytes(range(32))
 USER = 5_123_456_789  # distinctive, larger than 32 bits like real Telegram ids
@@ -98,7 +97,7 @@ async def answer_all(
     state = flow.state_of(q, session)
     while not isinstance(step := q.step(state), Done):
         change = q.answer(state, step.index, SCRIPT[step.question.id])
-        await flow.persist(store, q, session.response, state, change)
+        await flow.persist(store, q, session, state, change)
         state = change.state
     if complete:
         session = await store.find_session(wave, user)
@@ -109,7 +108,7 @@ async def test_completed_respondent_id_is_nowhere_in_the_database(store, tmp_pat
     """After completion the Telegram id appears in no form in the database, WAL or shm."""
     wave = await store.open_wave("mini", 1, ORGS)
     await answer_all(store, wave.id, USER)
-    data = db_bytes(tmp_path / "t.db")
+    data = db_bytes(tmp_path / "t.db") + decrypted(tmp_path / "t.db", KEY).everything
     for form in id_forms(USER):
         assert form not in data
 
@@ -118,19 +117,21 @@ async def test_completion_unlinks_session_and_comment(store, tmp_path):
     """On completion the session keeps only 'completed'; the comment carries no response id."""
     wave = await store.open_wave("mini", 1, ORGS)
     session = await store.begin(wave.id, USER, "north", "staff", "nl")
-    assert near(db_bytes(tmp_path / "t.db"), session.key, session.response)  # linked in progress
+    plain = decrypted(tmp_path / "t.db", KEY).everything
+    assert near(plain, session.key, session.response)  # linked in progress
     await answer_all(store, wave.id, USER)
-    with sqlite3.connect(tmp_path / "t.db") as db:
-        rows = db.execute("SELECT response, lang, completed FROM sessions").fetchall()
+    with keyed(tmp_path / "t.db", KEY) as db:
+        rows = db.execute("SELECT response, sealed, completed FROM sessions").fetchall()
         assert rows == [(None, None, 1)]
         comment_cols = [r[1] for r in db.execute("PRAGMA table_info(comments)")]
         assert "response" not in comment_cols
         assert db.execute("SELECT text FROM comments").fetchall() == [(COMMENT,)]
         assert db.execute("SELECT count(*) FROM answers WHERE text IS NOT NULL").fetchone() == (0,)
     # the WAL was checkpointed and truncated: no old image of the session row (key next to
-    # its response pointer) survives anywhere in the files
-    data = db_bytes(tmp_path / "t.db")
+    # its response pointer) survives anywhere in the files; the old response id is gone
+    data = decrypted(tmp_path / "t.db", KEY).everything
     assert not near(data, session.key, session.response)
+    assert session.response not in data
     assert Path(str(tmp_path / "t.db") + "-wal").stat().st_size == 0
 
 
@@ -139,15 +140,15 @@ async def test_closing_a_wave_destroys_salt_and_sessions(store, tmp_path):
     wave = await store.open_wave("mini", 1, ORGS)
     await answer_all(store, wave.id, USER)
     await answer_all(store, wave.id, USER + 1, complete=False)
-    with sqlite3.connect(tmp_path / "t.db") as db:
+    with keyed(tmp_path / "t.db", KEY) as db:
         (salt,) = db.execute("SELECT salt FROM waves WHERE id = ?", (wave.id,)).fetchone()
     keys = [await store.session_key(wave.id, u) for u in (USER, USER + 1)]
     await store.close_wave(wave.id)
-    data = db_bytes(tmp_path / "t.db")
+    data = decrypted(tmp_path / "t.db", KEY).everything
     assert salt not in data
     for key in keys:
         assert key not in data
-    with sqlite3.connect(tmp_path / "t.db") as db:
+    with keyed(tmp_path / "t.db", KEY) as db:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
         # the unfinished response is gone; the completed one stays, unlinked
         assert db.execute("SELECT complete FROM responses").fetchall() == [(1,)]
@@ -156,12 +157,16 @@ async def test_closing_a_wave_destroys_salt_and_sessions(store, tmp_path):
 
 
 async def test_database_alone_links_no_answer_in_progress(store, tmp_path):
-    """Without the master key, nothing in the file connects a user id to their session."""
+    """Without the master key, nothing in the file connects a user id to their session.
+
+    Even an attacker who could decrypt the pages without the master key (a leaked
+    database key) finds only the salt and HMAC keys, which need the master key.
+    """
     wave = await store.open_wave("mini", 1, ORGS)
     await answer_all(store, wave.id, USER, complete=False)
-    data = db_bytes(tmp_path / "t.db")
+    data = db_bytes(tmp_path / "t.db") + decrypted(tmp_path / "t.db", KEY).everything
     assert KEY not in data and KEY.hex().encode() not in data
-    with sqlite3.connect(tmp_path / "t.db") as db:
+    with keyed(tmp_path / "t.db", KEY) as db:
         (salt,) = db.execute("SELECT salt FROM waves").fetchone()
         stored = {r[0] for r in db.execute("SELECT key FROM sessions")}
     # an attacker with the file guesses the derivation without the key: no match
@@ -178,7 +183,7 @@ async def test_second_start_in_the_same_wave_resumes(store):
     first = await store.begin(wave.id, USER, "north", "staff", "nl")
     q = questionnaire()
     change = q.answer(State(), 0, 5)
-    await flow.persist(store, q, first.response, State(), change)
+    await flow.persist(store, q, first, State(), change)
     again = await store.begin(wave.id, USER, "south", "manager", "en")
     assert again.response == first.response
     assert again.org == "north" and again.cursor == 1
@@ -207,7 +212,7 @@ async def test_resume_after_reopening_the_database(tmp_path):
     state = State()
     for value in (3, 4):
         change = q.answer(state, state.cursor, value)
-        await flow.persist(store, q, session.response, state, change)
+        await flow.persist(store, q, session, state, change)
         state = change.state
     await store.close()
     store = await Store.open(tmp_path / "t.db", KEY)
@@ -228,8 +233,8 @@ async def test_outdated_and_duplicate_steps_store_nothing(store):
     change = q.answer(State(), 0, 2)
     other = q.answer(State(), 0, 5)
     results = await asyncio.gather(
-        flow.persist(store, q, session.response, State(), change),
-        flow.persist(store, q, session.response, State(), other),
+        flow.persist(store, q, session, State(), change),
+        flow.persist(store, q, session, State(), other),
         return_exceptions=True,
     )
     assert results[0] is None and isinstance(results[1], StaleStepError)
@@ -242,7 +247,7 @@ async def test_two_hundred_concurrent_respondents_lose_nothing(store, tmp_path):
     wave = await store.open_wave("mini", 1, ORGS)
     users = [USER + i for i in range(200)]
     await asyncio.gather(*(answer_all(store, wave.id, u, ORGS[i % 3]) for i, u in enumerate(users)))
-    with sqlite3.connect(tmp_path / "t.db") as db:
+    with keyed(tmp_path / "t.db", KEY) as db:
         assert db.execute("SELECT count(*) FROM responses WHERE complete = 1").fetchone() == (200,)
         # q1 + two partners + two allocate parts per response
         assert db.execute("SELECT count(*) FROM answers").fetchone() == (200 * 5,)
@@ -256,7 +261,7 @@ async def test_two_hundred_concurrent_respondents_lose_nothing(store, tmp_path):
 
 async def test_responses_carry_no_timestamps_and_random_order(store, tmp_path):
     """Answer-holding tables are WITHOUT ROWID, keyed by random ids, with no time column."""
-    with sqlite3.connect(tmp_path / "t.db") as db:
+    with keyed(tmp_path / "t.db", KEY) as db:
         for table in ("responses", "answers", "comments", "sessions"):
             sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
             assert "WITHOUT ROWID" in sql[0]
@@ -272,10 +277,10 @@ async def test_delete_erases_an_answer_in_progress(store, tmp_path):
     session = await store.find_session(wave.id, USER)
     assert await store.delete_in_progress(session)
     assert await store.find_session(wave.id, USER) is None
-    with sqlite3.connect(tmp_path / "t.db") as db:
+    with keyed(tmp_path / "t.db", KEY) as db:
         assert db.execute("SELECT count(*) FROM answers").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
-    assert COMMENT.encode() not in db_bytes(tmp_path / "t.db")
+    assert COMMENT.encode() not in decrypted(tmp_path / "t.db", KEY).everything
 
 
 async def test_a_wrong_master_key_is_refused(tmp_path):
@@ -290,8 +295,9 @@ async def test_a_newer_schema_is_refused(tmp_path):
     """A database written by a newer trustscan is not silently downgraded."""
     store = await Store.open(tmp_path / "t.db", KEY)
     await store.close()
-    with sqlite3.connect(tmp_path / "t.db") as db:
+    with keyed(tmp_path / "t.db", KEY) as db:
         db.execute("UPDATE schema_version SET version = 99")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     with pytest.raises(StoreError, match="newer"):
         await Store.open(tmp_path / "t.db", KEY)
 
@@ -318,7 +324,7 @@ async def test_backup_is_a_consistent_copy(store, tmp_path):
     wave = await store.open_wave("mini", 1, ORGS)
     await answer_all(store, wave.id, USER)
     await store.backup(tmp_path / "copy.db")
-    with sqlite3.connect(tmp_path / "copy.db") as db:
+    with keyed(tmp_path / "copy.db", KEY) as db:
         assert db.execute("SELECT count(*) FROM responses WHERE complete = 1").fetchone() == (1,)
     with pytest.raises(StoreError):
         await store.backup(tmp_path / "copy.db")
