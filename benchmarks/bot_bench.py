@@ -7,7 +7,8 @@ lets each scripted respondent see the keyboard the bot sent and press the next b
 
 Baseline, same run: a bare python-telegram-bot Application whose only handler does
 what any answer needs — answer the callback and edit the message with a keyboard of
-the same size — fed the very same update JSON.
+the same size — fed the very same update JSON. Also in the same run: trustscan on a
+plaintext database (SQLCipher swapped for sqlite3), for the cost of encryption at rest.
 
 Afterwards respondents are added until R are in progress, to measure peak RSS
 (state lives in SQLite, not in memory).
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from plaintext import plaintext  # benchmarks/ is the script's folder, first on sys.path
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 from telegram.request import BaseRequest, RequestData
@@ -228,7 +230,8 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def main_async(args: argparse.Namespace) -> int:
+async def start_trustscan(args: argparse.Namespace) -> tuple[Any, StubTelegram, Any, str]:
+    """The real Application on a fresh database, one open wave, Telegram stubbed."""
     tmp = Path(tempfile.mkdtemp())
     (tmp / "config.toml").write_text(
         '[telegram]\ntoken = "1:bench"\n[database]\npath = "bench.db"\n', encoding="utf-8"
@@ -245,15 +248,39 @@ async def main_async(args: argparse.Namespace) -> int:
     survey = app.bot_data["services"].registry[args.survey]
     await store.open_wave(survey.id, survey.version, [o.id for o in config.organisations])
     token = (await store.ensure_invitation("dijkhoven", "staff")).token
+    return app, stub, store, token
 
-    streams: list[list[str]] = []
+
+async def measure_trustscan(
+    args: argparse.Namespace,
+    app: Any,
+    stub: StubTelegram,
+    token: str,
+    streams: list[list[str]],
+    replies: dict[int, Any],
+    name: str,
+) -> dict[str, Any]:
     users = [10**9 + i for i in range(args.respondents)]
     cpu0, t0 = time.process_time(), time.perf_counter()
-    replies: dict[int, Any] = {}
     ours = await drive(app, stub, users, token, args.updates, streams, replies)
     ours_s, ours_cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    ours_summary = summary("trustscan", ours, ours_s)
-    ours_summary["cpu_us"] = 1e6 * ours_cpu / len(ours)
+    result = summary(name, ours, ours_s)
+    result["cpu_us"] = 1e6 * ours_cpu / len(ours)
+    return result
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    # The same run on a plaintext database first: the cost of encryption at rest.
+    with plaintext():
+        app, stub, store, token = await start_trustscan(args)
+        plain_summary = await measure_trustscan(args, app, stub, token, [], {}, "plaintext")
+        await app.post_shutdown(app)
+        await app.shutdown()
+
+    app, stub, store, token = await start_trustscan(args)
+    streams: list[list[str]] = []
+    replies: dict[int, Any] = {}
+    ours_summary = await measure_trustscan(args, app, stub, token, streams, replies, "trustscan")
 
     base_stub = StubTelegram()
     base = (
@@ -290,7 +317,7 @@ async def main_async(args: argparse.Namespace) -> int:
         f"bot benchmark: {args.respondents} concurrent respondents, survey '{args.survey}', "
         f"updates as Telegram JSON, durable store (synchronous=FULL)"
     )
-    for s in (base_summary, ours_summary):
+    for s in (base_summary, plain_summary, ours_summary):
         print(
             f"  {s['name']:<10} {s['updates']:6d} updates  {s['rate']:7.0f} updates/s  "
             f"p50 {s['p50']:6.2f} ms  p99 {s['p99']:6.2f} ms  CPU {s['cpu_us']:6.0f} µs/update"
@@ -304,6 +331,10 @@ async def main_async(args: argparse.Namespace) -> int:
     ratio = ours_summary["cpu_us"] / base_summary["cpu_us"]
     wall = base_summary["rate"] / ours_summary["rate"]
     print(f"  cost per update vs baseline: {ratio:.2f}x CPU, {wall:.2f}x wall time")
+    print(
+        f"  cost of encryption at rest: {ours_summary['cpu_us'] / plain_summary['cpu_us']:.2f}x "
+        "CPU per update (trustscan encrypted vs plaintext)"
+    )
     print(f"  peak RSS {rss_mb():.0f} MB with {in_progress} respondents in progress")
     ok = ratio <= 1.5 and ours_summary["rate"] >= 1500 and rss_mb() < 200
     print(

@@ -24,11 +24,14 @@ from telegram.ext import (
     filters,
 )
 
+from surveys.keys import load_or_create_key
 from surveys.model import Survey
 
 from . import facilitator, jobs, respondent
 from .config import Config
 from .context import Clock, Services, TrustscanContext
+from .optin import PATTERN as OPT_IN_PATTERN
+from .optin import opt_in_key
 from .ratelimit import PatientRateLimiter
 from .services import load_registry, open_store
 from .texts import COMMANDS, t
@@ -103,7 +106,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CallbackQueryHandler(respondent.choose_role, pattern=r"^r:[\w-]{1,40}:[\w-]{1,24}$")
     )
-    app.add_handler(CallbackQueryHandler(respondent.opt_in, pattern=r"^o:[\w-]{1,24}$"))
+    app.add_handler(CallbackQueryHandler(respondent.opt_in, pattern=OPT_IN_PATTERN))
     app.add_handler(CallbackQueryHandler(respondent.delete_confirmed, pattern=r"^[xX]$"))
     app.add_handler(CallbackQueryHandler(respondent.language_chosen, pattern=r"^g:(nl|en)$"))
     app.add_handler(CallbackQueryHandler(facilitator.close_wave_confirmed, pattern=r"^(W:\d+|Z)$"))
@@ -117,6 +120,9 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
     services.store = await open_store(services.config)
+    services.opt_in_key = opt_in_key(
+        load_or_create_key(services.config.key_file, services.config.master_key)
+    )
     for lang, commands in COMMANDS.items():
         try:
             await app.bot.set_my_commands(

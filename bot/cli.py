@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from surveys.engine import Questionnaire, Respondent
-from surveys.errors import DefinitionError, SurveyError
+from surveys.errors import DefinitionError, SurveyError, UnlinkPendingError
 from surveys.loader import builtin_paths, load_survey
 
 from .config import Config, ConfigError, load_config
@@ -47,6 +48,9 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything trustscan writes — database, backups, reports, exports, QR codes — is for
+    # the facilitator alone: files 0600 and folders 0700, whatever the caller's umask.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -402,7 +406,11 @@ def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
 def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
         async with await open_store(config) as store:
-            wave = await store.close_wave(args.wave)
+            try:
+                wave = await store.close_wave(args.wave)
+            except UnlinkPendingError as exc:  # closed; only the WAL still waits
+                wave = await store.wave(args.wave)
+                print(f"warning: {exc}; close other programs using the database", file=sys.stderr)
             await store.audit("cli", "wave.close", f"wave {wave.id}")
             counts = await store.response_counts(wave.id)
         total = sum(c.completed for c in counts)
@@ -416,12 +424,15 @@ def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_wave_list(args: argparse.Namespace, config: Config) -> int:
+    from .headcounts import oversubscribed_groups
+
     async def go() -> None:
         async with await open_store(config) as store:
             waves = await store.waves()
             if not waves:
                 print("no waves yet; open one with: trustscan wave open trust")
                 return
+            flags = await oversubscribed_groups(store, config.organisations, waves)
             for wave in waves:
                 dates = ", ".join(
                     x
@@ -447,6 +458,14 @@ def cmd_wave_list(args: argparse.Namespace, config: Config) -> int:
                         f"    {count.org:<16} {count.completed:>5} completed  "
                         f"{count.in_progress:>4} in progress{rate}"
                     )
+                for flag in (f for f in flags if f.wave == wave.id):
+                    # a role's own count is not shown: by subtraction from the
+                    # organisation's count it could give away a small group
+                    group = f"{flag.org}/{flag.role}" if flag.role else flag.org
+                    print(
+                        f"    ! {group}: more completed responses than its headcount of "
+                        f"{flag.headcount}; was the link shared outside the group?"
+                    )
 
     asyncio.run(go())
     return 0
@@ -463,6 +482,13 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
     if args.role and config.role(args.role) is None:
         raise UsageError(f"unknown role '{args.role}'")
 
+    # Without --role: the organisation's link, plus the own link of every restricted role
+    # (those roles are never offered on the organisation's link). QR codes only for the
+    # organisation's link: a restricted link belongs with its people, not on a poster.
+    roles: list[str | None] = (
+        [args.role] if args.role else [None, *(r.id for r in config.restricted_roles())]
+    )
+
     async def go() -> None:
         async with await open_store(config) as store:
             if args.wave is not None:
@@ -476,15 +502,23 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
                     file=sys.stderr,
                 )
             for org in orgs:
-                invitation = await store.ensure_invitation(org, args.role, args.wave)
-                link = deep_link(config.telegram.bot_username, invitation.token)
-                name = config.organisation(org).name  # type: ignore[union-attr]
-                label = name + (f" / {args.role}" if args.role else "")
-                line = f"{label:<32} {link}"
-                if args.qr:
-                    png = write_qr(args.qr, invitation, link)
-                    line += f"  ({png})"
-                print(line)
+                for role in roles:
+                    invitation = await store.ensure_invitation(org, role, args.wave)
+                    link = deep_link(config.telegram.bot_username, invitation.token)
+                    name = config.organisation(org).name  # type: ignore[union-attr]
+                    label = name + (f" / {role}" if role else "")
+                    line = f"{label:<32} {link}"
+                    if args.qr and (args.role or role is None):
+                        png = write_qr(args.qr, invitation, link)
+                        line += f"  ({png})"
+                    print(line)
+            if len(roles) > 1:
+                print(
+                    f"note: {', '.join(r for r in roles if r)} are restricted roles: never "
+                    "offered on the organisation's link, only through their own link above. "
+                    "Hand those only to the people themselves (QR code: --role ROLE --qr DIR).",
+                    file=sys.stderr,
+                )
             await store.audit(
                 "cli", "invite", f"orgs={','.join(orgs)} role={args.role} wave={args.wave}"
             )

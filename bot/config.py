@@ -46,12 +46,20 @@ class Organisation:
     id: str
     name: str
     headcount: int | None = None
+    role_headcounts: tuple[tuple[str, int], ...] = ()  # (role id, people in that role)
+
+    def role_headcount(self, role_id: str | None) -> int | None:
+        """How many people of this organisation have the role, if the config says."""
+        return next((n for r, n in self.role_headcounts if r == role_id), None)
 
 
 @dataclass(frozen=True, slots=True)
 class Role:
     id: str
     label: Text
+    # A restricted role identifies few people (council, administrators): it is never
+    # offered as a button, only claimed through a link that fixes it.
+    restricted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +78,10 @@ class ReminderConfig:
 
 
 DEMO_ORGANISATIONS = (
-    Organisation("dijkhoven", "Dijkhoven", 420),
-    Organisation("veenstede", "Veenstede", 260),
-    Organisation("brugwoude", "Brugwoude", 180),
-    Organisation("lindermeer", "Lindermeer", 95),
+    Organisation("dijkhoven", "Dijkhoven", 420, (("administrator", 6), ("council", 29))),
+    Organisation("veenstede", "Veenstede", 260, (("administrator", 5), ("council", 25))),
+    Organisation("brugwoude", "Brugwoude", 180, (("administrator", 5), ("council", 21))),
+    Organisation("lindermeer", "Lindermeer", 95, (("administrator", 4), ("council", 17))),
 )
 DEMO_ROLES = (
     Role("staff", Text("Medewerker", "Staff member")),
@@ -81,8 +89,9 @@ DEMO_ROLES = (
     Role(
         "administrator",
         Text("Bestuurder (wethouder, burgemeester)", "Administrator (alderman, mayor)"),
+        restricted=True,
     ),
-    Role("council", Text("Raadslid", "Council member")),
+    Role("council", Text("Raadslid", "Council member"), restricted=True),
 )
 
 
@@ -109,6 +118,14 @@ class Config:
 
     def role(self, role_id: str | None) -> Role | None:
         return next((r for r in self.roles if r.id == role_id), None)
+
+    def open_roles(self) -> tuple[Role, ...]:
+        """The roles a link that fixes none may offer: every role that is not restricted."""
+        return tuple(r for r in self.roles if not r.restricted)
+
+    def restricted_roles(self) -> tuple[Role, ...]:
+        """The roles that can only be claimed through a link that fixes them."""
+        return tuple(r for r in self.roles if r.restricted)
 
     def partners(self) -> tuple[Partner, ...]:
         return tuple(Partner(o.id, o.name) for o in self.organisations)
@@ -246,8 +263,10 @@ def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) ->
             "partnership.default_language", f"must be one of {', '.join(LANGS)}, got {language!r}"
         )
 
-    organisations = _organisations(r) if "organisations" in r.raw else DEMO_ORGANISATIONS
     roles = _roles(r) if "roles" in r.raw else DEMO_ROLES
+    organisations = (
+        _organisations(r, [x.id for x in roles]) if "organisations" in r.raw else DEMO_ORGANISATIONS
+    )
 
     rem = r.table("reminders")
     days = r.get(
@@ -291,7 +310,7 @@ def _resolve(base: Path, path: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def _organisations(r: _Reader) -> tuple[Organisation, ...]:
+def _organisations(r: _Reader, role_ids: list[str]) -> tuple[Organisation, ...]:
     raw = r.raw["organisations"]
     if not isinstance(raw, list) or len(raw) < 1:
         raise r.fail("organisations", "must be a non-empty array of tables ([[organisations]])")
@@ -300,7 +319,7 @@ def _organisations(r: _Reader) -> tuple[Organisation, ...]:
         key = f"organisations[{i}]"
         if not isinstance(item, dict):
             raise r.fail(key, "must be a table with id and name")
-        for extra in sorted(set(item) - {"id", "name", "headcount"}):
+        for extra in sorted(set(item) - {"id", "name", "headcount", "role_headcounts"}):
             raise r.fail(f"{key}.{extra}", "unknown key")
         org_id = r.get(item, "id", str, None, f"{key}.id")
         if org_id is None or not ID_RE.match(org_id):
@@ -313,8 +332,24 @@ def _organisations(r: _Reader) -> tuple[Organisation, ...]:
         headcount = r.get(item, "headcount", int, None, f"{key}.headcount")
         if headcount is not None and headcount <= 0:
             raise r.fail(f"{key}.headcount", f"must be a positive number, got {headcount}")
-        orgs.append(Organisation(org_id, name, headcount))
+        orgs.append(Organisation(org_id, name, headcount, _role_headcounts(r, item, key, role_ids)))
     return tuple(orgs)
+
+
+def _role_headcounts(
+    r: _Reader, item: Mapping[str, Any], key: str, role_ids: list[str]
+) -> tuple[tuple[str, int], ...]:
+    """`role_headcounts = { council = 25, administrator = 6 }`: people per role."""
+    raw = r.get(item, "role_headcounts", dict, {}, f"{key}.role_headcounts")
+    counts = []
+    for role_id, value in raw.items():
+        name = f"{key}.role_headcounts.{role_id}"
+        if role_id not in role_ids:
+            raise r.fail(name, f"unknown role (known: {', '.join(role_ids)})")
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise r.fail(name, f"must be a positive number, got {value!r}")
+        counts.append((role_id, value))
+    return tuple(counts)
 
 
 def _roles(r: _Reader) -> tuple[Role, ...]:
@@ -326,7 +361,7 @@ def _roles(r: _Reader) -> tuple[Role, ...]:
         key = f"roles[{i}]"
         if not isinstance(item, dict):
             raise r.fail(key, "must be a table with id and label")
-        for extra in sorted(set(item) - {"id", "label"}):
+        for extra in sorted(set(item) - {"id", "label", "restricted"}):
             raise r.fail(f"{key}.{extra}", "unknown key")
         role_id = r.get(item, "id", str, None, f"{key}.id")
         if role_id is None or not ID_RE.match(role_id):
@@ -338,5 +373,6 @@ def _roles(r: _Reader) -> tuple[Role, ...]:
             isinstance(label.get(lang), str) and label[lang] for lang in LANGS
         ):
             raise r.fail(f"{key}.label", 'must be a table { nl = "…", en = "…" }')
-        roles.append(Role(role_id, Text(label["nl"], label["en"])))
+        restricted = r.get(item, "restricted", bool, False, f"{key}.restricted")
+        roles.append(Role(role_id, Text(label["nl"], label["en"]), restricted))
     return tuple(roles)

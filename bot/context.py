@@ -40,6 +40,7 @@ class Services:
     registry: dict[str, Survey]
     clock: Clock
     store: Store | None = None
+    opt_in_key: bytes | None = None  # signs opt-in buttons; derived in post_init
     _questionnaires: dict[tuple[str, str, str | None, str], Questionnaire] = field(
         default_factory=dict
     )

@@ -20,9 +20,10 @@ from qrcode.image.pure import PyPNGImage
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatAction, ParseMode
 
-from surveys.errors import StoreError, UnknownWaveError
+from surveys.errors import StoreError, UnknownWaveError, UnlinkPendingError
 
 from .context import TrustscanContext
+from .headcounts import Oversubscribed, oversubscribed_groups
 from .invites import deep_link
 from .jobs import announce_new_wave
 from .respondent import edit, user_lang
@@ -78,7 +79,9 @@ async def waves(update: Update, context: TrustscanContext) -> None:
         await reply(update, "Nog geen metingen. Open er een met /openwave trust")
         return
     lines = []
-    for wave in all_waves[-8:]:
+    shown = all_waves[-8:]
+    flags = await oversubscribed_groups(store, context.config.organisations, shown)
+    for wave in shown:
         dates = f", sluit {wave.closes_on}" if wave.closes_on and wave.is_open else ""
         lines.append(
             f"<b>#{wave.id} {html.escape(wave.name)}</b> [{wave.survey}] {wave.status}{dates}"
@@ -92,12 +95,39 @@ async def waves(update: Update, context: TrustscanContext) -> None:
             lines.append(
                 f"  {html.escape(name)}: {count.completed} klaar{rate}, {count.in_progress} bezig"
             )
+        lines.extend(oversubscribed_line(context, f) for f in flags if f.wave == wave.id)
     await reply(update, "\n".join(lines))
+
+
+def oversubscribed_line(context: TrustscanContext, flag: Oversubscribed) -> str:
+    """A warning that a group has more completed responses than people.
+
+    A role's own count is never shown (counts within an organisation could give away a
+    small group by subtraction), only that it exceeds the configured headcount.
+    """
+    org = context.config.organisation(flag.org)
+    name = html.escape(org.name if org else flag.org)
+    if flag.role is None:
+        return (
+            f"  ⚠️ {name}: {flag.completed} klaar, meer dan de {flag.headcount} mensen van de "
+            "organisatie. Is de link buiten de organisatie gedeeld?"
+        )
+    role = context.config.role(flag.role)
+    label = html.escape(role.label.nl if role else flag.role)
+    return (
+        f"  ⚠️ {name} / {label}: meer antwoorden dan de {flag.headcount} mensen in deze rol. "
+        "Is de link buiten de groep gedeeld?"
+    )
 
 
 @facilitators_only
 async def invite(update: Update, context: TrustscanContext) -> None:
-    """/invite [org]: the group links per organisation, as text and as QR codes."""
+    """/invite [org]: the group links per organisation, as text and as QR codes.
+
+    Restricted roles (council, administrators) are never offered on the organisation's
+    link: their own role-fixing links are listed as text, to be handed only to those
+    people (no QR code: a poster would let anyone claim the role).
+    """
     config = context.config
     orgs = config.organisations
     if context.args:
@@ -107,13 +137,24 @@ async def invite(update: Update, context: TrustscanContext) -> None:
             await reply(update, f"Onbekende organisatie. Kies uit: {html.escape(known)}")
             return
     lines, photos = [], []
+    restricted = config.restricted_roles()
     for org in orgs:
         invitation = await context.store.ensure_invitation(org.id)
         link = deep_link(config.telegram.bot_username, invitation.token)
         lines.append(f"<b>{html.escape(org.name)}</b>: {html.escape(link)}")
+        for role in restricted:
+            own = await context.store.ensure_invitation(org.id, role.id)
+            own_link = deep_link(config.telegram.bot_username, own.token)
+            lines.append(f"  {html.escape(role.label.nl)}: {html.escape(own_link)}")
         png = io.BytesIO()
         qrcode.make(link, image_factory=PyPNGImage, box_size=8, border=4).save(png)
         photos.append(InputMediaPhoto(png.getvalue(), caption=org.name))
+    if restricted:
+        names = ", ".join(html.escape(r.label.nl) for r in restricted)
+        lines.append(
+            f"\nEen eigen link per organisatie (niet te kiezen op de gewone link): {names}. "
+            "Geef die links alleen aan die mensen zelf, niet op een poster."
+        )
     await context.store.audit(actor(update), "invite", ",".join(o.id for o in orgs))
     await reply(update, "\n".join(lines))
     assert update.effective_chat is not None
@@ -208,6 +249,8 @@ async def close_wave_confirmed(update: Update, context: TrustscanContext) -> Non
     wave_id = int(query.data[2:])
     try:
         wave = await context.store.close_wave(wave_id)
+    except UnlinkPendingError:  # closed; the store clears the WAL once the reader lets go
+        wave = await context.store.wave(wave_id)
     except StoreError as exc:
         await edit(query.message, html.escape(str(exc)))
         return

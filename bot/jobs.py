@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
+from surveys.errors import UnlinkPendingError
 from surveys.store import Wave
 
 from .context import Services, TrustscanContext
@@ -27,6 +28,7 @@ from .texts import t
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 300
+REBUILD_HOUR = 3  # the nightly rewrite of the database file, when nobody is answering
 PARALLEL_SENDS = 20  # the rate limiter keeps the overall pace within Telegram's 30/s
 
 
@@ -45,6 +47,8 @@ async def run_due(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     assert store is not None
     now = services.clock.now()
     today = now.date().isoformat()
+    if now.hour >= REBUILD_HOUR and await store.rebuild_daily(today):
+        log.info("rebuilt the database file: no insertion order older than today remains")
     if now.hour < services.config.reminders.hour:
         return
     for wave in await store.waves(status="scheduled"):
@@ -54,7 +58,10 @@ async def run_due(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             await announce_new_wave(app, opened)
     for wave in await store.waves(status="open"):
         if wave.closes_on and wave.closes_on < today:
-            await store.close_wave(wave.id)
+            try:
+                await store.close_wave(wave.id)
+            except UnlinkPendingError as exc:  # closed all the same; the WAL is cleared later
+                log.warning("wave %s closed; %s", wave.id, exc)
             services.forget_wave(wave.id)
             await store.audit("scheduler", "wave.close", f"wave {wave.id}")
             continue
@@ -101,9 +108,13 @@ async def announce_new_wave(app: Application[Any, Any, Any, Any, Any, Any], wave
         invitation = await store.ensure_invitation(contact.org, None, wave.id)
         link = deep_link(services.config.telegram.bot_username, invitation.token)
         name = html.escape(survey.title.get(contact.lang) if survey else wave.survey)
-        targets.append(
-            (contact.chat_id, t("new_wave", contact.lang, survey=name, link=html.escape(link)))
-        )
+        text = t("new_wave", contact.lang, survey=name, link=html.escape(link))
+        restricted = services.config.restricted_roles()
+        if restricted:  # not offered on this link; contacts do not (and must not) keep a role
+            labels = [html.escape(r.label.get(contact.lang)) for r in restricted]
+            roles = t("or", contact.lang).join(filter(None, [", ".join(labels[:-1]), labels[-1]]))
+            text += "\n" + t("own_link_roles", contact.lang, roles=roles)
+        targets.append((contact.chat_id, text))
     return await deliver_all(app, targets)
 
 

@@ -17,11 +17,18 @@ from telegram.error import BadRequest
 
 from surveys import flow
 from surveys.engine import Change, Done, Questionnaire, QuestionStep, State
-from surveys.errors import AnswerError, StaleStepError, UnknownWaveError, WaveClosedError
+from surveys.errors import (
+    AnswerError,
+    StaleStepError,
+    UnknownWaveError,
+    UnlinkPendingError,
+    WaveClosedError,
+)
 from surveys.hints import hint
 from surveys.store import Invitation, Session, Wave
 
 from .context import TrustscanContext
+from .optin import opt_in_data, verified_org
 from .render import (
     Press,
     adjust_points,
@@ -105,14 +112,31 @@ async def send_step(
 
 
 async def finish(
-    context: TrustscanContext, q: Questionnaire, session: Session, state: State, lang: str
+    context: TrustscanContext,
+    q: Questionnaire,
+    session: Session,
+    state: State,
+    lang: str,
+    chat_id: int,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Complete the response and return the thank-you message with the opt-in button."""
-    await flow.finish(context.store, q, session, state)
+    """Complete the response and return the thank-you message with the opt-in button.
+
+    The button is signed for this chat and organisation: only a real completion can opt in.
+    "Can no longer be linked" is said only once the store has erased the link from the
+    database file and its WAL; while a reader holds the WAL the person hears it is pending.
+    """
+    try:
+        await flow.finish(context.store, q, session, state)
+        thanks = "thanks"
+    except UnlinkPendingError:
+        thanks = "thanks_pending"
     outro = q.survey.outro.get(lang) if q.survey.outro else ""
-    text = t("thanks", lang) + (f"\n\n{html.escape(outro)}" if outro else "")
+    text = t(thanks, lang) + (f"\n\n{html.escape(outro)}" if outro else "")
+    key = context.services.opt_in_key
+    assert key is not None, "the opt-in key is derived in post_init"
+    data = opt_in_data(key, chat_id, session.org or "")
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t("notify_button", lang), callback_data=f"o:{session.org}")]]
+        [[InlineKeyboardButton(t("notify_button", lang), callback_data=data)]]
     )
     return text, keyboard
 
@@ -163,12 +187,7 @@ async def start(update: Update, context: TrustscanContext) -> None:
         org=html.escape(org.name if org else invitation.org),
         intro=html.escape(intro),
     )
-    text += "\n\n" + t(
-        "privacy",
-        lang,
-        k=context.config.min_group_size,
-        k_comments=context.config.min_group_size_comments,
-    )
+    text += "\n\n" + privacy_text(context, lang)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("consent_button", lang), callback_data=f"c:{token}")]]
     )
@@ -185,7 +204,7 @@ async def resume(update: Update, context: TrustscanContext, wave: Wave, session:
     assert update.effective_chat is not None
     await update.effective_chat.send_message(t("resume", lang))
     if isinstance(step, Done):  # answered everything but the completion did not happen
-        text, keyboard = await finish(context, q, session, state, lang)
+        text, keyboard = await finish(context, q, session, state, lang, update.effective_chat.id)
         await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
@@ -194,7 +213,11 @@ async def resume(update: Update, context: TrustscanContext, wave: Wave, session:
 
 
 async def consent(update: Update, context: TrustscanContext) -> None:
-    """Consent button: ask the role if the link fixes none, else begin."""
+    """Consent button: begin with the link's role, or ask one of the open roles.
+
+    Restricted roles (council, administrators) are never offered: they come only with
+    a link that fixes them.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -204,30 +227,47 @@ async def consent(update: Update, context: TrustscanContext) -> None:
     if invitation is None or wave is None or not wave.is_open:
         await query.answer(t("wave_closed", lang), show_alert=True)
         return
-    if invitation.role is None and len(context.config.roles) > 1:
-        await query.answer()
-        rows = [
-            [InlineKeyboardButton(role.label.get(lang), callback_data=f"r:{token}:{role.id}")]
-            for role in context.config.roles
-        ]
-        await edit(query.message, t("choose_role", lang), InlineKeyboardMarkup(rows))
+    if invitation.role is not None:
+        await begin(update, context, wave, invitation.org, invitation.role, lang)
         return
-    role = invitation.role or context.config.roles[0].id
-    await begin(update, context, wave, invitation.org, role, lang)
+    offered = context.config.open_roles()
+    if not offered:  # every role is restricted: this link cannot be used
+        await query.answer(t("role_needs_link", lang), show_alert=True)
+        return
+    if len(offered) == 1:
+        await begin(update, context, wave, invitation.org, offered[0].id, lang)
+        return
+    await query.answer()
+    rows = [
+        [InlineKeyboardButton(role.label.get(lang), callback_data=f"r:{token}:{role.id}")]
+        for role in offered
+    ]
+    await edit(query.message, t("choose_role", lang), InlineKeyboardMarkup(rows))
 
 
 async def choose_role(update: Update, context: TrustscanContext) -> None:
-    """Role button: begin the questionnaire with the chosen role."""
+    """Role button: begin the questionnaire with the chosen role.
+
+    Only a role the link offers can be chosen: none when the link fixes a role (its own
+    role wins), and never a restricted one (forged data is refused; nothing is stored).
+    """
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    _, token, role = [*query.data.split(":"), "", ""][:3]
+    _, token, role_id = [*query.data.split(":"), "", ""][:3]
     invitation = await context.store.invitation(token)
     wave = await resolve_wave(context, invitation) if invitation else None
-    if invitation is None or wave is None or not wave.is_open or context.config.role(role) is None:
+    role = context.config.role(role_id)
+    if invitation is None or wave is None or not wave.is_open or role is None:
         await query.answer(t("outdated", lang), show_alert=False)
         return
-    await begin(update, context, wave, invitation.org, role, lang)
+    if invitation.role is not None and role.id != invitation.role:
+        await query.answer(t("outdated", lang), show_alert=False)
+        return
+    if invitation.role is None and role.restricted:
+        await query.answer(t("role_needs_link", lang), show_alert=True)
+        return
+    await begin(update, context, wave, invitation.org, role.id, lang)
 
 
 async def begin(
@@ -248,8 +288,11 @@ async def begin(
     q = questionnaire_for(context, wave, session, lang)
     step = q.step(flow.state_of(q, session))
     if isinstance(step, Done):
+        assert update.effective_chat is not None
+        chat_id = update.effective_chat.id
         await edit(
-            query.message, *await finish(context, q, session, flow.state_of(q, session), lang)
+            query.message,
+            *await finish(context, q, session, flow.state_of(q, session), lang, chat_id),
         )
         return
     await edit(query.message, *render_step(step, wave.id, lang))
@@ -290,7 +333,7 @@ async def press(update: Update, context: TrustscanContext) -> None:
             await query.answer()
             return
         change = act(q, state, decoded)
-        await flow.persist(context.store, q, session.response or b"", state, change)
+        await flow.persist(context.store, q, session, state, change)
     except AnswerError as exc:
         await query.answer(hint(exc, lang))
         return
@@ -298,7 +341,10 @@ async def press(update: Update, context: TrustscanContext) -> None:
         await query.answer(t("outdated", lang))
         return
     await query.answer()
-    await show_next(query.message, context, q, session, change.state, wave, lang)
+    assert update.effective_chat is not None
+    await show_next(
+        query.message, context, q, session, change.state, wave, lang, update.effective_chat.id
+    )
 
 
 def act(q: Questionnaire, state: State, press_: Press) -> Change:
@@ -357,12 +403,13 @@ async def show_next(
     state: State,
     wave: Wave,
     lang: str,
+    chat_id: int,
     send_new: Update | None = None,
 ) -> None:
     """After a stored step: the next question, or the thank-you when all is answered."""
     step = q.step(state)
     if isinstance(step, Done):
-        text, keyboard = await finish(context, q, session, state, lang)
+        text, keyboard = await finish(context, q, session, state, lang, chat_id)
     else:
         text, keyboard = render_step(step, wave.id, lang)
     if send_new is not None and send_new.effective_chat is not None:
@@ -396,15 +443,16 @@ async def text_answer(update: Update, context: TrustscanContext) -> None:
         return
     try:
         change = q.answer(state, step.index, message.text or "")
-        await flow.persist(
-            context.store, q, session.response or b"", state, change, message_id=message.message_id
-        )
+        await flow.persist(context.store, q, session, state, change, message_id=message.message_id)
     except AnswerError as exc:
         await send_step(update, step, wave, lang, hint_text=hint(exc, lang))
         return
     except StaleStepError:
         return  # the same message delivered twice: it was stored the first time
-    await show_next(None, context, q, session, change.state, wave, lang, send_new=update)
+    assert update.effective_chat is not None
+    await show_next(
+        None, context, q, session, change.state, wave, lang, update.effective_chat.id, update
+    )
 
 
 async def unknown_press(update: Update, context: TrustscanContext) -> None:
@@ -418,12 +466,18 @@ async def unknown_press(update: Update, context: TrustscanContext) -> None:
 
 
 async def opt_in(update: Update, context: TrustscanContext) -> None:
-    """'Tell me when the next measurement opens': store the chat as a contact."""
+    """'Tell me when the next measurement opens': store the chat as a contact.
+
+    Only the signed button of this chat's own thank-you message counts; forged or
+    foreign data gets a toast and stores nothing.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_chat is not None
     lang = user_lang(update, context)
-    org = query.data[2:]
-    if context.config.organisation(org) is None:
+    key = context.services.opt_in_key
+    assert key is not None, "the opt-in key is derived in post_init"
+    org = verified_org(key, update.effective_chat.id, query.data)
+    if org is None or context.config.organisation(org) is None:
         await query.answer(t("outdated", lang))
         return
     await context.store.set_contact(update.effective_chat.id, org, lang)
@@ -463,10 +517,14 @@ async def delete_confirmed(update: Update, context: TrustscanContext) -> None:
     if query.data == "X":
         await edit(query.message, t("cancelled", lang))
         return
-    erased = False
+    erased, pending = False, False
     for _, session in await in_progress(context, update.effective_user.id):
-        erased = await context.store.delete_in_progress(session) or erased
-    await edit(query.message, t("deleted" if erased else "nothing_to_delete", lang))
+        try:
+            erased = await context.store.delete_in_progress(session) or erased
+        except UnlinkPendingError:
+            erased, pending = True, True
+    reply = "deleted_pending" if pending else "deleted" if erased else "nothing_to_delete"
+    await edit(query.message, t(reply, lang))
 
 
 async def language(update: Update, context: TrustscanContext) -> None:
@@ -507,11 +565,17 @@ async def privacy(update: Update, context: TrustscanContext) -> None:
     assert update.effective_message is not None
     lang = user_lang(update, context)
     await update.effective_message.reply_text(
-        t(
-            "privacy",
-            lang,
-            k=context.config.min_group_size,
-            k_comments=context.config.min_group_size_comments,
-        ),
-        parse_mode=ParseMode.HTML,
+        privacy_text(context, lang), parse_mode=ParseMode.HTML
+    )
+
+
+def privacy_text(context: TrustscanContext, lang: str) -> str:
+    """The privacy promise with this deployment's group sizes filled in."""
+    k = context.config.min_group_size
+    return t(
+        "privacy",
+        lang,
+        k=k,
+        k_comments=context.config.min_group_size_comments,
+        k_minus_1=k - 1,
     )

@@ -13,30 +13,62 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "<b>Zo blijft het anoniem</b>\n"
         "• Iedereen van je organisatie gebruikt dezelfde link; niemand krijgt een "
         "persoonlijke link.\n"
-        "• Je naam en Telegram-gegevens worden nooit bij je antwoorden opgeslagen. Om te "
-        "kunnen pauzeren bewaren we alleen een eenrichtingscode; zodra je klaar bent, wijst "
-        "ook die niet meer naar je antwoorden. Sluit de meting, dan wordt de sleutel "
-        "vernietigd.\n"
-        "• Antwoorden krijgen geen tijdstip en staan in willekeurige volgorde.\n"
-        "• Uitkomsten worden alleen getoond voor groepen van minstens {k} mensen; "
-        "opmerkingen alleen voor groepen van minstens {k_comments}.\n"
-        "• Resultaten komen pas beschikbaar als de meting gesloten is.\n"
+        "• <b>Wat Telegram ziet.</b> Telegram bezorgt je berichten en tikken. Bij elke tik "
+        "komt je Telegram-nummer mee, dus Telegram en wie de computer van deze bot beheert, "
+        "kunnen zien wie wat tikt en typt terwijl het langskomt. Wat je als opmerking typt, "
+        "blijft in je eigen chat met de bot (en dus bij Telegram) staan; daar kun je het "
+        "zelf wissen.\n"
+        "• <b>Wat de bot bewaart.</b> De database is versleuteld en bevat geen naam en geen "
+        "Telegram-nummer naast je antwoorden. Antwoorden krijgen geen tijdstip.\n"
+        "• Zolang de meting loopt, bewaart de bot een onherkenbaar gemaakte code, zodat je "
+        "kunt pauzeren en later verdergaan. Ben je klaar, dan krijgen je antwoorden een "
+        "nieuw willekeurig nummer en wijst niets meer van jou naar ze.\n"
+        "• Sluit de meting, dan wordt het geheim achter die code vernietigd. Vanaf dan kan "
+        "niemand je antwoorden nog aan jou koppelen, ook niet wie de sleutel van de "
+        "database heeft.\n"
+        "• Wil je na afloop horen wanneer de volgende meting opent? Dan bewaren we je "
+        "chatnummer, je organisatie en je taal, alleen om je dat bericht en herinneringen "
+        "te sturen, en nooit samen met je antwoorden. Afmelden kan altijd met /stop.\n"
+        "• Uitkomsten komen pas als de meting gesloten is, en alleen voor groepen van "
+        "minstens {k} mensen; opmerkingen alleen voor groepen van minstens {k_comments}.\n"
+        "• <b>Eerlijk gezegd:</b> zo'n minimale groep beschermt je tegen buitenstaanders, "
+        "niet tegen {k_minus_1} mensen uit je eigen groep die samen hun eigen antwoorden "
+        "naast de uitkomst leggen. Daarom kun je een rol met weinig mensen (zoals raadslid "
+        "of bestuurder) niet zelf kiezen: die rol krijgt een eigen link.\n"
         "• Zolang je bezig bent kun je je antwoorden wissen met /delete. Na afloop kan dat "
         "niet meer: niets verbindt ze dan nog met jou.",
         "en": "<b>How your anonymity is kept</b>\n"
         "• Everyone in your organisation uses the same link; nobody gets a personal link.\n"
-        "• Your name and Telegram details are never stored with your answers. To let you "
-        "pause, we keep only a one-way code; as soon as you finish, even that no longer "
-        "points to your answers. When the measurement closes, its key is destroyed.\n"
-        "• Answers carry no time and are stored in random order.\n"
-        "• Results are shown only for groups of at least {k} people; comments only for "
-        "groups of at least {k_comments}.\n"
-        "• Results become available only after the measurement has closed.\n"
+        "• <b>What Telegram sees.</b> Telegram delivers your messages and taps. Your "
+        "Telegram number comes along with every tap, so Telegram and whoever runs the "
+        "computer of this bot can see who taps and types what as it passes by. What you type "
+        "as a comment stays in your own chat with the bot (and so with Telegram); you can "
+        "delete it there yourself.\n"
+        "• <b>What the bot keeps.</b> The database is encrypted and holds no name and no "
+        "Telegram number next to your answers. Answers carry no time.\n"
+        "• While the measurement is open, the bot keeps a scrambled code so that you can "
+        "pause and continue later. When you finish, your answers get a new random number "
+        "and nothing of yours points to them any more.\n"
+        "• When the measurement closes, the secret behind that code is destroyed. From then "
+        "on nobody can link your answers to you, not even whoever holds the database key.\n"
+        "• Want to hear when the next measurement opens? Then we keep your chat number, "
+        "your organisation and your language, only to send you that message and reminders, "
+        "and never together with your answers. You can unsubscribe any time with /stop.\n"
+        "• Results come only after the measurement has closed, and only for groups of at "
+        "least {k} people; comments only for groups of at least {k_comments}.\n"
+        "• <b>To be honest:</b> such a minimum group protects you against outsiders, not "
+        "against {k_minus_1} people of your own group who put their own answers next to "
+        "the result together. That is why you cannot choose a role with few people (such as "
+        "council member or administrator) yourself: that role gets its own link.\n"
         "• While you are busy you can erase your answers with /delete. Afterwards that is "
         "impossible: nothing links them to you any more.",
     },
     "consent_button": {"nl": "Ik doe mee", "en": "I'll take part"},
     "choose_role": {"nl": "Wat is je rol?", "en": "What is your role?"},
+    "role_needs_link": {
+        "nl": "Voor deze rol is er een eigen link. Vraag die aan wie de scan organiseert.",
+        "en": "This role has its own link. Please ask whoever runs the scan for it.",
+    },
     "progress": {"nl": "Vraag {pos} van {total}", "en": "Question {pos} of {total}"},
     "back": {"nl": "« Terug", "en": "« Back"},
     "skip": {"nl": "Overslaan", "en": "Skip"},
@@ -60,6 +92,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "<b>Dank je wel!</b> Je antwoorden zijn opgeslagen en niet meer met jou "
         "te verbinden.",
         "en": "<b>Thank you!</b> Your answers are stored and can no longer be linked to you.",
+    },
+    "thanks_pending": {
+        "nl": "<b>Dank je wel!</b> Je antwoorden zijn opgeslagen. Het loskoppelen van jou "
+        "is nog bezig: een ander programma leest de database op dit moment. Zodra dat klaar "
+        "is, gebeurt het vanzelf.",
+        "en": "<b>Thank you!</b> Your answers are stored. Unlinking them from you is still "
+        "in progress: another program is reading the database right now. It completes by "
+        "itself as soon as that is done.",
     },
     "notify_button": {
         "nl": "🔔 Laat me weten als de volgende meting opent",
@@ -136,6 +176,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Je antwoorden zijn gewist. Met de link van je organisatie kun je opnieuw beginnen.",
         "en": "Your answers are erased. You can start again with your organisation's link.",
     },
+    "deleted_pending": {
+        "nl": "Je antwoorden zijn gewist. Het laatste spoor ervan wordt opgeruimd zodra een "
+        "ander programma klaar is met het lezen van de database.",
+        "en": "Your answers are erased. Their last trace is cleared as soon as another "
+        "program has finished reading the database.",
+    },
     "nothing_to_delete": {
         "nl": "Er zijn geen antwoorden in behandeling om te wissen. Ingevulde metingen zijn "
         "niet meer met jou te verbinden en dus ook niet te wissen.",
@@ -161,6 +207,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "new_wave": {
         "nl": "Er is een nieuwe meting geopend: <b>{survey}</b>. Doe je weer mee? {link}",
         "en": "A new measurement has opened: <b>{survey}</b>. Will you take part again? {link}",
+    },
+    "or": {"nl": " of ", "en": " or "},
+    "own_link_roles": {
+        "nl": "Ben je {roles}? Gebruik dan de eigen link voor je rol; vraag die aan wie de "
+        "scan organiseert.",
+        "en": "Are you {roles}? Then please use your role's own link; ask whoever runs the "
+        "scan for it.",
     },
 }
 

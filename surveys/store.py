@@ -261,6 +261,16 @@ class OrgCount:
     in_progress: int
 
 
+@dataclass(frozen=True, slots=True)
+class GroupCount:
+    """Completed responses of one (wave, organisation, role)."""
+
+    wave: int
+    org: str
+    role: str | None
+    completed: int
+
+
 @dataclass(slots=True)
 class _Op:
     """A queued write (a start, an answer step or a completion), resolved after commit."""
@@ -660,6 +670,18 @@ class Store:
             (wave_id,),
         )
         return [OrgCount(*r) for r in rows]
+
+    async def completed_counts(self, wave_ids: Sequence[int]) -> list[GroupCount]:
+        """Completed responses per (wave, org, role); counts, so show them with care."""
+        if not wave_ids:
+            return []
+        marks = ",".join("?" * len(wave_ids))
+        rows = await self._read(
+            "SELECT wave, org, role, count(*) FROM responses WHERE complete = 1 "
+            f"AND wave IN ({marks}) GROUP BY wave, org, role ORDER BY wave, org, role",
+            list(wave_ids),
+        )
+        return [GroupCount(*r) for r in rows]
 
     async def daily_counts(self, wave_id: int) -> list[tuple[str, str, int, int]]:
         return [

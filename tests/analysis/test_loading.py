@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -16,6 +15,7 @@ from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.loader import load_builtin
 from surveys.store import Store
+from tests.anonymity import keyed
 
 ORGS = ("north", "south", "east")
 
@@ -51,7 +51,7 @@ async def fill(
                 change = q.answer(state, step.index, (cut, 100 - cut, 0, 0))
             else:
                 change = q.answer(state, step.index, rng.randint(*likert))
-            await flow.persist(store, q, session.response, state, change)
+            await flow.persist(store, q, session, state, change)
             state = change.state
         await flow.finish(store, q, session, state)
 
@@ -114,7 +114,7 @@ async def test_every_stored_answer_arrives_in_the_frame_exactly(tmp_path: Path) 
         data = await load_waves(store, ids)
     finally:
         await store.close()
-    with sqlite3.connect(tmp_path / "all.db") as db:
+    with keyed(tmp_path / "all.db", bytes(32)) as db:
         stored = Counter(
             (wave, org, role or "", question, part or target, value, text)
             for wave, org, role, question, target, part, value, text in db.execute(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.anonymity import keyed
 
 KEY = "ef" * 32
 SAMPLE = """
@@ -69,9 +70,25 @@ def trustscan_path() -> str:
     return shutil.which("trustscan") or str(Path(sys.executable).parent / "trustscan")
 
 
+def permissive_umask() -> None:
+    os.umask(0o022)  # the usual default: new files world-readable unless trustscan objects
+
+
+def assert_private(folder: Path, *written_by_test: str) -> None:
+    """Every file trustscan wrote under `folder` is 0600 and every folder 0700."""
+    for path in folder.rglob("*"):
+        if path.name in written_by_test:
+            continue
+        expected = 0o700 if path.is_dir() else 0o600
+        assert path.stat().st_mode & 0o777 == expected, f"{path.relative_to(folder)}"
+
+
 @pytest.fixture
 def run(tmp_path: Path):
-    """Run the installed command in tmp_path with a clean trustscan environment."""
+    """Run the installed command in tmp_path with a clean trustscan environment.
+
+    The umask is the permissive 022, so a file trustscan leaves readable shows up.
+    """
 
     def go(*args: str, stdin: str = "", key: str | None = KEY) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTSCAN_")}
@@ -85,6 +102,7 @@ def run(tmp_path: Path):
             cwd=tmp_path,
             env=env,
             timeout=120,
+            preexec_fn=permissive_umask,
         )
 
     return go
@@ -176,8 +194,11 @@ def test_waves_invitations_and_backup(run, tmp_path: Path) -> None:
         for line in first.stdout.splitlines()
     ]
     tokens = {link.split("start=")[1] for link in links}
-    assert len(tokens) == 4 and all(len(t) >= 22 for t in tokens)
-    pngs = sorted((tmp_path / "qr").glob("*.png"))
+    # per organisation: its own link and one per restricted role (administrator, council)
+    assert len(tokens) == 4 * 3 and all(len(t) >= 22 for t in tokens)
+    assert sum("/ council " in line for line in first.stdout.splitlines()) == 4
+    assert "restricted roles" in first.stderr
+    pngs = sorted((tmp_path / "qr").glob("*.png"))  # QR codes only for the organisation links
     assert len(pngs) == 4 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     again = run("invite").stdout
     assert {line.split("start=")[1].split()[0] for line in again.splitlines()} == tokens
@@ -185,9 +206,10 @@ def test_waves_invitations_and_backup(run, tmp_path: Path) -> None:
     assert "available: " in run("wave", "open", "nonsense").stderr
     backup = run("backup", "copy.db")
     assert backup.returncode == 0
-    with sqlite3.connect(tmp_path / "copy.db") as db:
+    with keyed(tmp_path / "copy.db", bytes.fromhex(KEY)) as db:
         assert db.execute("SELECT name FROM waves").fetchall() == [("Voorjaar",)]
     assert run("backup", "copy.db").returncode == 1
+    assert_private(tmp_path, "sample.toml", "c.toml")  # database, backup, QR codes
     closed = run("wave", "close", "1")
     assert closed.returncode == 0 and "closed" in closed.stdout
     again_closed = run("wave", "close", "1")
@@ -200,7 +222,7 @@ def test_key_file_is_created_private_and_a_wrong_key_is_refused(run, tmp_path: P
     key_file = tmp_path / "trustscan.key"
     assert key_file.exists() and key_file.stat().st_mode & 0o777 == 0o600
     wrong = run("wave", "list", key="00" * 32)
-    assert wrong.returncode == 1 and "does not belong to this database" in wrong.stderr
+    assert wrong.returncode == 1 and "does not open the database" in wrong.stderr
     bad = run("wave", "list", key="short")
     assert bad.returncode == 1 and "TRUSTSCAN_KEY" in bad.stderr
 
@@ -230,7 +252,8 @@ def test_demo_simulates_three_waves_and_writes_the_report(run, tmp_path: Path) -
     page = (tmp_path / "trustscan-demo" / "report.html").read_text(encoding="utf-8")
     assert page.count("<script>/**") == 1  # self-contained: plotly.js inlined once
     assert "n < 5" in page or "n &lt; 5" in page  # small groups are visibly hidden
-    with sqlite3.connect(tmp_path / "trustscan-demo" / "demo.db") as db:
+    demo_key = bytes.fromhex((tmp_path / "trustscan-demo" / "demo.key").read_text())
+    with keyed(tmp_path / "trustscan-demo" / "demo.db", demo_key) as db:
         assert db.execute("SELECT count(*) FROM waves WHERE status = 'closed'").fetchone() == (9,)
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
 
@@ -254,6 +277,7 @@ def test_report_writes_html_png_and_tables(run, tmp_path: Path) -> None:
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Key findings" in page and "Methods" in page
     assert (tmp_path / "t.xlsx").read_bytes()[:2] == b"PK" and list((tmp_path / "csv").iterdir())
+    assert_private(tmp_path, "c.toml")  # database, key, report, PNGs, tables: 0600
 
 
 def test_demo_preview_runs_the_scripted_terminal_preview(run) -> None:

@@ -31,6 +31,7 @@ default_language = "en"
 id = "alpha"
 name = "Alpha"
 headcount = 100
+role_headcounts = { council = 12 }
 
 [[organisations]]
 id = "beta"
@@ -39,6 +40,11 @@ name = "Beta"
 [[roles]]
 id = "staff"
 label = { nl = "Medewerker", en = "Staff" }
+
+[[roles]]
+id = "council"
+label = { nl = "Raadslid", en = "Council member" }
+restricted = true
 
 [reminders]
 days_before_close = [1, 5]
@@ -67,6 +73,7 @@ def test_no_config_gives_the_demo_partnership(tmp_path: Path, monkeypatch) -> No
         "lindermeer",
     ]
     assert [r.id for r in config.roles] == ["staff", "manager", "administrator", "council"]
+    assert [r.id for r in config.restricted_roles()] == ["administrator", "council"]
     assert (config.min_group_size, config.min_group_size_comments) == (5, 10)
     assert config.database == tmp_path / "trustscan.db"
     assert config.telegram.token is None
@@ -85,6 +92,12 @@ def test_every_key_is_read_and_paths_resolve_next_to_the_file(tmp_path: Path) ->
     assert (config.partnership, config.default_language) == ("Regio West", "en")
     assert [(o.id, o.headcount) for o in config.organisations] == [("alpha", 100), ("beta", None)]
     assert config.roles[0].label.en == "Staff"
+    assert [(r.id, r.restricted) for r in config.roles] == [("staff", False), ("council", True)]
+    assert [r.id for r in config.open_roles()] == ["staff"]
+    assert [r.id for r in config.restricted_roles()] == ["council"]
+    assert config.organisations[0].role_headcounts == (("council", 12),)
+    assert config.organisations[0].role_headcount("council") == 12
+    assert config.organisations[1].role_headcount("council") is None
     assert config.reminders.days_before_close == (5, 1)
     assert (config.reminders.hour, config.reminders.timezone) == (9, "Europe/Brussels")
     assert config.survey_paths == (tmp_path / "mine",)
@@ -125,6 +138,11 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
         (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "reminders.timezone"),
         (("hour = 9", "hour = 25"), "reminders.hour"),
         (("headcount = 100", "headcount = -3"), "organisations[0].headcount"),
+        (("restricted = true", 'restricted = "yes"'), "roles[1].restricted"),
+        (("council = 12", "council = 0"), "organisations[0].role_headcounts.council"),
+        (("council = 12", 'council = "12"'), "organisations[0].role_headcounts.council"),
+        (("council = 12", "mayor = 1"), "organisations[0].role_headcounts.mayor: unknown role"),
+        (("role_headcounts = {", "role_headcounts = 3 #"), "organisations[0].role_headcounts"),
     ],
 )
 def test_a_bad_value_names_its_key(tmp_path: Path, change: tuple[str, str], key: str) -> None:

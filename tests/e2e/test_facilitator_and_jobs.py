@@ -6,12 +6,13 @@ import asyncio
 import datetime as dt
 import random
 import shutil
-import sqlite3
 
 from bot import jobs
+from tests.anonymity import keyed
 
 from .conftest import (
     FACILITATOR,
+    KEY,
     USER_ID,
     assert_no_user_id,
     complete_by_buttons,
@@ -40,7 +41,9 @@ async def test_facilitator_commands_work_and_are_audited(e2e_app, server, e2e_co
     await boss.send("/invite")
     await server.wait_for(lambda: len(server.calls_of("sendMediaGroup")) > before)
     links = boss.inbox()[-5]["text"]
-    assert links.count("https://t.me/TestBot?start=") == 4
+    # per organisation its own link plus one for each restricted role (no QR code for those)
+    assert links.count("https://t.me/TestBot?start=") == 4 * 3
+    assert "Raadslid" in links and "niet op een poster" in links
     photos = server.calls_of("sendMediaGroup")[-1].params["media"]
     assert len(photos) == 4
     await boss.send(f"/closewave {wave.id}")
@@ -102,6 +105,7 @@ async def test_reminders_and_new_wave_invitations_follow_the_clock(
     assert (await store(app).wave(second.id)).is_open
     for user in (finisher, laggard):
         assert "nieuwe meting" in user.last["text"]
+        assert "Raadslid? Gebruik dan de eigen link" in user.last["text"]  # restricted roles
         assert "https://t.me/TestBot?start=" in user.last["text"]
     contacts = {c.chat_id: c for c in await store(app).contacts()}
     assert contacts[blocked.id].blocked
@@ -128,7 +132,7 @@ async def test_reminders_and_new_wave_invitations_follow_the_clock(
     clock.current = dt.datetime(2026, 12, 11, 10, 30, tzinfo=clock.tz)
     await jobs.run_due(app)
     assert (await store(app).wave(second.id)).status == "closed"
-    with sqlite3.connect(e2e_config.database) as db:
+    with keyed(e2e_config.database, bytes.fromhex(KEY)) as db:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM responses WHERE complete = 0").fetchone() == (0,)
 

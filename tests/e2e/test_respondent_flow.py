@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 from typing import Any
 
 import pytest
 
 from surveys.loader import builtin_paths
+from tests.anonymity import keyed
 
 from .conftest import (
+    KEY,
     USER_ID,
     assert_no_user_id,
     complete_by_buttons,
@@ -26,7 +27,7 @@ from .fake_telegram import FakeUser
 async def stored_answers(app: Any, wave: int) -> dict[tuple[str, str], Any]:
     """(question, target) -> value / text / {part: value} of the single completed response,
     read from the database file itself."""
-    with sqlite3.connect(store_of(app).path) as db:
+    with keyed(store_of(app).path, bytes.fromhex(KEY)) as db:
         rows = db.execute(
             "SELECT r.id, a.question, a.target, a.part, a.value, a.text FROM responses r "
             "JOIN answers a ON a.response = r.id WHERE r.complete = 1 AND r.wave = ?",
@@ -77,7 +78,8 @@ async def test_scripted_users_complete_builtin_surveys(app, server, config, surv
     wave = await open_wave(app, survey)
     role = "administrator" if survey == "evaluation" else "staff"
     user = FakeUser(server, USER_ID, language_code=lang)
-    await start_survey(user, await link_token(app, "veenstede"), role)
+    fixed = role if role == "administrator" else None  # a restricted role: its own link
+    await start_survey(user, await link_token(app, "veenstede", fixed), role)
     progress = "Question 1 of" if lang == "en" else "Vraag 1 van"
     given = await complete_by_buttons(user, random.Random(f"{survey}{lang}"))
     assert ("Thank you" if lang == "en" else "Dank je") in user.last["text"]
@@ -96,7 +98,7 @@ async def test_every_question_type_back_skip_and_dont_know(e2e_app, server, e2e_
     app = e2e_app
     wave = await open_wave(app, "e2e")
     user = FakeUser(server, USER_ID, language_code="en")
-    await start_survey(user, await link_token(app, "dijkhoven"), "administrator")
+    await start_survey(user, await link_token(app, "dijkhoven", "administrator"))
     assert "Part one" in user.last["text"]  # the section title on its first question
     await user.press(user.button(lambda t, _: t.startswith("Next")))
     assert "Question 1 of" in user.last["text"]
@@ -260,3 +262,30 @@ async def test_stop_resume_delete_and_language(e2e_app, server, e2e_config):
     await user.press(user.button(lambda _, d: d == "x"))
     assert "no answers in progress" in user.last["text"]
     assert_no_user_id(e2e_config.database, USER_ID)
+
+
+async def test_the_thanks_says_unlinked_only_once_the_wal_is_clear(e2e_app, server):
+    """While another program holds the WAL the person hears "pending", never "unlinked".
+
+    The answers are stored all the same, and the store clears the WAL once it can.
+    """
+    app = e2e_app
+    store = store_of(app)
+    store.unlink_timeout = 0.3
+    await open_wave(app, "e2e")
+    reader = keyed(store.path, bytes.fromhex(KEY))
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM answers").fetchone()  # a report, a browser: reading
+    try:
+        user = FakeUser(server, USER_ID)
+        await start_survey(user, await link_token(app, "dijkhoven"))
+        await complete_by_buttons(user, random.Random(3))
+        thanks = user.last["text"]
+        assert "opgeslagen" in thanks and "nog bezig" in thanks
+        assert "niet meer met jou" not in thanks
+    finally:
+        reader.close()
+    second = FakeUser(server, USER_ID + 1)  # with the reader gone the promise holds again
+    await start_survey(second, await link_token(app, "dijkhoven"))
+    await complete_by_buttons(second, random.Random(4))
+    assert "niet meer met jou te verbinden" in second.last["text"]

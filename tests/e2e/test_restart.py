@@ -7,9 +7,10 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import sys
 from pathlib import Path
+
+from tests.anonymity import keyed
 
 from .conftest import (
     KEY,
@@ -97,7 +98,7 @@ async def test_resume_after_sigkill_and_restart(server: FakeTelegram, tmp_path: 
             await asyncio.wait_for(bot.wait(), 30)
     stderr = (await bot.stderr.read()).decode() if bot.stderr else ""
     assert TOKEN not in stderr  # the token never reaches the logs
-    with sqlite3.connect(tmp_path / "trustscan.db") as db:
+    with keyed(tmp_path / "trustscan.db", bytes.fromhex(KEY)) as db:
         rows = db.execute(
             "SELECT question, target, value FROM answers WHERE question IN "
             "('v1', 'v2') ORDER BY question"

@@ -461,3 +461,21 @@ async def test_a_reader_that_never_lets_go_gets_an_honest_answer(tmp_path):
         assert session.response not in decrypted(tmp_path / "t.db", KEY).everything
     finally:
         await store.close()
+
+
+async def test_the_daily_rebuild_runs_once_a_day_and_only_while_a_wave_is_open(tmp_path):
+    """The scheduler's nightly rebuild is restart-safe: once per day, never without need."""
+    store = await Store.open(tmp_path / "t.db", KEY)
+    try:
+        assert not await store.rebuild_daily("2027-03-01")  # nothing open: nothing to hide
+        wave = await store.open_wave("mini", 1, ORGS)
+        assert await store.rebuild_daily("2027-03-01")
+        assert not await store.rebuild_daily("2027-03-01")
+        await store.close()
+        store = await Store.open(tmp_path / "t.db", KEY)
+        assert not await store.rebuild_daily("2027-03-01")  # remembered across a restart
+        assert await store.rebuild_daily("2027-03-02")
+        await store.close_wave(wave.id)
+        assert not await store.rebuild_daily("2027-03-03")
+    finally:
+        await store.close()

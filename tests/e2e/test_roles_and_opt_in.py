@@ -1,0 +1,152 @@
+"""Forged role and opt-in presses through the real bot: refused, nothing stored.
+
+Issue 8, findings 6 and 8: a role-fixing link's role always wins, restricted roles come
+only with their own link, and only a real completion in this chat can opt in.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+
+from .conftest import (
+    E2E_SURVEY,
+    FACILITATOR,
+    KEY,
+    USER_ID,
+    complete_by_buttons,
+    link_token,
+    open_wave,
+    running,
+    start_survey,
+    store_of,
+    write_config,
+)
+from .fake_telegram import FakeTelegram, FakeUser
+
+
+async def stored_roles(app, wave: int) -> list[tuple[str, str]]:
+    """(org, role) of every completed response, read through the store."""
+    return sorted((row[1], row[2]) for row in await store_of(app).packed_answers([wave]))
+
+
+async def test_a_role_fixing_link_ignores_a_forged_role(e2e_app, server):
+    """`r:<token>:council` on a link that fixes 'staff' starts nothing; staff is stored."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    token = await link_token(app, "dijkhoven", "staff")
+    user = FakeUser(server, USER_ID)
+    await user.send(f"/start {token}")
+    toast = await user.press(f"r:{token}:council", expect_change=False)
+    assert toast.get("text")
+    assert await store_of(app).find_session(wave.id, USER_ID) is None
+    await start_survey(user, token)
+    await complete_by_buttons(user, random.Random(1))
+    assert await stored_roles(app, wave.id) == [("dijkhoven", "staff")]
+
+
+async def test_restricted_roles_are_not_offered_and_cannot_be_forged(e2e_app, server):
+    """A free link offers only open roles; a forged restricted role is refused politely."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    token = await link_token(app, "veenstede")
+    user = FakeUser(server, USER_ID)
+    await user.send(f"/start {token}")
+    await user.press(user.button(lambda _, d: d.startswith("c:")))
+    offered = [d.rsplit(":", 1)[1] for _, d in user.buttons() if d.startswith("r:")]
+    assert offered == ["staff", "manager"]
+    for role in ("council", "administrator"):
+        toast = await user.press(f"r:{token}:{role}", expect_change=False)
+        assert "eigen link" in toast["text"]
+    assert await store_of(app).find_session(wave.id, USER_ID) is None
+    assert all(c.in_progress == 0 for c in await store_of(app).response_counts(wave.id))
+    # the role's own link does let a council member in
+    member = FakeUser(server, USER_ID + 1)
+    await start_survey(member, await link_token(app, "veenstede", "council"))
+    await complete_by_buttons(member, random.Random(2))
+    assert await stored_roles(app, wave.id) == [("veenstede", "council")]
+
+
+async def test_opt_in_needs_a_real_completion_in_this_chat(e2e_app, server):
+    """Forged `o:` data makes nobody a contact; the signed button of a completion does."""
+    app = e2e_app
+    await open_wave(app, "e2e")
+    outsider = FakeUser(server, USER_ID + 7)
+    await outsider.send("/start")
+    for forged in ("o:dijkhoven", "o:dijkhoven:AAAAAAAAAA", "o:dijkhoven:" + "é" * 10):
+        toast = await outsider.press(forged, expect_change=False)
+        assert toast.get("text"), forged
+    assert await store_of(app).contacts() == []
+
+    user = FakeUser(server, USER_ID)
+    await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+    await complete_by_buttons(user, random.Random(3))
+    genuine = user.button(lambda _, d: d.startswith("o:"))
+    assert len(genuine.encode()) <= 64
+    # the same data from another chat, or re-aimed at another organisation, is refused
+    toast = await outsider.press(genuine, expect_change=False)
+    assert toast.get("text")
+    mac = genuine.rsplit(":", 1)[1]
+    toast = await user.press(f"o:veenstede:{mac}", message=user.last, expect_change=False)
+    assert toast.get("text")
+    assert await store_of(app).contacts() == []
+
+    await user.press(genuine)
+    assert "volgende meting" in user.last["text"]
+    [contact] = await store_of(app).contacts()
+    assert (contact.chat_id, contact.org) == (USER_ID, "dijkhoven")
+
+
+ORGANISATIONS = """
+[[organisations]]
+id = "dijkhoven"
+name = "Dijkhoven"
+headcount = 1
+role_headcounts = { council = 1 }
+
+[[organisations]]
+id = "veenstede"
+name = "Veenstede"
+headcount = 50
+"""
+
+
+@pytest.fixture
+async def small_app(tmp_path: Path, server: FakeTelegram, clock):
+    config = load_config(
+        write_config(tmp_path, server, o=ORGANISATIONS, s=f'[surveys]\npaths = ["{E2E_SURVEY}"]\n'),
+        env={"TRUSTSCAN_KEY": KEY},
+    )
+    async with running(config, clock) as app:
+        yield app
+
+
+async def test_waves_flags_more_responses_than_people(small_app, server):
+    """/waves warns when an organisation or a role has more completions than headcount.
+
+    The organisation's flag shows at once (its count is shown anyway); the role's only
+    after closing, or a new flag would tell which role the last finisher had.
+    """
+    app = small_app
+    wave = await open_wave(app, "e2e")
+    token = await link_token(app, "dijkhoven", "council")
+    for i in range(2):
+        user = FakeUser(server, USER_ID + i)
+        await start_survey(user, token)
+        await complete_by_buttons(user, random.Random(i))
+    boss = FakeUser(server, FACILITATOR)
+    await boss.send("/waves")
+    text = boss.last["text"]
+    assert "Dijkhoven: 2 klaar" in text
+    assert "⚠️ Dijkhoven: 2 klaar, meer dan de 1 mensen" in text
+    assert "Raadslid" not in text  # open wave: no role flag yet
+    await store_of(app).close_wave(wave.id)
+    await boss.send("/waves")
+    await server.wait_for(lambda: "Raadslid" in boss.last["text"])
+    text = boss.last["text"]
+    assert "⚠️ Dijkhoven / Raadslid: meer antwoorden dan de 1 mensen in deze rol" in text
+    assert "Veenstede" in text and "⚠️ Veenstede" not in text
