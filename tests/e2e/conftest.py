@@ -17,13 +17,18 @@ from bot.config import Config, load_config
 from bot.context import Clock, Services
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
-from tests.anonymity import assert_no_user_id  # noqa: F401  (re-exported for the e2e tests)
+from tests import anonymity
 
 from .fake_telegram import FakeTelegram, FakeUser
 
 KEY = "ab" * 32
 FACILITATOR = 4242
 TOKEN = "123456:TEST-token"
+
+
+def assert_no_user_id(path: Path, user_id: int) -> None:
+    """The Telegram id is in no file, neither as stored nor in any decrypted page or frame."""
+    anonymity.assert_no_user_id(path, user_id, bytes.fromhex(KEY))
 
 
 class FakeClock(Clock):
