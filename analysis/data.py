@@ -68,6 +68,10 @@ def unpack(rows: Sequence[tuple]) -> pd.DataFrame:
         target_codes.append(
             np.array([targets.setdefault(p[1], len(targets)) for p in pairs], "int32")
         )
+    # categories in sorted order, not in the order the (randomly ordered) rows showed them:
+    # the same answers always give the same frame categories and the same tables
+    item_names, item_codes = _sorted(items, item_codes)
+    target_names, target_codes = _sorted(targets, target_codes)
     sizes = np.array([len(c) for c in item_codes], dtype="int64")[layouts]
     text = ",".join(people["values"].dropna())
     values = np.fromstring(text, sep=",") if text else np.empty(0)  # text mode: C-speed parsing
@@ -77,12 +81,22 @@ def unpack(rows: Sequence[tuple]) -> pd.DataFrame:
     frame = _assemble(
         people,
         response,
-        pd.Categorical.from_codes(_concat(item_codes, layouts), list(items)),
-        pd.Categorical.from_codes(_concat(target_codes, layouts), list(targets)),
+        pd.Categorical.from_codes(_concat(item_codes, layouts), item_names),
+        pd.Categorical.from_codes(_concat(target_codes, layouts), target_names),
         values,
     )
     frame["choice"] = _choices(frame, people["choices"])
     return frame
+
+
+def _sorted(
+    codes: dict[str, int], per_layout: list[np.ndarray]
+) -> tuple[list[str], list[np.ndarray]]:
+    """The names in sorted order, and each layout's codes renumbered to match."""
+    names = sorted(codes)
+    rank = np.empty(len(names), dtype="int32")
+    rank[[codes[name] for name in names]] = np.arange(len(names), dtype="int32")
+    return names, [rank[c] for c in per_layout]
 
 
 def _concat(per_layout: list[np.ndarray], layouts: np.ndarray) -> np.ndarray:

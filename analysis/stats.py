@@ -22,7 +22,10 @@ def describe(
     """n, mean, SD and the t-based confidence interval of `value` per group."""
     if value not in frame:
         raise ValueError(f"no column {value!r}")
-    grouped = frame.dropna(subset=[value]).groupby(list(by), observed=True)[value]
+    # each group sums its values in ascending order: the same values give the same bits,
+    # however the rows were ordered (no hidden row can move a shown mean by reordering)
+    frame = frame.dropna(subset=[value]).sort_values(value, kind="stable")
+    grouped = frame.groupby(list(by), observed=True)[value]
     table = grouped.agg(n="count", mean="mean", sd="std").reset_index()
     n = table["n"].to_numpy(dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -42,6 +45,7 @@ def cronbach_alpha(wide: pd.DataFrame) -> float:
 def _alpha(matrix: np.ndarray) -> float:
     """Alpha of a responses × items matrix; rows with a missing item are dropped."""
     data = matrix[~np.isnan(matrix).any(axis=1)]
+    data = data[np.lexsort(data.T[::-1])] if data.size else data  # sums in one order
     k = data.shape[1]
     if len(data) < 2:
         return float("nan")
@@ -53,42 +57,59 @@ def _alpha(matrix: np.ndarray) -> float:
 
 
 def reliability(scored: pd.DataFrame, dimension_col: str = "dimension") -> pd.DataFrame:
-    """Cronbach's alpha per dimension from item scores (one row per response × item).
+    """Cronbach's alpha per wave and dimension from item scores (one row per response × item).
 
-    Each dimension's responses × items matrix is filled by integer position rather
-    than pivoted: the same numbers, without a hash table per dimension.
+    Waves are never pooled: a wave of one respondent leaves every other wave's alpha as it
+    is. Within a wave, alpha uses the items every response of that wave was asked (asked =
+    stored, don't-know included), so items for one role only drop out; with fewer than two
+    such items there is no alpha (`computed` is False). Each matrix is filled by integer
+    position rather than pivoted: the same numbers, without a hash table per group.
     """
+    columns = ["wave", "dimension", "items", "n", "alpha", "low", "computed"]
+    scored = scored[scored[dimension_col].notna().to_numpy()]
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
     rows = []
     dimension = scored[dimension_col].astype("category")
-    if scored.empty:
-        return pd.DataFrame(columns=["dimension", "items", "n", "alpha", "low"])
     wave = scored["wave"].to_numpy(dtype="int64")
-    response = scored["response"].to_numpy(dtype="int64")
-    responses = (wave - wave.min()) * (response.max() + 1) + response  # one key per response
-    items = scored["item"].astype("category").cat.codes.to_numpy()
-    score = scored["score"].to_numpy(dtype="float64")
+    wave_codes, waves = pd.factorize(wave, sort=True)
     codes = dimension.cat.codes.to_numpy()
-    for code, name in enumerate(dimension.cat.categories):
-        at = np.flatnonzero(codes == code)
-        if not len(at):
-            continue
-        row, _ = pd.factorize(responses[at])
-        column, labels = pd.factorize(items[at])
-        if len(labels) < 2:
-            continue
-        matrix = np.full((row.max() + 1, len(labels)), np.nan)
+    group, keys = pd.factorize(
+        wave_codes.astype("int64") * (len(dimension.cat.categories) + 1) + codes
+    )
+    response = scored["response"].to_numpy(dtype="int64")
+    item = scored["item"].astype("category").cat
+    rank = np.argsort(np.argsort(np.asarray(item.categories, dtype=str)))  # columns by name
+    items = rank[item.codes.to_numpy()]
+    score = scored["score"].to_numpy(dtype="float64")
+    order = np.argsort(keys, kind="stable")
+    by_group = np.argsort(group, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(keys)))])
+    for g in order:
+        at = by_group[starts[g] : starts[g + 1]]
+        w, code = divmod(int(keys[g]), len(dimension.cat.categories) + 1)
+        row, _ = pd.factorize(response[at])
+        column, labels = pd.factorize(items[at], sort=True)
+        asked = np.zeros((row.max() + 1, len(labels)), dtype=bool)
+        asked[row, column] = True
+        common = asked.all(axis=0)  # asked of everyone in this wave's group
+        matrix = np.full(asked.shape, np.nan)
         matrix[row, column] = score[at]
-        alpha = _alpha(matrix)
+        matrix = matrix[:, common]
+        computed = bool(common.sum() >= 2)
+        alpha = _alpha(matrix) if computed else float("nan")
         rows.append(
             {
-                "dimension": name,
-                "items": len(labels),
+                "wave": int(waves[w]),
+                "dimension": dimension.cat.categories[code],
+                "items": int(common.sum()),
                 "n": int((~np.isnan(matrix).any(axis=1)).sum()),
                 "alpha": alpha,
                 "low": bool(alpha < 0.7) if alpha == alpha else False,
+                "computed": computed,
             }
         )
-    return pd.DataFrame(rows, columns=["dimension", "items", "n", "alpha", "low"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _hedges(n1: Any, n2: Any, m1: Any, m2: Any, v1: Any, v2: Any) -> Any:
@@ -135,6 +156,7 @@ def wave_changes(
     """
     by = list(by)
     frame = scores[scores["wave"].isin([before, after])].dropna(subset=["score"])
+    frame = frame.sort_values("score", kind="stable")  # sums in value order, as `describe`
     groups = frame.groupby([*by, "wave"], observed=True)["score"].agg(
         n="count", mean="mean", var="var"
     )
@@ -181,6 +203,7 @@ def culture_profiles(
         frame.groupby(["wave", "org", "response", "frame", "target"], observed=True)["value"]
         .mean()
         .reset_index()
+        .sort_values("value", kind="stable")  # each group sums in value order (`describe`)
     )
     profile = (
         per_response.groupby(["wave", "org", "frame", "target"], observed=True)

@@ -13,6 +13,7 @@ Every output goes through this module:
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Sequence
 
@@ -80,13 +81,22 @@ def releasable(waves: Sequence[Wave]) -> list[Wave]:
 def comments_to_show(
     comments: pd.DataFrame, group_sizes: pd.Series, k_comments: int, seed: int | None = None
 ) -> pd.DataFrame:
-    """Comments of (wave, org) groups with at least `k_comments` responses, shuffled."""
+    """Comments of (wave, org) groups with at least `k_comments` responses, shuffled.
+
+    The order depends on the shown comments alone, never on the order they were stored
+    in or on anything hidden: they are sorted, then shuffled with `seed` or, by default,
+    a seed drawn from their own text (the same comments always come out the same way).
+    """
     if k_comments < MIN_K:
         raise SuppressionError(f"the comment threshold is at least {MIN_K}")
     if comments.empty:
         return comments
     sizes = group_sizes.reindex(pd.MultiIndex.from_frame(comments[["wave", "org"]])).to_numpy()
-    kept = comments[(sizes >= k_comments)].copy()
+    kept = comments[(sizes >= k_comments)]
+    kept = kept.sort_values(list(kept.columns), kind="stable").reset_index(drop=True)
+    if seed is None:
+        text = "\x1e".join("\x1f".join(map(str, row)) for row in kept.itertuples(index=False))
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
     order = list(range(len(kept)))
     random.Random(seed).shuffle(order)
     return kept.iloc[order].reset_index(drop=True)

@@ -20,7 +20,6 @@ import asyncio
 import random
 import resource
 import secrets
-import sqlite3
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from analysis.data import load_waves
 from analysis.report import Context, build_report, render_html
+from surveys import cipher, keys
 from surveys.loader import parse_survey
 from surveys.store import Store
 
@@ -64,10 +64,11 @@ async def build_store(path: Path, responses: int) -> list[int]:
         waves.append(wave.id)
     await store.close()
     rng = random.Random(1)
-    db = sqlite3.connect(path)
+    db = cipher.connect(path, keys.database_key(KEY))  # the store's encrypted file
     db.execute("PRAGMA synchronous = OFF")
     per_wave = responses // WAVES
     for wave in waves:
+        db.execute("BEGIN")  # the connection is in autocommit mode
         for start in range(0, per_wave, 5000):
             rows, answers = [], []
             for _ in range(min(5000, per_wave - start)):
@@ -88,10 +89,9 @@ async def build_store(path: Path, responses: int) -> list[int]:
                 "VALUES (?, ?, '', '', ?)",
                 answers,
             )
-        db.commit()
+        db.execute("COMMIT")
     for wave in waves:
         db.execute("UPDATE waves SET status = 'closed', salt = NULL WHERE id = ?", (wave,))
-    db.commit()
     db.close()
     return waves
 

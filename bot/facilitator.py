@@ -288,7 +288,10 @@ async def report(update: Update, context: TrustscanContext) -> None:
         async for one in reporting.iter_reports(
             context.store, context.config, context.services.registry, waves or None, lang
         ):
-            reports.append(one)  # its charts render while the next survey is computed
+            reports.append(one)
+        # one Holm family for everything sent together: charts only after the adjustment
+        await reporting.as_one_family(reports)
+        for one in reports:
             figures = one.key_figures()[: ALBUM_LIMIT - queued]
             queued += len(figures)
             rendering.append(asyncio.create_task(renderer.render(figures)))

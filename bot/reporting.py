@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from analysis.data import WaveData, load_waves
-from analysis.report import Context, Report, build_report, render_html
+from analysis.report import (
+    Context,
+    HeadcountFlag,
+    Report,
+    build_report,
+    one_family,
+    render_html,
+)
 from surveys.model import Survey
 from surveys.store import OrgCount, Store
 
 from .config import Config
+from .headcounts import oversubscribed_groups
 
 
 def context_for(config: Config, lang: str) -> Context:
@@ -40,7 +49,11 @@ async def iter_reports(
     survey's charts while the next is computed.
     """
     waves = [await store.wave(w) for w in wave_ids] if wave_ids else await store.waves()
-    ctx = context_for(config, lang)
+    flags = await oversubscribed_groups(store, config.organisations, waves)
+    ctx = dataclasses.replace(
+        context_for(config, lang),
+        oversubscribed=tuple(HeadcountFlag(f.wave, f.org, f.role, f.headcount) for f in flags),
+    )
     for survey_id in dict.fromkeys(w.survey for w in waves):
         if survey_id not in registry:
             continue
@@ -56,6 +69,21 @@ def _drawn_report(
     report = build_report(survey, data, counts, ctx)
     _ = report.figures  # drawn here, in the worker thread
     return report
+
+
+async def as_one_family(reports: Sequence[Report]) -> None:
+    """Adjust the reports that go out together as one Holm family, charts redrawn.
+
+    Every chart, table and finding sent together must agree on what is significant, so
+    no chart may be rendered before this (worker thread: redrawing is plotly work).
+    """
+
+    def adjust() -> None:
+        one_family(reports)
+        for report in reports:
+            _ = report.figures
+
+    await asyncio.to_thread(adjust)
 
 
 async def build_reports(

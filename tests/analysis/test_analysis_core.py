@@ -212,19 +212,49 @@ def test_dimension_scores_match_a_plain_groupby(seed: int, responses: int) -> No
 
 
 def test_reliability_matches_alpha_of_the_pivoted_items() -> None:
-    """Alpha per dimension from long scores equals alpha of the wide response × item table."""
+    """Alpha per wave and dimension from long scores equals alpha of that wave's wide table."""
     trust = load_builtin("trust")
     items = [q.id for q in trust.questions if q.dimension in ("vertrouwen", "gunnen")]
     scored = scoring.item_scores(random_answers(np.random.default_rng(5), 300, items), trust)
-    table = stats.reliability(scored).set_index("dimension")
-    for dimension in ("vertrouwen", "gunnen"):
-        part = scored[scored["dimension"] == dimension]
-        wide = part.pivot_table(
-            index=["wave", "response"], columns="item", values="score", observed=True
-        )
-        assert table.loc[dimension, "alpha"] == pytest.approx(stats.cronbach_alpha(wide), abs=1e-12)
-        assert table.loc[dimension, "n"] == len(wide.dropna())
-        assert table.loc[dimension, "items"] == wide.shape[1]
+    table = stats.reliability(scored).set_index(["wave", "dimension"])
+    assert len(table) == 4  # two waves × two dimensions, never pooled
+    for wave in (1, 2):
+        for dimension in ("vertrouwen", "gunnen"):
+            part = scored[(scored["dimension"] == dimension) & (scored["wave"] == wave)]
+            wide = part.pivot_table(index="response", columns="item", values="score", observed=True)
+            row = table.loc[(wave, dimension)]
+            assert row["alpha"] == pytest.approx(stats.cronbach_alpha(wide), abs=1e-12)
+            assert row["n"] == len(wide.dropna())
+            assert row["items"] == wide.shape[1]
+            assert row["computed"]
+
+
+def test_reliability_uses_the_items_everyone_was_asked() -> None:
+    """Role-specific statements drop out of a wave's alpha; one common statement: no alpha."""
+    evaluation = load_builtin("evaluation")
+    sturing = [q for q in evaluation.questions if q.dimension == "sturing"]
+    common = [q.id for q in sturing if not q.roles]
+    rng = np.random.default_rng(11)
+    records = []
+    for response in range(40):
+        role = "administrator" if response % 4 == 0 else "staff"
+        for q in sturing:
+            if q.roles and role not in q.roles:
+                continue
+            records.append((1, "a", role, response, q.id, "", int(rng.integers(1, 6))))
+        # wave 2: only one statement asked of everyone
+        records.append((2, "a", role, 1000 + response, common[0], "", int(rng.integers(1, 6))))
+        if role == "administrator":
+            records.append((2, "a", role, 1000 + response, common[1], "", 3))
+    scored = scoring.item_scores(answers_frame(records), evaluation)
+    table = stats.reliability(scored).set_index("wave")
+    wide = scored[scored["wave"] == 1].pivot_table(
+        index="response", columns="item", values="score", observed=True
+    )[common]
+    assert table.loc[1, "items"] == len(common) == 3
+    assert table.loc[1, "alpha"] == pytest.approx(stats.cronbach_alpha(wide), abs=1e-12)
+    assert table.loc[2, "items"] == 1 and not table.loc[2, "computed"]
+    assert np.isnan(table.loc[2, "alpha"])
 
 
 def test_wave_changes_match_scipy_for_every_group() -> None:

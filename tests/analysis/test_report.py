@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
-from bot.config import load_config
+from bot.config import Organisation, load_config
 from bot.reporting import build_reports, write_csv
 from bot.services import load_registry
 from surveys.store import Store
@@ -165,3 +166,23 @@ async def test_a_culture_group_below_k_is_named_not_dropped(store) -> None:
     assert hidden[["now", "preferred", "n"]].isna().all().all()
     assert profiles.loc[profiles["org"] == "north", "now"].notna().all()
     assert [name for name, _ in culture.figures].count("culture") == 1
+
+
+async def test_methods_name_groups_with_more_responses_than_people(store) -> None:
+    """A role or organisation over its headcount is listed in the methods, its count never."""
+    await wave_with(store, {"north": 11, "south": 6}, 1)  # everyone answers as staff
+    config = load_config(None, env={})
+    config = dataclasses.replace(
+        config,
+        organisations=(
+            Organisation("north", "North", 10, (("staff", 4),)),
+            Organisation("south", "South", 40, (("staff", 30),)),
+        ),
+    )
+    page, _ = await build_reports(store, config, load_registry(config), None, "en")
+    methods = page.split("More responses than people")[1]
+    assert "North: more responses than the organisation's 10 people" in methods
+    assert "North / Staff member: more responses than the 4 people in this role" in methods
+    assert "South" not in methods.split("</ul>")[0]
+    page_nl, _ = await build_reports(store, config, load_registry(config), None, "nl")
+    assert "North / Medewerker: meer antwoorden dan de 4 mensen in deze rol" in page_nl

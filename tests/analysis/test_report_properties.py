@@ -147,3 +147,35 @@ def test_every_survey_reports_whatever_the_group_sizes(
         for name, table in report.tables.items():
             if "n" in table:
                 assert (table["n"].dropna() >= k).all(), (report.survey.id, name)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.dictionaries(
+        st.tuples(st.sampled_from(ORGS), st.sampled_from(ROLES)),
+        st.integers(1, 12),
+        min_size=1,
+        max_size=10,
+    ),
+    k=st.integers(3, 7),
+)
+def test_no_role_count_below_k_follows_from_an_organisation_total(
+    sizes: dict[tuple[str, str], int], k: int
+) -> None:
+    """An organisation's total minus its shown role counts is 0, at least k, or the
+    organisation's total itself (nothing shown); role rows across organisations show no n."""
+    wave = Wave(1, "trust", "w1", "closed", None, None, None, "2026-01-01", ORGS)
+    data = WaveData(
+        synthetic(sizes, 0),
+        pd.DataFrame(columns=["wave", "org", "item", "target", "text"]),
+        (wave,),
+    )
+    ctx = Context(k=k, k_comments=10, lang="en", partnership="p", orgs={}, roles={}, headcounts={})
+    totals = {o: sum(n for (org, _), n in sizes.items() if org == o) for o in ORGS}
+    report = build_report(TRUST, data, {1: [OrgCount(o, totals[o], 0) for o in ORGS]}, ctx)
+    table = report.tables["group_sizes"]
+    for org, total in totals.items():
+        shown = table.loc[table["org"] == org, "n"].dropna()
+        left = total - shown.sum()
+        assert left == 0 or left >= k or (shown.empty and left == total), (org, left)
+    assert "n" not in report.tables["role_scores"]
