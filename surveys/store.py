@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import random
 import secrets
 import time
 from collections import OrderedDict
@@ -62,7 +61,6 @@ SESSION_CACHE = 4096  # sessions kept in memory (LRU); the database stays the tr
 TOKEN_BYTES = 16  # 128 bits; 22 URL-safe characters, well inside the 64-char deep link limit
 UNLINK_TIMEOUT = 30.0  # seconds a completion waits for the WAL to be truncated
 BUSY_TIMEOUT_MS = 10000
-_shuffle = random.SystemRandom().shuffle
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -946,16 +944,23 @@ class Store:
                     break
                 batch.append(op)
             loop = asyncio.get_running_loop()
+            groups: set[tuple[int, str]] = set()
             async with self._write_lock:
                 try:
-                    failures = await loop.run_in_executor(self._hot_thread, self._apply, batch)
+                    failures = await loop.run_in_executor(
+                        self._hot_thread, self._apply, batch, groups
+                    )
                 except Exception as exc:  # every waiter must hear of the failure
                     error = exc if isinstance(exc, StoreError) else StoreError(f"failed: {exc}")
                     failures = {id(op): error for op in batch}
             # Answers are durable at COMMIT: acknowledge them now. A completion is only
-            # acknowledged once the WAL no longer holds the erased session link.
+            # acknowledged once its comments are shuffled into place and the WAL no
+            # longer holds the erased session link.
             completed = [op for op in batch if op.kind == "complete" and id(op) not in failures]
             self._resolve([op for op in batch if op not in completed], failures)
+            if groups:
+                async with self._write_lock:
+                    await loop.run_in_executor(self._hot_thread, self._shuffle_comments, groups)
             if completed:
                 deadline = time.monotonic() + self.unlink_timeout
                 for op in completed:
@@ -1051,11 +1056,12 @@ class Store:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return busy == 0 and log == 0
 
-    def _apply(self, batch: list[_Op]) -> dict[int, StoreError]:
+    def _apply(self, batch: list[_Op], groups: set[tuple[int, str]]) -> dict[int, StoreError]:
         """Apply queued ops in one transaction (runs on the writer thread).
 
         Ops whose cursor check fails are refused; the others commit together with one
-        fsync. The writer then truncates the WAL if any completion was among them.
+        fsync. `groups` receives the (wave, org) groups that got new comments: the writer
+        shuffles those next, then truncates the WAL, before any completion is confirmed.
         """
         db = self._hot
         begins = [op for op in batch if op.kind == "begin"]
@@ -1134,7 +1140,7 @@ class Store:
                     [(blob, key) for key, blob in sealed.items()],
                 )
             if completions:
-                self._complete_all(completions, current)
+                groups.update(self._complete_all(completions, current))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -1182,27 +1188,26 @@ class Store:
             )
         return failures
 
-    def _complete_all(self, ops: list[_Op], current: Mapping[bytes, _ResponseState]) -> None:
-        """Unlink finished responses: fresh ids, free text shuffled into `comments`."""
+    def _complete_all(
+        self, ops: list[_Op], current: Mapping[bytes, _ResponseState]
+    ) -> set[tuple[int, str]]:
+        """Unlink finished responses: fresh ids, free text moved to `comments`.
+
+        Returns the (wave, org) groups that got comments, to be shuffled next.
+        """
         db = self._hot
-        texts: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
-        for op in ops:
-            state = current[op.response]
-            for question, target in op.comment_items:
-                row = db.execute(
-                    "SELECT text FROM answers WHERE response = ? AND question = ? AND target = ? "
-                    "AND text IS NOT NULL",
-                    (op.response, question, target),
-                ).fetchone()
-                if row is not None:
-                    texts.setdefault((state.wave, state.org), []).append((question, target, row[0]))
-        if texts:
+        items = [(op.response, q, t) for op in ops for q, t in op.comment_items]
+        if items:
             db.executemany(
-                "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?",
-                [(op.response, q, t) for op in ops for q, t in op.comment_items],
+                "INSERT INTO comments SELECT randomblob(16), r.wave, r.org, a.question, "
+                "a.target, a.text FROM answers a JOIN responses r ON r.id = a.response "
+                "WHERE a.response = ? AND a.question = ? AND a.target = ? "
+                "AND a.text IS NOT NULL",
+                items,
             )
-            for (wave, org), new in texts.items():
-                self._shuffle_comments(wave, org, new)
+            db.executemany(
+                "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?", items
+            )
         # A fresh id: a backup, snapshot or WAL remnant that links a session to the old id
         # cannot follow it to the finished answers.
         fresh = [(secrets.token_bytes(16), op.response) for op in ops]
@@ -1223,29 +1228,39 @@ class Store:
             "ON CONFLICT DO UPDATE SET completed = completed + 1",
             [(current[op.response].wave, current[op.response].org, today) for op in ops],
         )
+        return {
+            (current[op.response].wave, current[op.response].org) for op in ops if op.comment_items
+        }
 
-    def _shuffle_comments(self, wave: int, org: str, new: list[tuple[str, str, str]]) -> None:
-        """Rewrite the comments of (wave, org) in random order with fresh random ids.
+    def _shuffle_comments(self, groups: set[tuple[int, str]]) -> None:
+        """Rewrite the comments of each (wave, org) in random order with fresh random ids.
 
-        SQLite places each new cell after the last one written, so appending a comment
-        would put it on disk in step with the response finished in the same transaction.
-        Rewriting the group's comments together, shuffled, leaves its position random.
+        SQLite places each new cell below the last one written, so a comment appended at
+        completion sits on disk in step with the response finished in the same
+        transaction. Rewriting the group's comments under fresh random ids, inserted in
+        the order of those ids, leaves every comment's position random. Its own
+        transaction, so the answers of the batch are acknowledged without waiting for it;
+        the completions are confirmed only after it (and after the WAL truncation).
         """
         db = self._hot
-        rows = [
-            (r[0], r[1], r[2])
-            for r in db.execute(
-                "SELECT question, target, text FROM comments WHERE wave = ? AND org = ?",
-                (wave, org),
-            )
-        ]
-        rows.extend(new)
-        _shuffle(rows)
-        db.execute("DELETE FROM comments WHERE wave = ? AND org = ?", (wave, org))
-        db.executemany(
-            "INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?)",
-            [(secrets.token_bytes(16), wave, org, q, t, text) for q, t, text in rows],
-        )
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for wave, org in sorted(groups):
+                rows = db.execute(
+                    "SELECT question, target, text FROM comments WHERE wave = ? AND org = ?",
+                    (wave, org),
+                ).fetchall()
+                ids = secrets.token_bytes(16 * len(rows))
+                fresh = sorted(
+                    (ids[16 * i : 16 * i + 16], wave, org, question, target, text)
+                    for i, (question, target, text) in enumerate(rows)
+                )
+                db.execute("DELETE FROM comments WHERE wave = ? AND org = ?", (wave, org))
+                db.executemany("INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?)", fresh)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     # -- contacts ----------------------------------------------------------------------
 
