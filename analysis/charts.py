@@ -8,7 +8,7 @@ a phone screen and for print.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -49,12 +49,6 @@ LABELS = {
     "responses": {"nl": "Respons per organisatie", "en": "Responses per organisation"},
     "count": {"nl": "Aantal ingevuld", "en": "Completed"},
     "rate": {"nl": "respons", "en": "response rate"},
-}
-CULTURE_TYPES = {
-    "clan": {"nl": "Familie", "en": "Clan"},
-    "adhocracy": {"nl": "Innovatie", "en": "Adhocracy"},
-    "market": {"nl": "Markt", "en": "Market"},
-    "hierarchy": {"nl": "Hiërarchie", "en": "Hierarchy"},
 }
 
 
@@ -272,11 +266,17 @@ def trend(
     return _layout(fig, title, lang)
 
 
-def culture_radar(profiles: pd.DataFrame, *, lang: str, org_name: str) -> go.Figure:
-    """Kite of one organisation: points per culture type, now and preferred."""
-    types = [t for t in CULTURE_TYPES if t in set(profiles["type"])]
-    data = profiles.set_index("type").reindex(types)
-    theta = [CULTURE_TYPES[t][lang] for t in types]
+def culture_radar(
+    profiles: pd.DataFrame, *, lang: str, org_name: str, types: Mapping[str, str]
+) -> go.Figure:
+    """Kite of one organisation: points per culture type, now and preferred.
+
+    `types` names the types (the definition's option labels), in the order drawn.
+    """
+    present = set(profiles["type"])
+    shown = [t for t in types if t in present]
+    data = profiles.set_index("type").reindex(shown)
+    theta = [types[t] for t in shown]
     fig = go.Figure()
     for column, colour, dash in (("now", PALETTE[0], "solid"), ("preferred", PALETTE[1], "dash")):
         values = [*data[column], data[column].iloc[0]]

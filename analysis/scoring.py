@@ -2,8 +2,8 @@
 
 A respondent's dimension score is the mean of the items they answered in that
 dimension, provided they answered at least half of the items they were asked
-(asked = stored, don't-know included). Per-partner items keep their target, so
-`partner_trust` yields one score per respondent and target organisation.
+(asked = stored, don't-know included). Per-partner items keep their target, so a
+matrix dimension yields one score per respondent and target organisation.
 """
 
 from __future__ import annotations

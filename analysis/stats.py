@@ -189,13 +189,14 @@ def wave_changes(
 
 
 def culture_profiles(
-    answers: pd.DataFrame,
-    now: str = "culture_now",
-    preferred: str = "culture_preferred",
-    dimensions: dict[str, str] | None = None,
+    answers: pd.DataFrame, *, now: str, preferred: str, dimensions: dict[str, str]
 ) -> pd.DataFrame:
-    """Mean points per culture type per (wave, org): now, preferred and the gap."""
-    if dimensions is None:
+    """Mean points per culture type per (wave, org): now, preferred and the gap.
+
+    `dimensions` maps each allocate item to its profile dimension; `now` and `preferred`
+    are the two dimensions compared (the definition declares which is which).
+    """
+    if not dimensions:
         raise ValueError("pass the item → dimension mapping of the culture survey")
     frame = answers[answers["item"].isin(dimensions)].copy()
     frame["frame"] = frame["item"].map(dimensions).astype(str)
@@ -239,8 +240,11 @@ def culture_distance(profiles: pd.DataFrame, column: str = "now") -> pd.DataFram
     return pd.DataFrame(rows, columns=["wave", "org", "other", "distance"])
 
 
-def trust_matrix(scores: pd.DataFrame, dimension: str = "partner_trust") -> pd.DataFrame:
-    """Directed mean trust org → target per wave, with n, SD and CI."""
+def trust_matrix(scores: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """Directed mean trust org → target per wave, with n, SD and CI.
+
+    `dimension` is a per-partner (matrix) dimension of the definition.
+    """
     frame = scores[(scores["dimension"] == dimension) & (scores["target"] != "")]
     return describe(frame, "score", ["wave", "org", "target"])
 

@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DefinitionError, Problem
-from .model import Condition, Dimension, Question, Scale, Section, Survey, Text
+from .model import (
+    DIMENSION_KINDS,
+    Condition,
+    Dimension,
+    Question,
+    Scale,
+    Section,
+    Survey,
+    Text,
+)
 from .qtypes import QUESTION_TYPES, TYPE_KEYS, ParseContext
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
@@ -24,7 +33,7 @@ TOP_KEYS = frozenset(
     {"id", "version", "title", "intro", "outro", "scales", "dimensions", "sections", "questions"}
 )
 SCALE_KEYS = frozenset({"points", "labels", "dont_know"})
-DIMENSION_KEYS = frozenset({"id", "label", "description"})
+DIMENSION_KEYS = frozenset({"id", "label", "description", "kind", "compares", "options"})
 SECTION_KEYS = frozenset({"id", "title", "intro"})
 COMMON_KEYS = frozenset(
     {
@@ -114,6 +123,7 @@ class _SurveyParser:
         self.problems: list[Problem] = []
         self._where = ""
         self._all_ids: set[object] = set()
+        self._compares: list[tuple[str, Dimension]] = []  # checked once all are known
 
     def report(self, message: str) -> None:
         self.problems.append(Problem(self.filename, self._where, message))
@@ -149,11 +159,12 @@ class _SurveyParser:
         dimensions = self.parse_named(
             raw.get("dimensions", []), "dimensions", DIMENSION_KEYS, ctx, self.dimension
         )
+        self.check_compares({d.id: d for d in dimensions})
         sections = self.parse_named(
             raw.get("sections", []), "sections", SECTION_KEYS, ctx, self.section
         )
         questions = self.parse_questions(
-            raw.get("questions"), ctx, {d.id for d in dimensions}, {s.id for s in sections}
+            raw.get("questions"), ctx, {d.id: d for d in dimensions}, {s.id for s in sections}
         )
         if self.problems:
             raise DefinitionError(self.problems)
@@ -244,7 +255,36 @@ class _SurveyParser:
         if "label" not in body:
             self.report("dimension needs a 'label'")
         description = ctx.text(body.get("description"), "description")
-        return Dimension(body["id"], label, description) if label else None
+        kind = body.get("kind", "scale")
+        if kind not in DIMENSION_KINDS:
+            self.report(f"unknown kind {kind!r} (one of: {', '.join(DIMENSION_KINDS)})")
+            return None
+        compares = body.get("compares")
+        if compares is not None and not isinstance(compares, str):
+            self.report("'compares' must be the id of another profile dimension")
+            return None
+        for key in ("compares", "options"):
+            if key in body and kind != "profile":
+                self.report(f"'{key}' only applies to a dimension of kind \"profile\"")
+        options = ctx.options(body["options"]) if "options" in body else ()
+        if not label:
+            return None
+        dimension = Dimension(body["id"], label, description, kind, compares, options)
+        if compares is not None and kind == "profile":
+            self._compares.append((self._where, dimension))
+        return dimension
+
+    def check_compares(self, dimensions: dict[str, Dimension]) -> None:
+        """A profile dimension compares itself with another profile dimension."""
+        for where, dimension in self._compares:
+            self.at(where)
+            other = dimensions.get(dimension.compares or "")
+            if other is None:
+                self.report(f"'compares' names unknown dimension '{dimension.compares}'")
+            elif other.id == dimension.id:
+                self.report("'compares' names the dimension itself")
+            elif other.kind != "profile":
+                self.report(f"'compares' names '{other.id}', which is not of kind \"profile\"")
 
     def section(self, body: dict[str, Any], ctx: ParseContext) -> Section | None:
         title = ctx.text(body.get("title"), "title")
@@ -253,7 +293,11 @@ class _SurveyParser:
         return Section(body["id"], title, ctx.text(body.get("intro"), "intro")) if title else None
 
     def parse_questions(
-        self, raw: object, ctx: ParseContext, dimensions: set[str], sections: set[str]
+        self,
+        raw: object,
+        ctx: ParseContext,
+        dimensions: dict[str, Dimension],
+        sections: set[str],
     ) -> list[Question]:
         if not isinstance(raw, list) or not raw:
             self.at("questions").report("survey needs at least one [[questions]]")
@@ -284,7 +328,7 @@ class _SurveyParser:
         ctx: ParseContext,
         earlier: list[Question],
         seen: set[str],
-        dimensions: set[str],
+        dimensions: dict[str, Dimension],
         sections: set[str],
     ) -> Question | None:
         before = len(self.problems)
@@ -321,14 +365,12 @@ class _SurveyParser:
         if per_partner and not qtype.per_partner:
             self.report(f"per_partner is not possible for a {type_name} question")
         if text is not None:
-            has_placeholder = PARTNER_PLACEHOLDER in text.nl and PARTNER_PLACEHOLDER in text.en
-            if per_partner and not has_placeholder:
-                self.report("a per_partner question needs {partner} in its text (nl and en)")
-            if not per_partner and (PARTNER_PLACEHOLDER in text.nl + text.en):
-                self.report("{partner} only works in a per_partner question")
+            self.partner_placeholder(text, per_partner)
         roles = self.roles(body.get("roles"))
         when = self.condition(body.get("when"), earlier, seen)
         fields = qtype.parse(body, ctx)
+        if isinstance(dimension, str) and dimension in dimensions:
+            self.dimension_fits(dimensions[dimension], type_name, per_partner, fields)
         required = ctx.boolean(body.get("required"), "required", type_name != "text")
         if len(self.problems) > before or text is None:
             return None
@@ -345,6 +387,41 @@ class _SurveyParser:
             dimension=dimension,
             **fields,
         )
+
+    def partner_placeholder(self, text: Text, per_partner: bool) -> None:
+        """{partner} in both languages of a per_partner question's text, and only there."""
+        has_placeholder = PARTNER_PLACEHOLDER in text.nl and PARTNER_PLACEHOLDER in text.en
+        if per_partner and not has_placeholder:
+            self.report("a per_partner question needs {partner} in its text (nl and en)")
+        if not per_partner and (PARTNER_PLACEHOLDER in text.nl + text.en):
+            self.report("{partner} only works in a per_partner question")
+
+    def dimension_fits(
+        self, dimension: Dimension, type_name: str, per_partner: bool, fields: dict[str, Any]
+    ) -> None:
+        """A question belongs to a dimension of the kind its answers make.
+
+        Per-partner questions make a matrix, allocate questions a profile; analysis finds
+        what to draw from the kinds, never from ids.
+        """
+        name, kind = dimension.id, dimension.kind
+        if per_partner != (kind == "matrix"):
+            self.report(
+                f"dimension '{name}' of a per_partner question needs kind = \"matrix\""
+                if per_partner
+                else f"dimension '{name}' has kind \"matrix\": only per_partner questions"
+            )
+        elif (type_name == "allocate") != (kind == "profile"):
+            self.report(
+                f"dimension '{name}' of an allocate question needs kind = \"profile\""
+                if type_name == "allocate"
+                else f"dimension '{name}' has kind \"profile\": only allocate questions"
+            )
+        elif dimension.options:
+            declared = [o.value for o in dimension.options]
+            missing = [o.value for o in fields.get("options", ()) if o.value not in declared]
+            if missing:
+                self.report(f"options {missing} are not among the options of dimension '{name}'")
 
     def roles(self, raw: object) -> frozenset[str] | None:
         if raw is None:

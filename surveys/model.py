@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Lang = Literal["nl", "en"]
+DimensionKind = Literal["scale", "matrix", "profile"]
+DIMENSION_KINDS: tuple[DimensionKind, ...] = ("scale", "matrix", "profile")
 LANGS: tuple[Lang, ...] = ("nl", "en")
 DEFAULT_LANG: Lang = "nl"
 
@@ -45,11 +47,21 @@ class Scale:
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
-    """A construct several items measure together (e.g. vertrouwen)."""
+    """A construct several items measure together (e.g. vertrouwen).
+
+    `kind` says what analysis makes of it, so no report depends on dimension ids:
+    `scale` (a score per respondent: the profile, roles, trends), `matrix` (per-partner
+    items: a score per respondent and target organisation, the trust matrix) or `profile`
+    (allocate items: points per option). A profile dimension may `compare` itself with
+    another one (preferred against now) and name its options briefly for charts.
+    """
 
     id: str
     label: Text
     description: Text | None = None
+    kind: DimensionKind = "scale"
+    compares: str | None = None
+    options: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +151,28 @@ class Survey:
 
     def dimension(self, dimension_id: str | None) -> Dimension | None:
         return next((d for d in self.dimensions if d.id == dimension_id), None)
+
+    def dimensions_of(self, kind: DimensionKind) -> tuple[Dimension, ...]:
+        """The dimensions of one kind, in definition order."""
+        return tuple(d for d in self.dimensions if d.kind == kind)
+
+    def profile_pairs(self) -> tuple[tuple[Dimension, Dimension], ...]:
+        """(base, compared) profile dimensions: e.g. (culture now, culture preferred)."""
+        return tuple(
+            (base, d)
+            for d in self.dimensions_of("profile")
+            if d.compares and (base := self.dimension(d.compares)) is not None
+        )
+
+    def option_labels(self, *dimensions: Dimension) -> dict[str, Text]:
+        """Short names of the options of these profile dimensions, in declared order.
+
+        The dimensions' own `options` first; without them, the option labels of the
+        first allocate question in one of them.
+        """
+        for dimension in dimensions:
+            if dimension.options:
+                return {o.value: o.label for o in dimension.options}
+        ids = {d.id for d in dimensions}
+        first = next((q for q in self.questions if q.dimension in ids and q.options), None)
+        return {o.value: o.label for o in first.options} if first else {}

@@ -121,7 +121,9 @@ def test_trust_matrix_shows_direction_and_asymmetry() -> None:
             "score": [4, 5, 4.5, 2, 2.5, 3],
         }
     )
-    matrix = stats.reciprocity(stats.trust_matrix(scores)).set_index(["org", "target"])
+    matrix = stats.reciprocity(stats.trust_matrix(scores, "partner_trust")).set_index(
+        ["org", "target"]
+    )
     assert matrix.loc[("a", "b"), "mean"] == pytest.approx(4.5)
     assert matrix.loc[("a", "b"), "asymmetry"] == pytest.approx(2.0)
 
@@ -295,7 +297,9 @@ def test_culture_profiles_average_points_per_type() -> None:
             for kind, p in zip(types, points, strict=True):
                 records.append((1, "a", "staff", response, item, kind, int(p)))
                 expected.setdefault((frame, kind), []).append(p)
-    profiles = stats.culture_profiles(answers_frame(records), dimensions=items)
+    profiles = stats.culture_profiles(
+        answers_frame(records), now="culture_now", preferred="culture_preferred", dimensions=items
+    )
     profiles = profiles.set_index("type")
     for kind in types:
         now = np.mean(expected[("culture_now", kind)])

@@ -527,3 +527,149 @@ def test_incomplete_nps_anchors_are_reported(toml_problems, anchors) -> None:
     """NPS anchors that are not a table with both `low` and `high` are a problem."""
     problems = toml_problems(HEAD + question("n", 'type = "nps"', anchors))
     assert len(problems) == 1 and problems[0].startswith(at("n", ""))
+
+
+# -- dimension kinds: what analysis draws, declared ------------------------------------------
+
+
+def dimension(did: str, *lines: str) -> str:
+    """A [[dimensions]] table with `did`, a label and the given key lines."""
+    body = "\n".join((f'id = "{did}"', 'label = { nl = "D", en = "D" }', *lines))
+    return f"\n[[dimensions]]\n{body}\n"
+
+
+def at_dimension(did: str, index: int, message: str) -> str:
+    return f"bad.toml: dimensions[{index}] (id '{did}'): {message}"
+
+
+TYPES = (
+    'options = [{ value = "a", label = { nl = "Aa", en = "Aa" } },'
+    ' { value = "b", label = { nl = "Bb", en = "Bb" } }]'
+)
+TWO_OPTIONS = (
+    'options = [{ value = "a", label = { nl = "A", en = "A" } },'
+    ' { value = "b", label = { nl = "B", en = "B" } }]'
+)
+PROFILES = dimension("now", 'kind = "profile"', TYPES) + dimension(
+    "wish", 'kind = "profile"', 'compares = "now"'
+)
+
+
+def test_dimension_kinds_load_into_the_model(load_toml) -> None:
+    """kind, compares and options load; the pair and the options' short names are found."""
+    survey = load_toml(
+        HEAD
+        + dimension("pt", 'kind = "matrix"')
+        + PROFILES
+        + question(
+            "p1",
+            'type = "likert"',
+            'scale = "agree5"',
+            "per_partner = true",
+            'dimension = "pt"',
+            text=PARTNER_TEXT,
+        )
+        + question("a1", 'type = "allocate"', 'dimension = "now"', TWO_OPTIONS)
+        + question("a2", 'type = "allocate"', 'dimension = "wish"', TWO_OPTIONS),
+        name="good.toml",
+    )
+    assert [(d.id, d.kind) for d in survey.dimensions] == [
+        ("trust", "scale"),
+        ("pt", "matrix"),
+        ("now", "profile"),
+        ("wish", "profile"),
+    ]
+    assert [d.id for d in survey.dimensions_of("matrix")] == ["pt"]
+    ((base, compared),) = survey.profile_pairs()
+    assert (base.id, compared.id, compared.compares) == ("now", "wish", "now")
+    labels = survey.option_labels(base, compared)
+    assert {v: t.en for v, t in labels.items()} == {"a": "Aa", "b": "Bb"}
+
+
+def test_option_labels_fall_back_to_the_first_question(load_toml) -> None:
+    """Without declared options, a profile's types are named by its first question's options."""
+    survey = load_toml(
+        HEAD
+        + dimension("now", 'kind = "profile"')
+        + question("a1", 'type = "allocate"', 'dimension = "now"', OPTIONS),
+        name="good.toml",
+    )
+    labels = survey.option_labels(survey.dimensions_of("profile")[0])
+    assert list(labels) == ["a", "b", "c"]
+
+
+DIMENSION_MISTAKES = {
+    "unknown kind": (
+        dimension("x", 'kind = "radar"'),
+        at_dimension("x", 1, "unknown kind 'radar' (one of: scale, matrix, profile)"),
+    ),
+    "compares on a scale dimension": (
+        dimension("x", 'compares = "trust"'),
+        at_dimension("x", 1, "'compares' only applies to a dimension of kind \"profile\""),
+    ),
+    "options on a matrix dimension": (
+        dimension("x", 'kind = "matrix"', TYPES),
+        at_dimension("x", 1, "'options' only applies to a dimension of kind \"profile\""),
+    ),
+    "compares an unknown dimension": (
+        dimension("x", 'kind = "profile"', 'compares = "zz"'),
+        at_dimension("x", 1, "'compares' names unknown dimension 'zz'"),
+    ),
+    "compares itself": (
+        dimension("x", 'kind = "profile"', 'compares = "x"'),
+        at_dimension("x", 1, "'compares' names the dimension itself"),
+    ),
+    "compares a scale dimension": (
+        dimension("x", 'kind = "profile"', 'compares = "trust"'),
+        at_dimension("x", 1, "'compares' names 'trust', which is not of kind \"profile\""),
+    ),
+    "per_partner question in a scale dimension": (
+        question(
+            "q",
+            'type = "likert"',
+            'scale = "agree5"',
+            "per_partner = true",
+            'dimension = "trust"',
+            text=PARTNER_TEXT,
+        ),
+        at("q", "dimension 'trust' of a per_partner question needs kind = \"matrix\""),
+    ),
+    "plain question in a matrix dimension": (
+        dimension("pt", 'kind = "matrix"')
+        + question("q", 'type = "likert"', 'scale = "agree5"', 'dimension = "pt"'),
+        at("q", "dimension 'pt' has kind \"matrix\": only per_partner questions"),
+    ),
+    "allocate question in a scale dimension": (
+        question("q", 'type = "allocate"', OPTIONS, 'dimension = "trust"'),
+        at("q", "dimension 'trust' of an allocate question needs kind = \"profile\""),
+    ),
+    "likert question in a profile dimension": (
+        PROFILES + question("q", 'type = "likert"', 'scale = "agree5"', 'dimension = "now"'),
+        at("q", "dimension 'now' has kind \"profile\": only allocate questions"),
+    ),
+    "allocate option the profile does not declare": (
+        PROFILES + question("q", 'type = "allocate"', OPTIONS, 'dimension = "now"'),
+        at("q", "options ['c'] are not among the options of dimension 'now'"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"), DIMENSION_MISTAKES.values(), ids=DIMENSION_MISTAKES.keys()
+)
+def test_dimension_kind_mistake_is_reported_with_its_place(toml_problems, body, expected) -> None:
+    """Each misuse of kind, compares or options is one problem naming file, place and cause."""
+    assert toml_problems(HEAD + body) == [expected]
+
+
+def test_builtin_dimensions_declare_what_the_report_draws(known_roles) -> None:
+    """trust: the per-partner dimensions are matrices; culture: preferred compares now."""
+    surveys = load_surveys(builtin_paths(), known_roles)
+    trust = surveys["trust"]
+    assert [d.id for d in trust.dimensions_of("matrix")] == ["partner_trust", "partner_goodwill"]
+    assert [d.id for d in trust.dimensions_of("scale")] == ["vertrouwen", "gunnen", "invloed"]
+    ((now, preferred),) = surveys["culture"].profile_pairs()
+    assert (now.id, preferred.id) == ("culture_now", "culture_preferred")
+    labels = surveys["culture"].option_labels(now, preferred)
+    assert [t.en for t in labels.values()] == ["Clan", "Adhocracy", "Market", "Hierarchy"]
+    assert all(d.kind == "scale" for d in surveys["evaluation"].dimensions)

@@ -1,0 +1,294 @@
+"""Build a report: the sections in order, each a table from `tables`, a chart, findings.
+
+`build_report` computes everything for the waves of one survey; only closed waves give
+results (open waves: response counts only). What is shown is decided first (the
+profile), and every later section uses the shown cells only. The changes shown on one
+page are one Holm family (`one_family`). A new chart is a table in `tables`, a function
+in `charts` and one section here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from surveys.model import Survey
+from surveys.store import OrgCount
+
+from .. import charts, stats, suppression
+from ..data import WaveData
+from . import findings, tables
+from .model import Context, Report, dimension_names
+from .tables import SCORES, Frames, Shape
+from .texts import tr
+
+ALPHA = 0.05  # significance level of the report's one Holm family
+# the tables whose rows, together, are the one family of tests of a report
+FAMILY = ("trust_matrix_changes", "changes")
+
+
+@dataclass(frozen=True)
+class _Build:
+    """What every section reads: the report to fill, its context, shape and frames."""
+
+    report: Report
+    ctx: Context
+    shape: Shape
+    frames: Frames
+
+    @property
+    def lang(self) -> str:
+        return self.ctx.lang
+
+
+def build_report(
+    survey: Survey, data: WaveData, counts: dict[int, list[OrgCount]], ctx: Context
+) -> Report:
+    """All suppressed tables, charts and findings for the waves of one survey.
+
+    What is shown is decided first, from group sizes alone; every test, pooled statistic
+    and finding is then computed from the shown cells only, so answers inside hidden
+    cells cannot move a shown number. The report's changes are one Holm family; when
+    several surveys share a page, `one_family` makes them one family together.
+    """
+    suppression.check_k(ctx.k)
+    report = Report(
+        survey,
+        ctx.lang,
+        wave_names={w.id: w.name for w in data.waves},
+        context=ctx,
+        dimension_names=dimension_names(survey, ctx.lang),
+    )
+    for wave in data.waves:
+        if wave.status != "closed":
+            report.notes.append(tr("open_wave", ctx.lang, name=wave.name))
+    counted = tables.counts(data.waves, counts, ctx.headcounts)
+    report.chart("counts", charts.response_counts, counted, lang=ctx.lang, names=ctx.orgs)
+    released = suppression.releasable(data.waves)
+    if not released:
+        return report
+    shape = Shape.of(survey)
+    build = _Build(report, ctx, shape, Frames.of(survey, data, released, shape))
+    profile = _profile(build)  # first: what is shown
+    shown = tables.shown_cells(profile)
+    whole = tables.whole_orgs(profile if shape.scale else None, build.frames.people, ctx.k)
+    _roles(build, shown)
+    has_matrix = _matrix(build)
+    _changes(build, profile, shown)
+    if build.frames.previous is not None and (shape.scale or has_matrix):
+        report.change_slot = len(report.findings)  # filled in by `one_family`
+    if shape.allocate:
+        _culture(build)
+    _items(build, shown, whole)
+    report.comments = tables.comments(data, build.frames, whole, ctx.k_comments)
+    report.tables["group_sizes"] = tables.group_sizes(build.frames.people, ctx.k)
+    report.tables["reliability"] = tables.reliability(
+        build.frames.scored, shape.scale, shown, ctx.k
+    )
+    one_family([report])
+    return report
+
+
+def _profile(build: _Build) -> pd.DataFrame:
+    """The scale dimensions per organisation: table, chart, strongest and weakest."""
+    report, ctx, frames = build.report, build.ctx, build.frames
+    profile = tables.profile(frames.main, ctx.k)
+    report.tables["dimension_scores"] = suppression.mask(profile, SCORES)
+    latest = profile[profile["wave"] == frames.latest]
+    if build.shape.scale and (latest.empty or latest["hidden"].all()):
+        report.notes.append(tr("nothing", ctx.lang, k=ctx.k))
+    if len(latest):
+        dims = report.dimension_names
+        report.chart(
+            "profile",
+            charts.dimension_profile,
+            latest,
+            lang=ctx.lang,
+            k=ctx.k,
+            names=ctx.orgs,
+            dimensions=dims,
+        )
+        report.findings.extend(findings.strengths(latest, ctx, dims))
+    return profile
+
+
+def _roles(build: _Build, shown: pd.DataFrame) -> None:
+    """Scores per role over the shown organisations; no counts.
+
+    A role's count over the shown organisations minus the shown role counts of some of
+    them would give a hidden role count of one organisation.
+    """
+    report, ctx = build.report, build.ctx
+    roles = tables.role_scores(build.frames, shown, ctx.k)
+    report.tables["role_scores"] = suppression.mask(roles, SCORES).drop(columns="n")
+    if roles["role"].nunique() > 1:
+        report.chart(
+            "roles",
+            charts.role_gap,
+            roles,
+            lang=ctx.lang,
+            k=ctx.k,
+            roles=ctx.roles,
+            dimensions=report.dimension_names,
+        )
+
+
+def _matrix(build: _Build) -> bool:
+    """The trust matrix of the declared matrix dimension, if it has scores; its changes."""
+    report, ctx, frames = build.report, build.ctx, build.frames
+    if build.shape.matrix is None:
+        return False
+    scores = frames.scores[frames.scores["dimension"] == build.shape.matrix]
+    if not len(scores):
+        return False
+    matrix = tables.matrix(scores, build.shape.matrix, ctx.k)
+    report.tables["trust_matrix"] = stats.reciprocity(suppression.mask(matrix, SCORES))
+    latest = matrix[matrix["wave"] == frames.latest]
+    report.chart("matrix", charts.trust_heatmap, latest, lang=ctx.lang, k=ctx.k, names=ctx.orgs)
+    report.findings.extend(findings.one_sided(latest, ctx))
+    if frames.previous is not None:
+        pairs = tables.matrix_changes(scores, matrix, frames.previous, frames.latest)
+        if not pairs.empty:
+            report.tables["trust_matrix_changes"] = pairs
+    return True
+
+
+def _changes(build: _Build, profile: pd.DataFrame, shown: pd.DataFrame) -> None:
+    """Changes of the scale dimensions since the previous wave, and the trend charts."""
+    report, ctx, frames, scale = build.report, build.ctx, build.frames, build.shape.scale
+    if frames.previous is None or not scale:
+        return
+    report.tables["changes"] = tables.dimension_changes(
+        frames.main, shown, frames.previous, frames.latest
+    )
+    names = {w: report.wave_names[w] for w in frames.waves}
+    for dim in scale[:3]:
+        report.chart(
+            "trend",
+            _trend,
+            report,
+            profile,
+            lang=ctx.lang,
+            k=ctx.k,
+            names=ctx.orgs,
+            wave_names=names,
+            dimension=dim,
+            dimension_label=report.dimension_names.get(dim, dim),
+        )
+
+
+def _culture(build: _Build) -> None:
+    """Culture profiles (now and preferred) of the latest wave, their distance, the wish."""
+    report, ctx, frames = build.report, build.ctx, build.frames
+    profiles = tables.culture_profiles(frames.in_latest(frames.answers), build.shape, ctx.k)
+    if profiles.empty:
+        report.notes.append(tr("nothing", ctx.lang, k=ctx.k))
+        return
+    types = build.shape.type_names(ctx.lang)
+    shown = profiles[~profiles["hidden"]]
+    report.tables["culture_profiles"] = suppression.mask(profiles, ["now", "preferred", "gap"])
+    for org, group in shown.groupby("org", observed=True):
+        report.chart(
+            "culture",
+            charts.culture_radar,
+            group,
+            lang=ctx.lang,
+            org_name=ctx.org(org),
+            types=types,
+        )
+    hidden = sorted(set(profiles.loc[profiles["hidden"], "org"]) - set(shown["org"]))
+    if hidden:
+        names = ", ".join(ctx.org(o) for o in hidden)
+        report.notes.append(tr("culture_hidden", ctx.lang, orgs=names, k=ctx.k))
+    if shown["org"].nunique() > 1:
+        distance = stats.culture_distance(shown)
+        report.tables["culture_distance"] = distance
+        report.chart(
+            "distance",
+            charts.distance_heatmap,
+            distance,
+            lang=ctx.lang,
+            names=ctx.orgs,
+            hidden=hidden,
+            k=ctx.k,
+        )
+        report.findings.extend(findings.distance(distance, ctx))
+    report.findings.extend(findings.culture_gap(shown, ctx, types))
+
+
+def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame) -> None:
+    """Answers per statement of the latest wave, as a table and diverging bars."""
+    report, ctx, frames = build.report, build.ctx, build.frames
+    items = tables.item_shares(
+        frames.in_latest(frames.answers), report.survey, shown, whole, build.shape.scale, ctx.k
+    )
+    if items is None:
+        return
+    report.tables["item_distribution"] = items.table
+    report.chart(
+        "items",
+        charts.diverging_items,
+        items.shares,
+        lang=ctx.lang,
+        items={q.id: (q.label or q.text).get(ctx.lang) for q in items.questions},
+        scale=[t.get(ctx.lang) for t in items.scale.labels],
+        k=ctx.k,
+    )
+
+
+def one_family(reports: Sequence[Report], alpha: float = ALPHA) -> None:
+    """Holm over exactly the comparisons these reports show, as one family.
+
+    Every comparison in the family has both of its groups shown (hidden ones were never
+    tested). The adjusted p, the `significant` flags, the findings about change and the
+    trend charts' stars all come from this one adjustment. `build_report` calls it for
+    its own report; call it again with all reports that go out together (one page, one
+    export) before using their tables, findings or charts. Calling it twice changes
+    nothing.
+    """
+    parts = [
+        (report, name)
+        for report in reports
+        for name in FAMILY
+        if name in report.tables and not report.tables[name].empty
+    ]
+    p = [report.tables[name]["p"].to_numpy(dtype="float64") for report, name in parts]
+    adjusted = stats.holm(np.concatenate(p) if p else np.empty(0))
+    start = 0
+    for report, name in parts:
+        table = report.tables[name]
+        new = adjusted[start : start + len(table)]
+        start += len(table)
+        old = table["p_holm"].to_numpy(dtype="float64")
+        if np.array_equal(old, new, equal_nan=True):
+            continue
+        report.tables[name] = table.assign(p_holm=new, significant=new < alpha)
+        report.forget_figures()  # drawn again, with the new stars
+    for report in reports:
+        _change_findings(report)
+
+
+def _change_findings(report: Report) -> None:
+    """Put the findings about change (from the adjusted family) in their slot."""
+    ctx = report.context
+    if report.change_slot is None or ctx is None:
+        return
+    found = findings.changes(
+        report.tables.get("trust_matrix_changes"),
+        report.tables.get("changes"),
+        ctx,
+        report.dimension_names,
+    )
+    slot = report.change_slot
+    report.findings[slot : slot + report.change_count] = found
+    report.change_count = len(found)
+
+
+def _trend(report: Report, profile: pd.DataFrame, **kwargs: Any) -> go.Figure:
+    """The trend chart, its stars from the report's changes as adjusted last."""
+    return charts.trend(profile, report.tables.get("changes", pd.DataFrame()), **kwargs)

@@ -1,0 +1,169 @@
+"""The report as one self-contained HTML page (plotly.js inlined once, with the first figure).
+
+Key findings of every survey first, then each survey's charts and comments, then one
+methods appendix: the order in which a workshop reads it. Nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+
+from .. import charts
+from .build import one_family
+from .model import Context, Report, dimension_names
+from .texts import tr
+
+PAGE = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: Arial, Helvetica, sans-serif; max-width: 1100px; margin: 0 auto;
+       padding: 1rem; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.7rem; }} h2 {{ margin-top: 2.2rem; border-bottom: 2px solid #0072B2; }}
+.findings li {{ margin: .4rem 0; }} .note {{ background: #FFF4D6; padding: .6rem 1rem; }}
+blockquote {{ border-left: 4px solid #56B4E9; margin: .4rem 0; padding: .1rem .8rem; }}
+.meta {{ color: #555; font-size: .92rem; }}
+table {{ border-collapse: collapse; margin: .6rem 0; }}
+td, th {{ border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }}
+@media print {{ .figure {{ page-break-inside: avoid; }} }}
+</style></head><body>
+{body}
+</body></html>
+"""
+
+
+def render_html(reports: list[Report], ctx: Context) -> str:
+    """One self-contained page for one or more surveys (plotly.js inlined once).
+
+    Key findings of every survey first, then each survey's charts and comments, then
+    one methods appendix: the order in which a workshop reads it.
+    """
+    lang = ctx.lang
+    one_family(reports)  # one page, one family of tests
+    parts = [f"<h1>{html.escape(ctx.partnership)} — {tr('title', lang)}</h1>"]
+    parts.append(f"<h2>{tr('findings', lang)}</h2>")
+    for report in reports:
+        parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
+        parts.extend(f"<p class='note'>{html.escape(note)}</p>" for note in report.notes)
+        if report.findings:
+            items = "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
+            parts.append(f"<ul class='findings'>{items}</ul>")
+    first = True
+    for report in reports:
+        parts.append(f"<h2>{html.escape(report.survey.title.get(lang))}</h2>")
+        for _, figure in report.figures:
+            parts.append(
+                "<div class='figure'>"
+                + figure.to_html(
+                    full_html=False,
+                    include_plotlyjs=first,
+                    div_id=f"figure-{len(parts)}",  # the same page for the same results
+                    config={"displaylogo": False, "responsive": True},
+                )
+                + "</div>"
+            )
+            first = False
+        parts.extend(_comments(report, ctx))
+    parts.append(
+        f"<h2>{tr('methods', lang)}</h2><p>"
+        + html.escape(tr("methods_text", lang, k=ctx.k, kc=ctx.k_comments))
+        + "</p>"
+    )
+    for report in reports:
+        parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
+        parts.extend(_appendix(report, ctx))
+    return PAGE.format(lang=lang, title=html.escape(ctx.partnership), body="\n".join(parts))
+
+
+def _comments(report: Report, ctx: Context) -> list[str]:
+    """The latest wave's comments per organisation (each group ≥ the comment threshold)."""
+    lang = ctx.lang
+    parts = [f"<h3>{tr('comments', lang)}</h3>"]
+    if report.comments.empty:
+        parts.append(f"<p>{html.escape(tr('no_comments', lang, k=ctx.k_comments))}</p>")
+        return parts
+    wave = report.wave_names.get(int(report.comments["wave"].iloc[0]), "")
+    parts.append(f"<p class='meta'>{html.escape(tr('comments_of', lang, wave=wave))}</p>")
+    by_org = report.comments.groupby("org", sort=False)  # keeps the shuffled order inside
+    for org in sorted(by_org.groups, key=lambda o: ctx.orgs.get(o, o)):
+        texts = "".join(
+            f"<blockquote>{html.escape(str(t))}</blockquote>" for t in by_org.get_group(org)["text"]
+        )
+        parts.append(f"<h4>{html.escape(ctx.orgs.get(org, org))}</h4>{texts}")
+    return parts
+
+
+def _appendix(report: Report, ctx: Context) -> list[str]:
+    """The methods tables with names instead of ids, numbers as the reader writes them."""
+    lang, small = ctx.lang, charts.small(ctx.k)
+
+    def counted(values: pd.Series) -> list[str]:
+        return [small if n != n else f"{n:.0f}" for n in values]
+
+    parts = []
+    sizes = report.tables.get("group_sizes")
+    if sizes is not None and not sizes.empty:
+        shown = pd.DataFrame(
+            {
+                tr("col_wave", lang): [report.wave_names.get(w, w) for w in sizes["wave"]],
+                tr("col_org", lang): [ctx.orgs.get(o, o) for o in sizes["org"]],
+                tr("col_role", lang): [ctx.roles.get(r, r) or "–" for r in sizes["role"]],
+                "n": counted(sizes["n"]),
+            }
+        )
+        parts.append(f"<h4>{tr('group_sizes', lang)}</h4>" + shown.to_html(index=False))
+    built = report.context or ctx  # the flags came with the data the report was built from
+    flags = [f for f in built.oversubscribed if f.wave in report.wave_names]
+    if flags:
+        items = "".join(
+            "<li>"
+            + html.escape(
+                tr(
+                    "oversubscribed_role" if f.role else "oversubscribed_org",
+                    lang,
+                    wave=report.wave_names[f.wave],
+                    org=ctx.orgs.get(f.org, f.org),
+                    role=ctx.roles.get(f.role, f.role) if f.role else "",
+                    headcount=f.headcount,
+                ),
+                quote=False,
+            )
+            + "</li>"
+            for f in flags
+        )
+        parts.append(
+            f"<h4>{tr('oversubscribed', lang)}</h4><p>{tr('oversubscribed_note', lang)}</p>"
+            f"<ul>{items}</ul>"
+        )
+    alphas = report.tables.get("reliability")
+    if alphas is not None and not alphas.empty:
+        dims = dimension_names(report.survey, lang)
+        shown = pd.DataFrame(
+            {
+                tr("col_wave", lang): [report.wave_names.get(w, w) for w in alphas["wave"]],
+                tr("col_dimension", lang): [dims.get(d, d) for d in alphas["dimension"]],
+                tr("col_items", lang): alphas["items"],
+                "n": counted(alphas["n"]),
+                "alpha": [_alpha_cell(row, small, lang) for row in alphas.itertuples()],
+                "": [_alpha_note(row, lang) for row in alphas.itertuples()],
+            }
+        )
+        parts.append(f"<h4>{tr('alpha', lang)}</h4>" + shown.to_html(index=False))
+    return parts
+
+
+def _alpha_cell(row: Any, small: str, lang: str) -> str:
+    """'n < k' when hidden, '–' when there is no alpha, else the alpha itself."""
+    if row.hidden:
+        return small
+    return "–" if row.alpha != row.alpha else charts.number(row.alpha, ".2f", lang)
+
+
+def _alpha_note(row: Any, lang: str) -> str:
+    if not row.computed:
+        return tr("no_alpha", lang)
+    return tr("low_alpha", lang) if row.low is True else ""
