@@ -35,7 +35,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
-from bot.config import load_config
+from trustscan.config import load_config
 
 BOT = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "BenchBot"}
 KEY = "cd" * 32
@@ -238,8 +238,7 @@ async def start_trustscan(args: argparse.Namespace) -> tuple[Any, StubTelegram, 
     )
     config = load_config(tmp / "config.toml", env={"TRUSTSCAN_KEY": KEY})
     stub = StubTelegram()
-    app = build_application(config, rate_limited=False)
-    app.bot._request = (stub, stub)  # type: ignore[attr-defined]  # Telegram answered in-process
+    app = build_application(config, request=stub)  # Telegram answered in-process
     await app.initialize()
     await app.post_init(app)
     if app.job_queue is not None:

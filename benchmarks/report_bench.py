@@ -30,8 +30,8 @@ from telegram.ext import ApplicationBuilder, CommandHandler
 from telegram.request import RequestData
 
 from bot.app import build_application
-from bot.config import load_config
-from bot.simulation import simulate_wave
+from trustscan.config import load_config
+from trustscan.simulation import simulate_wave
 
 FACILITATOR = 4242
 
@@ -89,8 +89,7 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     config = load_config(tmp / "config.toml", env={"TRUSTSCAN_KEY": KEY})
     stub = StubWithMedia()
-    app = build_application(config, rate_limited=False)
-    app.bot._request = (stub, stub)  # type: ignore[attr-defined]  # Telegram answered in-process
+    app = build_application(config, request=stub)  # Telegram answered in-process
     await app.initialize()
     await app.post_init(app)
     if app.job_queue is not None:
@@ -123,7 +122,7 @@ async def main_async(args: argparse.Namespace) -> int:
     warm = await timed_report(2)
     sent = (stub.photos, stub.documents)
 
-    from bot.reporting import build_reports
+    from trustscan.reporting import build_reports
 
     t0 = time.perf_counter()
     page, reports = await build_reports(store, config, services.registry, None, "nl")

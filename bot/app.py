@@ -23,17 +23,18 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from surveys.keys import load_or_create_key
 from surveys.model import Survey
+from trustscan.config import Config
+from trustscan.services import load_registry, open_store
 
 from . import facilitator, jobs, respondent
-from .config import Config
 from .context import Clock, Services, TrustscanContext
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
 from .ratelimit import PatientRateLimiter
-from .services import load_registry, open_store
 from .texts import COMMANDS, t
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,13 @@ def build_application(
     registry: dict[str, Survey] | None = None,
     clock: Clock | None = None,
     concurrent_updates: bool | int = 64,
-    rate_limited: bool = True,
+    request: BaseRequest | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The configured Application, ready for polling or a webhook.
 
-    `rate_limited=False` is for measuring our own cost with Telegram stubbed in-process.
+    `request` puts something in Telegram's place (handler tests record what the bot
+    sends; benchmarks answer in-process). Telegram's flood limits are then not there to
+    respect, so no rate limiter is installed with it.
     """
     if not config.telegram.token:
         raise NoTokenError(
@@ -74,7 +77,9 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if rate_limited:
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
         builder = builder.rate_limiter(PatientRateLimiter(max_retries=5))
     if config.telegram.api_base_url:
         base = config.telegram.api_base_url.rstrip("/")

@@ -12,8 +12,8 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from surveys.engine import Questionnaire, Respondent
 from surveys.model import Survey
 from surveys.store import Store, Wave
-
-from .config import Config
+from trustscan.config import Config
+from trustscan.operations import Operations
 
 if TYPE_CHECKING:
     from analysis.png import PngRenderer
@@ -108,6 +108,11 @@ class TrustscanContext(
     @property
     def config(self) -> Config:
         return self.services.config
+
+    @property
+    def operations(self) -> Operations:
+        """The facilitator's use cases (validated, audited) over the bot's store."""
+        return Operations(self.config, self.store, self.services.registry)
 
 
 TrustscanApp = Application[Any, TrustscanContext, Any, Any, Any, Any]

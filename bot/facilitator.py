@@ -11,20 +11,15 @@ import asyncio
 import datetime as dt
 import functools
 import html
-import importlib
-import io
 from collections.abc import Awaitable, Callable
 
-import qrcode
-from qrcode.image.pure import PyPNGImage
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatAction, ParseMode
 
-from surveys.errors import StoreError, UnknownWaveError, UnlinkPendingError
+from trustscan.headcounts import Oversubscribed
+from trustscan.operations import OperationError, Operations
 
 from .context import TrustscanContext
-from .headcounts import Oversubscribed, oversubscribed_groups
-from .invites import deep_link
 from .jobs import announce_new_wave
 from .respondent import edit, user_lang
 from .texts import t
@@ -69,24 +64,39 @@ async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
     )
 
 
+# What each refusal of `trustscan.operations` says in the chat.
+REFUSALS = {
+    "unknown_survey": "Onbekende vragenlijst <b>{survey}</b>. Kies uit: {available}",
+    "unknown_org": "Onbekende organisatie. Kies uit: {known}",
+    "unknown_role": "Onbekende rol. Kies uit: {known}",
+    "unknown_wave": "Er is geen meting #{wave} (zie /waves).",
+    "wave_closed": "Meting #{wave} is al gesloten.",
+    "wave_not_open": "Meting #{wave} is niet open.",
+    "invalid": "{reason}",
+}
+
+
+async def refuse(update: Update, error: OperationError) -> None:
+    """Tell the facilitator why an operation was refused, in one sentence."""
+    params = {k: html.escape(str(v)) for k, v in error.params.items()}
+    await reply(update, REFUSALS[error.code].format(**params))
+
+
 @facilitators_only
 async def waves(update: Update, context: TrustscanContext) -> None:
-    """/waves: open and recent waves with response counts per organisation."""
-    store = context.store
-    all_waves = await store.waves()
-    await store.audit(actor(update), "waves")
-    if not all_waves:
+    """/waves: the last waves with response counts per organisation."""
+    statuses = await context.operations.overview(actor(update), last=8)
+    if not statuses:
         await reply(update, "Nog geen metingen. Open er een met /openwave trust")
         return
     lines = []
-    shown = all_waves[-8:]
-    flags = await oversubscribed_groups(store, context.config.organisations, shown)
-    for wave in shown:
+    for status in statuses:
+        wave = status.wave
         dates = f", sluit {wave.closes_on}" if wave.closes_on and wave.is_open else ""
         lines.append(
             f"<b>#{wave.id} {html.escape(wave.name)}</b> [{wave.survey}] {wave.status}{dates}"
         )
-        for count in await store.response_counts(wave.id):
+        for count in status.counts:
             org = context.config.organisation(count.org)
             name = org.name if org else count.org
             rate = (
@@ -95,7 +105,7 @@ async def waves(update: Update, context: TrustscanContext) -> None:
             lines.append(
                 f"  {html.escape(name)}: {count.completed} klaar{rate}, {count.in_progress} bezig"
             )
-        lines.extend(oversubscribed_line(context, f) for f in flags if f.wave == wave.id)
+        lines.extend(oversubscribed_line(context, f) for f in status.flags)
     await reply(update, "\n".join(lines))
 
 
@@ -128,34 +138,26 @@ async def invite(update: Update, context: TrustscanContext) -> None:
     link: their own role-fixing links are listed as text, to be handed only to those
     people (no QR code: a poster would let anyone claim the role).
     """
-    config = context.config
-    orgs = config.organisations
-    if context.args:
-        orgs = tuple(o for o in orgs if o.id == context.args[0])
-        if not orgs:
-            known = ", ".join(o.id for o in config.organisations)
-            await reply(update, f"Onbekende organisatie. Kies uit: {html.escape(known)}")
-            return
+    org_id = context.args[0] if context.args else None
+    try:
+        links = await context.operations.links(actor(update), org_id)
+    except OperationError as exc:
+        await refuse(update, exc)
+        return
     lines, photos = [], []
-    restricted = config.restricted_roles()
-    for org in orgs:
-        invitation = await context.store.ensure_invitation(org.id)
-        link = deep_link(config.telegram.bot_username, invitation.token)
-        lines.append(f"<b>{html.escape(org.name)}</b>: {html.escape(link)}")
-        for role in restricted:
-            own = await context.store.ensure_invitation(org.id, role.id)
-            own_link = deep_link(config.telegram.bot_username, own.token)
-            lines.append(f"  {html.escape(role.label.nl)}: {html.escape(own_link)}")
-        png = io.BytesIO()
-        qrcode.make(link, image_factory=PyPNGImage, box_size=8, border=4).save(png)
-        photos.append(InputMediaPhoto(png.getvalue(), caption=org.name))
+    for link in links:
+        if link.role is None:
+            lines.append(f"<b>{html.escape(link.org.name)}</b>: {html.escape(link.url)}")
+            photos.append(InputMediaPhoto(Operations.qr_code(link), caption=link.org.name))
+        else:
+            lines.append(f"  {html.escape(link.role.label.nl)}: {html.escape(link.url)}")
+    restricted = context.config.restricted_roles()
     if restricted:
         names = ", ".join(html.escape(r.label.nl) for r in restricted)
         lines.append(
             f"\nEen eigen link per organisatie (niet te kiezen op de gewone link): {names}. "
             "Geef die links alleen aan die mensen zelf, niet op een poster."
         )
-    await context.store.audit(actor(update), "invite", ",".join(o.id for o in orgs))
     await reply(update, "\n".join(lines))
     assert update.effective_chat is not None
     for start in range(0, len(photos), 10):  # an album holds at most 10 photos
@@ -171,7 +173,7 @@ async def open_wave(update: Update, context: TrustscanContext) -> None:
     """/openwave SURVEY [YYYY-MM-DD]: open a wave for every organisation."""
     registry = context.services.registry
     args = context.args or []
-    if not args or args[0] not in registry:
+    if not args:
         await reply(
             update,
             "Gebruik: /openwave SURVEY [sluitdatum JJJJ-MM-DD]\nSurveys: " + ", ".join(registry),
@@ -184,18 +186,11 @@ async def open_wave(update: Update, context: TrustscanContext) -> None:
         except ValueError:
             await reply(update, f"{html.escape(args[1])} is geen datum zoals 2027-03-31.")
             return
-    survey = registry[args[0]]
     try:
-        wave = await context.store.open_wave(
-            survey.id,
-            survey.version,
-            [o.id for o in context.config.organisations],
-            closes_on=closes,
-        )
-    except StoreError as exc:
-        await reply(update, html.escape(str(exc)))
+        wave = await context.operations.open_wave(actor(update), args[0], closes_on=closes)
+    except OperationError as exc:
+        await refuse(update, exc)
         return
-    await context.store.audit(actor(update), "wave.open", f"wave {wave.id} ({survey.id})")
     await reply(
         update,
         f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> is geopend"
@@ -209,15 +204,14 @@ async def open_wave(update: Update, context: TrustscanContext) -> None:
 async def close_wave(update: Update, context: TrustscanContext) -> None:
     """/closewave WAVE: ask for confirmation before closing."""
     args = context.args or []
-    try:
-        wave = await context.store.wave(int(args[0]))
-    except (IndexError, ValueError, UnknownWaveError):
+    if not args or not args[0].isdigit():
         await reply(update, "Gebruik: /closewave NUMMER (zie /waves)")
         return
-    if not wave.is_open:
-        await reply(update, f"Meting #{wave.id} is niet open.")
+    try:
+        wave, counts = await context.operations.open_wave_to_close(int(args[0]))
+    except OperationError as exc:
+        await refuse(update, exc)
         return
-    counts = await context.store.response_counts(wave.id)
     done = sum(c.completed for c in counts)
     busy = sum(c.in_progress for c in counts)
     keyboard = InlineKeyboardMarkup(
@@ -248,15 +242,16 @@ async def close_wave_confirmed(update: Update, context: TrustscanContext) -> Non
         return
     wave_id = int(query.data[2:])
     try:
-        wave = await context.store.close_wave(wave_id)
-    except UnlinkPendingError:  # closed; the store clears the WAL once the reader lets go
-        wave = await context.store.wave(wave_id)
-    except StoreError as exc:
-        await edit(query.message, html.escape(str(exc)))
+        closed = await context.operations.close_wave(actor(update), wave_id)
+    except OperationError as exc:
+        params = {k: html.escape(str(v)) for k, v in exc.params.items()}
+        await edit(query.message, REFUSALS[exc.code].format(**params))
         return
     context.services.forget_wave(wave_id)
-    await context.store.audit(actor(update), "wave.close", f"wave {wave_id}")
-    await edit(query.message, f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> is gesloten.")
+    await edit(
+        query.message,
+        f"Meting #{closed.wave.id} <b>{html.escape(closed.wave.name)}</b> is gesloten.",
+    )
 
 
 @facilitators_only
@@ -264,12 +259,17 @@ async def report(update: Update, context: TrustscanContext) -> None:
     """/report [wave …]: the key charts as photos and the full HTML report as a document."""
     from analysis.png import ExportError
 
-    try:
-        waves = [int(a) for a in context.args or []]
-        for wave in waves:
-            await context.store.wave(wave)
-    except (ValueError, UnknownWaveError):
+    args = context.args or []
+    if not all(a.isdigit() for a in args):
         await reply(update, "Gebruik: /report [NUMMER …] (zie /waves)")
+        return
+    waves = [int(a) for a in args]
+    ops = context.operations
+    try:
+        for wave in waves:
+            await ops.wave(wave)
+    except OperationError as exc:
+        await refuse(update, exc)
         return
     if not waves and not await context.store.waves():
         await reply(update, NO_WAVES)
@@ -281,21 +281,17 @@ async def report(update: Update, context: TrustscanContext) -> None:
     _close_chart_browser_later(context)
     renderer = context.services.png_renderer()
     warming = asyncio.create_task(renderer.open())  # Chromium starts while numbers are made
-    # pandas, scipy and plotly (about a second) load on the first report, off the loop
-    reporting = await asyncio.to_thread(importlib.import_module, "bot.reporting")
-    reports, rendering, queued = [], [], 0
+    rendering: list[asyncio.Task[list[bytes]]] = []
+    reports = []
     try:
-        async for one in reporting.iter_reports(
-            context.store, context.config, context.services.registry, waves or None, lang
-        ):
-            reports.append(one)
         # one Holm family for everything sent together: charts only after the adjustment
-        await reporting.as_one_family(reports)
+        reports = await ops.reports(actor(update), waves, lang)
+        queued = 0
         for one in reports:
             figures = one.key_figures()[: ALBUM_LIMIT - queued]
             queued += len(figures)
             rendering.append(asyncio.create_task(renderer.render(figures)))
-        page = await reporting.page_of(reports, context.config, lang)
+        page = await ops.page(reports, lang)
     finally:
         rendered = await asyncio.gather(warming, *rendering, return_exceptions=True)
     for outcome in rendered:
@@ -316,7 +312,6 @@ async def report(update: Update, context: TrustscanContext) -> None:
         caption=f"{context.config.partnership}: "
         + ", ".join(r.survey.title.get(lang) for r in reports),
     )
-    await context.store.audit(actor(update), "report", f"waves={waves or 'all'}")
 
 
 def _close_chart_browser_later(context: TrustscanContext) -> None:

@@ -21,9 +21,9 @@ from telegram.ext import Application
 
 from surveys.errors import UnlinkPendingError
 from surveys.store import Wave
+from trustscan.invites import deep_link
 
 from .context import Services, TrustscanContext
-from .invites import deep_link
 from .texts import t
 
 log = logging.getLogger(__name__)

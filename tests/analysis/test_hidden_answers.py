@@ -25,13 +25,13 @@ from analysis import stats
 from analysis.data import load_waves
 from analysis.export import xlsx_bytes
 from analysis.report import Report
-from bot.config import Config, load_config
-from bot.reporting import build_reports, write_csv
-from bot.services import load_registry
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.model import Survey
 from surveys.store import Store
+from trustscan.config import Config, load_config
+from trustscan.reporting import build_reports, write_csv
+from trustscan.services import load_registry
 
 CONFIG = load_config(None, env={})
 ORGS = tuple(o.id for o in CONFIG.organisations)

@@ -1,21 +1,19 @@
-"""Answers go from the store into tidy frames; analysis never imports telegram."""
+"""Answers go from the store into tidy frames."""
 
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 from analysis import scoring, stats, suppression
 from analysis.data import load_waves
-from bot.simulation import simulate_wave
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.loader import load_builtin
 from surveys.store import Store
 from tests.anonymity import keyed
+from trustscan.simulation import simulate_wave
 
 ORGS = ("north", "south", "east")
 
@@ -88,16 +86,6 @@ async def test_completed_answers_load_into_tidy_frames(tmp_path: Path) -> None:
     assert result.loc["south", "hidden"]  # hidden too: east alone could be recovered
     assert not result.loc["north", "hidden"]
     assert len(suppression.releasable(data.waves)) == 1
-
-
-def test_analysis_imports_no_telegram() -> None:
-    """analysis depends on surveys and pandas, never on the Telegram adapter."""
-    code = (
-        "import sys, analysis.data, analysis.scoring, analysis.stats, analysis.suppression\n"
-        "print('telegram' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 async def test_every_stored_answer_arrives_in_the_frame_exactly(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ import dataclasses
 import random
 from pathlib import Path
 
-from bot.config import Organisation, load_config
-from bot.reporting import build_reports, write_csv
-from bot.services import load_registry
 from surveys.store import Store
+from trustscan.config import Organisation, load_config
+from trustscan.reporting import build_reports, write_csv
+from trustscan.services import load_registry
 
 from .test_loading import fill
 

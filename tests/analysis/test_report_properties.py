@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from analysis import charts
 from analysis.data import WaveData
 from analysis.report import Context, build_report
-from bot.config import load_config
-from bot.reporting import build_reports
-from bot.services import load_registry
-from bot.simulation import simulate_wave
 from surveys.loader import load_builtin
 from surveys.store import OrgCount, Store, Wave
+from trustscan.config import load_config
+from trustscan.reporting import build_reports
+from trustscan.services import load_registry
+from trustscan.simulation import simulate_wave
 
 TRUST = load_builtin("trust")
 ORGS = ("north", "south", "east", "west")

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from bot.app import build_application
-from bot.config import Config, load_config
 from bot.context import Clock, Services
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
 from tests import anonymity
+from trustscan.config import Config, load_config
 
 from .fake_telegram import FakeTelegram, FakeUser
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from trustscan.config import load_config
 
 from .conftest import (
     E2E_SURVEY,

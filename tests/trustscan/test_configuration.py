@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from trustscan.config import ConfigError, load_config
 
 FULL = """
 [telegram]

@@ -1,8 +1,11 @@
 """The `trustscan` command: one entry point for every task.
 
-Each subcommand is a small function taking the parsed arguments and the config;
-errors that a user can fix (bad config, bad survey file, unknown wave) are printed as
-one clear message with exit code 1, never as a traceback.
+Each subcommand is a small function taking the parsed arguments and the config; the
+facilitator's tasks go through `trustscan.operations` (validated and audited there),
+so this module only parses and prints. Errors that a user can fix (bad config, bad
+survey file, unknown wave) are printed as one clear message with exit code 1, never as
+a traceback. `run` starts the Telegram adapter, which `bot.main` hands in: this
+package never imports `bot`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from surveys.engine import Questionnaire, Respondent
-from surveys.errors import DefinitionError, SurveyError, UnlinkPendingError
+from surveys.errors import DefinitionError, SurveyError
 from surveys.loader import builtin_paths, load_survey
 
 from .config import Config, ConfigError, load_config
+from .operations import (
+    OperationError,
+    Operations,
+    open_operations,
+    organisation_of,
+    role_of,
+    survey_of,
+)
 from .services import load_registry, open_store, survey_files
+
+ACTOR = "cli"
+Runner = Callable[[Config, argparse.Namespace], None]
 
 DESCRIPTION = """\
 trustscan runs anonymous trust and culture scans among the organisations of a
@@ -47,7 +61,8 @@ class UsageError(Exception):
     """A mistake on the command line that the user can fix."""
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, runner: Runner | None = None) -> int:
+    """Parse, load the config, run one command; `runner` starts the bot for `run`."""
     # Everything trustscan writes — database, backups, reports, exports, QR codes — is for
     # the facilitator alone: files 0600 and folders 0700, whatever the caller's umask.
     os.umask(0o077)
@@ -56,10 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    args.runner = runner
     try:
         config = load_config(getattr(args, "config", None))
         return args.handler(args, config) or 0
-    except (ConfigError, SurveyError, UsageError) as exc:
+    except (ConfigError, SurveyError, UsageError, OperationError) as exc:
         print(f"trustscan: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -259,15 +275,9 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
     if args.survey.endswith(".toml"):
         survey = load_survey(args.survey, [r.id for r in config.roles])
     else:
-        survey = _survey(config, args.survey)
-    org = args.org or config.organisations[0].id
-    if config.organisation(org) is None:
-        raise UsageError(
-            f"unknown organisation '{org}' (known: {', '.join(o.id for o in config.organisations)})"
-        )
-    role = args.role or config.roles[0].id
-    if config.role(role) is None:
-        raise UsageError(f"unknown role '{role}' (known: {', '.join(r.id for r in config.roles)})")
+        survey = survey_of(load_registry(config), args.survey)
+    org = organisation_of(config, args.org).id if args.org else config.organisations[0].id
+    role = role_of(config, args.role).id if args.role else config.roles[0].id
     lang = args.lang or config.default_language
     questionnaire = Questionnaire(survey, Respondent(org, role, lang, config.partners()))
 
@@ -281,23 +291,14 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     import logging
 
-    from .app import NoTokenError, run
-
+    if args.runner is None:
+        raise UsageError("the Telegram adapter is not installed: start trustscan via bot.main")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines contain the bot token
-    try:
-        run(
-            config,
-            webhook_url=args.webhook_url,
-            listen=args.listen,
-            port=args.port,
-            secret_token=args.secret_token,
-        )
-    except NoTokenError as exc:
-        raise UsageError(str(exc)) from None
+    args.runner(config, args)
     return 0
 
 
@@ -367,7 +368,7 @@ def _demo_preview(args: argparse.Namespace, config: Config) -> int:
     registry = load_registry(config)
     org, role = config.organisations[0].id, config.roles[0].id
     for survey_id in args.survey or ["trust", "culture", "evaluation"]:
-        survey = _survey(config, survey_id) if survey_id not in registry else registry[survey_id]
+        survey = survey_of(registry, survey_id)
         questionnaire = Questionnaire(survey, Respondent(org, role, lang, config.partners()))
         if not run_demo(questionnaire, lambda text: print(text, flush=True), lang):
             return 1
@@ -377,24 +378,14 @@ def _demo_preview(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
-    survey = _survey(config, args.survey)
-
     async def go() -> None:
-        async with await open_store(config) as store:
-            wave = await store.open_wave(
-                survey.id,
-                survey.version,
-                [o.id for o in config.organisations],
-                name=args.name,
-                closes_on=args.closes,
-                opens_on=args.opens,
+        async with open_operations(config) as ops:
+            wave = await ops.open_wave(
+                ACTOR, args.survey, name=args.name, closes_on=args.closes, opens_on=args.opens
             )
-            await store.audit("cli", "wave.open", f"wave {wave.id} ({survey.id})")
-        state = (
-            "scheduled to open on " + str(wave.opens_on) if wave.status == "scheduled" else ("open")
-        )
+        state = f"scheduled to open on {wave.opens_on}" if wave.status == "scheduled" else "open"
         print(
-            f"wave {wave.id} '{wave.name}' ({survey.id}) is {state}"
+            f"wave {wave.id} '{wave.name}' ({wave.survey}) is {state}"
             + (f", closes on {wave.closes_on}" if wave.closes_on else "")
         )
         print("next: trustscan invite   (links and QR codes for the organisations)")
@@ -405,18 +396,17 @@ def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
-        async with await open_store(config) as store:
-            try:
-                wave = await store.close_wave(args.wave)
-            except UnlinkPendingError as exc:  # closed; only the WAL still waits
-                wave = await store.wave(args.wave)
-                print(f"warning: {exc}; close other programs using the database", file=sys.stderr)
-            await store.audit("cli", "wave.close", f"wave {wave.id}")
-            counts = await store.response_counts(wave.id)
-        total = sum(c.completed for c in counts)
+        async with open_operations(config) as ops:
+            closed = await ops.close_wave(ACTOR, args.wave)
+        if closed.unlink_pending:
+            print(
+                "warning: another program is reading the database, so the erased links are "
+                "still in its write-ahead log; close that program (trustscan clears it)",
+                file=sys.stderr,
+            )
         print(
-            f"wave {wave.id} '{wave.name}' is closed with {total} completed responses; "
-            "its linking secret is destroyed"
+            f"wave {closed.wave.id} '{closed.wave.name}' is closed with {closed.completed} "
+            "completed responses; its linking secret is destroyed"
         )
 
     asyncio.run(go())
@@ -424,103 +414,78 @@ def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_wave_list(args: argparse.Namespace, config: Config) -> int:
-    from .headcounts import oversubscribed_groups
-
     async def go() -> None:
-        async with await open_store(config) as store:
-            waves = await store.waves()
-            if not waves:
-                print("no waves yet; open one with: trustscan wave open trust")
-                return
-            flags = await oversubscribed_groups(store, config.organisations, waves)
-            for wave in waves:
-                dates = ", ".join(
-                    x
-                    for x in (
-                        f"opens {wave.opens_on}" if wave.status == "scheduled" else "",
-                        f"closes {wave.closes_on}" if wave.closes_on else "",
-                        f"closed {wave.closed_at[:10]}" if wave.closed_at else "",
-                    )
-                    if x
+        async with open_operations(config) as ops:
+            statuses = await ops.overview(ACTOR)
+        if not statuses:
+            print("no waves yet; open one with: trustscan wave open trust")
+            return
+        for status in statuses:
+            wave = status.wave
+            dates = ", ".join(
+                x
+                for x in (
+                    f"opens {wave.opens_on}" if wave.status == "scheduled" else "",
+                    f"closes {wave.closes_on}" if wave.closes_on else "",
+                    f"closed {wave.closed_at[:10]}" if wave.closed_at else "",
+                )
+                if x
+            )
+            print(
+                f"wave {wave.id}  {wave.name}  [{wave.survey}]  {wave.status}"
+                + (f"  ({dates})" if dates else "")
+            )
+            for count in status.counts:
+                org = config.organisation(count.org)
+                rate = (
+                    f"  {100 * count.completed / org.headcount:.0f}% of {org.headcount}"
+                    if org and org.headcount
+                    else ""
                 )
                 print(
-                    f"wave {wave.id}  {wave.name}  [{wave.survey}]  {wave.status}"
-                    + (f"  ({dates})" if dates else "")
+                    f"    {count.org:<16} {count.completed:>5} completed  "
+                    f"{count.in_progress:>4} in progress{rate}"
                 )
-                for count in await store.response_counts(wave.id):
-                    org = config.organisation(count.org)
-                    rate = (
-                        f"  {100 * count.completed / org.headcount:.0f}% of {org.headcount}"
-                        if org and org.headcount
-                        else ""
-                    )
-                    print(
-                        f"    {count.org:<16} {count.completed:>5} completed  "
-                        f"{count.in_progress:>4} in progress{rate}"
-                    )
-                for flag in (f for f in flags if f.wave == wave.id):
-                    # a role's own count is not shown: by subtraction from the
-                    # organisation's count it could give away a small group
-                    group = f"{flag.org}/{flag.role}" if flag.role else flag.org
-                    print(
-                        f"    ! {group}: more completed responses than its headcount of "
-                        f"{flag.headcount}; was the link shared outside the group?"
-                    )
+            for flag in status.flags:
+                # a role's own count is not shown: by subtraction from the
+                # organisation's count it could give away a small group
+                group = f"{flag.org}/{flag.role}" if flag.role else flag.org
+                print(
+                    f"    ! {group}: more completed responses than its headcount of "
+                    f"{flag.headcount}; was the link shared outside the group?"
+                )
 
     asyncio.run(go())
     return 0
 
 
 def cmd_invite(args: argparse.Namespace, config: Config) -> int:
-    from .invites import deep_link, write_qr
-
-    orgs = [o.id for o in config.organisations]
-    if args.org:
-        if config.organisation(args.org) is None:
-            raise UsageError(f"unknown organisation '{args.org}' (known: {', '.join(orgs)})")
-        orgs = [args.org]
-    if args.role and config.role(args.role) is None:
-        raise UsageError(f"unknown role '{args.role}'")
-
-    # Without --role: the organisation's link, plus the own link of every restricted role
-    # (those roles are never offered on the organisation's link). QR codes only for the
-    # organisation's link: a restricted link belongs with its people, not on a poster.
-    roles: list[str | None] = (
-        [args.role] if args.role else [None, *(r.id for r in config.restricted_roles())]
-    )
+    from .invites import qr_filename
 
     async def go() -> None:
-        async with await open_store(config) as store:
-            if args.wave is not None:
-                wave = await store.wave(args.wave)
-                if wave.status == "closed":
-                    raise UsageError(f"wave {wave.id} is closed")
-            elif not await store.waves(status="open"):
+        async with open_operations(config) as ops:
+            if args.wave is None and not await ops.store.waves(status="open"):
                 print(
                     "note: no wave is open yet; the links work once one opens "
                     "(trustscan wave open SURVEY)",
                     file=sys.stderr,
                 )
-            for org in orgs:
-                for role in roles:
-                    invitation = await store.ensure_invitation(org, role, args.wave)
-                    link = deep_link(config.telegram.bot_username, invitation.token)
-                    name = config.organisation(org).name  # type: ignore[union-attr]
-                    label = name + (f" / {role}" if role else "")
-                    line = f"{label:<32} {link}"
-                    if args.qr and (args.role or role is None):
-                        png = write_qr(args.qr, invitation, link)
-                        line += f"  ({png})"
-                    print(line)
-            if len(roles) > 1:
-                print(
-                    f"note: {', '.join(r for r in roles if r)} are restricted roles: never "
-                    "offered on the organisation's link, only through their own link above. "
-                    "Hand those only to the people themselves (QR code: --role ROLE --qr DIR).",
-                    file=sys.stderr,
-                )
-            await store.audit(
-                "cli", "invite", f"orgs={','.join(orgs)} role={args.role} wave={args.wave}"
+            links = await ops.links(ACTOR, args.org, args.role, args.wave)
+        for link in links:
+            line = f"{link.label:<32} {link.url}"
+            if args.qr and link.poster:
+                args.qr.mkdir(parents=True, exist_ok=True)
+                png = args.qr / qr_filename(link.invitation)
+                png.write_bytes(Operations.qr_code(link))
+                line += f"  ({png})"
+            print(line)
+        restricted = sorted({link.role.id for link in links if link.role and not link.poster})
+        if restricted:
+            print(
+                f"note: {', '.join(restricted)} are restricted roles: never offered on the "
+                "organisation's link, only through their own link above. Hand those only "
+                "to the people themselves (QR code: --role ROLE --qr DIR).",
+                file=sys.stderr,
             )
 
     asyncio.run(go())
@@ -528,32 +493,26 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
-    from analysis.export import write_xlsx
     from analysis.png import ExportError, figures_to_png
 
-    from .reporting import build_reports, write_csv
+    from .reporting import write_csv, write_xlsx
 
     lang = args.lang or config.default_language
 
     async def go() -> None:
-        async with await open_store(config) as store:
-            page, reports = await build_reports(
-                store, config, load_registry(config), args.wave, lang
-            )
-            await store.audit("cli", "report", f"waves={args.wave or 'all'}")
+        async with open_operations(config) as ops:
+            result = await ops.report(ACTOR, args.wave, lang)
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(page, encoding="utf-8")
+        args.out.write_text(result.page, encoding="utf-8")
         print(f"report written to {args.out.resolve()}")
         if args.csv:
-            files = write_csv(reports, args.csv)
+            files = write_csv(result.reports, args.csv)
             print(f"{len(files)} tables written to {args.csv.resolve()}")
         if args.xlsx:
-            write_xlsx(
-                {f"{r.survey.id}_{n}": t for r in reports for n, t in r.tables.items()}, args.xlsx
-            )
+            write_xlsx(result.reports, args.xlsx)
             print(f"tables written to {args.xlsx.resolve()}")
         if args.png:
-            figures = [(r.survey.id, name, fig) for r in reports for name, fig in r.figures]
+            figures = [(r.survey.id, name, fig) for r in result.reports for name, fig in r.figures]
             try:
                 pngs = await figures_to_png([fig for _, _, fig in figures])
             except ExportError as exc:
@@ -568,29 +527,20 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
-    from analysis.export import write_xlsx
-
-    from .reporting import build_reports, write_csv
+    from .reporting import write_csv, write_xlsx
 
     if not args.csv and not args.xlsx:
         raise UsageError("say where to: --csv DIR and/or --xlsx FILE")
 
     async def go() -> None:
-        async with await open_store(config) as store:
-            _, reports = await build_reports(
-                store,
-                config,
-                load_registry(config),
-                args.wave,
-                args.lang or config.default_language,
+        async with open_operations(config) as ops:
+            reports = await ops.reports(
+                ACTOR, args.wave, args.lang or config.default_language, action="export"
             )
-            await store.audit("cli", "export", f"waves={args.wave or 'all'}")
         if args.csv:
             print(f"{len(write_csv(reports, args.csv))} tables written to {args.csv.resolve()}")
         if args.xlsx:
-            write_xlsx(
-                {f"{r.survey.id}_{n}": t for r in reports for n, t in r.tables.items()}, args.xlsx
-            )
+            write_xlsx(reports, args.xlsx)
             print(f"tables written to {args.xlsx.resolve()}")
 
     asyncio.run(go())
@@ -599,22 +549,15 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
-        async with await open_store(config) as store:
-            await store.backup(args.path)
+        async with open_operations(config) as ops:
+            await ops.backup(ACTOR, args.path)
         print(
-            f"backup written to {args.path} (the master key is not in it: keep "
+            f"backup written to {args.path} (encrypted; the master key is not in it: keep "
             f"{config.key_file} safe separately)"
         )
 
     asyncio.run(go())
     return 0
-
-
-def _survey(config: Config, survey_id: str):  # type: ignore[no-untyped-def]
-    registry = load_registry(config)
-    if survey_id not in registry:
-        raise UsageError(f"unknown survey '{survey_id}' (available: {', '.join(registry)})")
-    return registry[survey_id]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.config import Organisation, load_config
-from bot.headcounts import Oversubscribed, count_completed, oversubscribed
 from bot.optin import MAC_CHARS, opt_in_data, opt_in_key, verified_org
-from bot.services import load_registry, open_store
-from bot.simulation import respond
 from surveys.store import GroupCount
+from trustscan.cli import main
+from trustscan.config import Organisation, load_config
+from trustscan.headcounts import Oversubscribed, count_completed, oversubscribed
+from trustscan.services import load_registry, open_store
+from trustscan.simulation import respond
 
 KEY = "cd" * 32
 ORGS = (

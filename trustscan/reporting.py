@@ -113,3 +113,12 @@ def write_csv(reports: list[Report], folder: Path) -> list[Path]:
             table.drop(columns=[c for c in ("hidden",) if c in table]).to_csv(path, index=False)
             written.append(path)
     return written
+
+
+def write_xlsx(reports: list[Report], path: Path) -> Path:
+    """The same tables as one XLSX workbook, a sheet per table (byte-identical per content)."""
+    from analysis.export import write_xlsx as write_workbook
+
+    return write_workbook(
+        {f"{r.survey.id}_{n}": t for r in reports for n, t in r.tables.items()}, path
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import qrcode
@@ -19,11 +20,17 @@ def qr_filename(invitation: Invitation) -> str:
     return "qr-" + "-".join(p for p in parts if p) + ".png"
 
 
-def write_qr(folder: Path, invitation: Invitation, link: str) -> Path:
-    """Write the link as a QR code PNG (pure Python, no Pillow needed); return its path."""
+def qr_png(url: str) -> bytes:
+    """The URL as a QR code PNG (pure Python, no Pillow needed)."""
+    image = qrcode.make(url, image_factory=PyPNGImage, box_size=10, border=4)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()
+
+
+def write_qr(folder: Path, invitation: Invitation, url: str) -> Path:
+    """Write the link as a QR code PNG named after its group; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / qr_filename(invitation)
-    image = qrcode.make(link, image_factory=PyPNGImage, box_size=10, border=4)
-    with path.open("wb") as fh:
-        image.save(fh)
+    path.write_bytes(qr_png(url))
     return path

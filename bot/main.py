@@ -1,0 +1,37 @@
+"""The `trustscan` console command: the CLI of `trustscan.cli` with the bot plugged in.
+
+The application package never imports the Telegram adapter; this outermost module
+composes the two, so `trustscan run` can start the bot.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from trustscan import cli
+from trustscan.config import Config
+
+
+def run_bot(config: Config, args: argparse.Namespace) -> None:
+    """`trustscan run`: the bot, by long polling or behind a webhook."""
+    from .app import NoTokenError, run
+
+    try:
+        run(
+            config,
+            webhook_url=args.webhook_url,
+            listen=args.listen,
+            port=args.port,
+            secret_token=args.secret_token,
+        )
+    except NoTokenError as exc:
+        raise cli.UsageError(str(exc)) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.main(argv, runner=run_bot)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
