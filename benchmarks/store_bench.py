@@ -85,8 +85,10 @@ def vary(put: dict, rng: random.Random) -> dict:
     """The same writes with fresh likert values, so rows differ between respondents."""
     return {
         item: [
-            (part, rng.randint(1, 5) if part == "" and isinstance(value, int) else value, text)
-            for part, value, text in rows
+            row._replace(value=rng.randint(1, 5))
+            if row.part == "" and isinstance(row.value, int)
+            else row
+            for row in rows
         ]
         for item, rows in put.items()
     }

@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 from .answers import Answer, decode, encode
 from .engine import Change, Questionnaire, State, item_key, split_key
-from .store import ItemRows, Session, Store
+from .store import ItemRow, Session, Store
 
 
 def state_of(questionnaire: Questionnaire, session: Session) -> State:
@@ -42,7 +42,7 @@ async def persist(
 
     `message_id` (the chat message of a typed answer) makes a redelivered message a no-op.
     """
-    put: dict[tuple[str, str], list[ItemRows]] = {}
+    put: dict[tuple[str, str], list[ItemRow]] = {}
     for key, answer in change.put.items():
         question_id, _ = split_key(key)
         put[_item(key)] = encode(questionnaire.survey.question(question_id), answer)

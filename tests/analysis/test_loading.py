@@ -131,3 +131,51 @@ async def test_every_stored_answer_arrives_in_the_frame_exactly(tmp_path: Path) 
     assert frame["choice"].notna().any()  # choice answers keep their option
     per_response = frame.groupby("response")["wave"].nunique()
     assert (per_response == 1).all()  # a response code never spans two waves
+
+
+async def test_the_read_protocol_gives_the_frame_the_stored_rows_make(tmp_path: Path) -> None:
+    """The frame from `AnswerColumns` equals one built straight from the decrypted tables.
+
+    Responses are numbered in the order of their random ids and answers in key order,
+    as the store reads them; categories are sorted; a missing role is ''.
+    """
+    import numpy as np
+    import pandas as pd
+
+    store = await Store.open(tmp_path / "same.db", bytes(32))
+    partners = tuple(Partner(o, o) for o in ("dijkhoven", "veenstede", "brugwoude"))
+    try:
+        ids = []
+        for number, survey in enumerate(("trust", "evaluation"), start=1):
+            wave = await store.open_wave(survey, 1, [p.id for p in partners])
+            await simulate_wave(store, load_builtin(survey), wave.id, number, partners, seed=number)
+            await store.close_wave(wave.id)
+            ids.append(wave.id)
+        frame = (await load_waves(store, ids)).answers
+    finally:
+        await store.close()
+    with keyed(tmp_path / "same.db", bytes(32)) as db:
+        rows = db.execute(
+            "SELECT r.id, r.wave, r.org, ifnull(r.role, ''), a.question, "
+            "CASE a.part WHEN '' THEN a.target ELSE a.part END, a.value, a.text "
+            "FROM responses r JOIN answers a ON a.response = r.id WHERE r.complete = 1 "
+            "ORDER BY r.id, a.question, a.target, a.part"
+        ).fetchall()
+    raw = pd.DataFrame(
+        rows, columns=["id", "wave", "org", "role", "item", "target", "value", "choice"]
+    )
+    expected = pd.DataFrame(
+        {
+            "wave": raw["wave"].astype("int64"),
+            "org": pd.Categorical(raw["org"]),
+            "role": pd.Categorical(raw["role"]),
+            "response": pd.factorize(raw["id"], sort=True)[0].astype("int64"),
+            "item": pd.Categorical(raw["item"]),
+            "target": pd.Categorical(raw["target"]),
+            "value": pd.to_numeric(raw["value"]).astype("float64"),
+            "choice": pd.Categorical(raw["choice"].to_numpy(dtype=object)),
+        }
+    )
+    assert len(frame) > 1000 and frame["choice"].notna().any()
+    pd.testing.assert_frame_equal(frame, expected)
+    assert np.array_equal(frame["response"].unique(), np.arange(frame["response"].nunique()))

@@ -51,7 +51,7 @@ async def test_facilitator_commands_work_and_are_audited(e2e_app, server, e2e_co
     await boss.press(boss.button(lambda _, d: d == f"W:{wave.id}"))
     assert "gesloten" in boss.last["text"]
     assert (await store(app).wave(wave.id)).status == "closed"
-    actions = [a[2] for a in await store(app).audit_entries()]
+    actions = [a.action for a in await store(app).audit_entries()]
     assert {"wave.open", "waves", "invite", "wave.close"} <= set(actions)
     assert_no_user_id(e2e_config.database, USER_ID)
 
@@ -163,7 +163,7 @@ async def test_report_in_the_chat_sends_charts_and_the_html(e2e_app, server) -> 
     # the warm chart browser is closed again when no report follows for a while
     assert app.job_queue.get_jobs_by_name("close-chart-browser")
     for _ in range(50):  # the audit entry follows the document within moments
-        if "report" in [a[2] for a in await store(app).audit_entries()]:
+        if "report" in [a.action for a in await store(app).audit_entries()]:
             break
         await asyncio.sleep(0.1)
     else:

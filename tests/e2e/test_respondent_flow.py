@@ -88,7 +88,7 @@ async def test_scripted_users_complete_builtin_surveys(app, server, config, surv
     stored = await stored_answers(app, wave.id)
     assert {k: v for k, v in stored.items() if k in expected} == expected
     assert set(stored) == set(expected)
-    stored_comments = [c[4] for c in await store_of(app).comments([wave.id])]
+    stored_comments = [c.text for c in await store_of(app).comments([wave.id])]
     assert sorted(stored_comments) == sorted(comments)
     assert_no_user_id(config.database, USER_ID)
 
@@ -142,7 +142,7 @@ async def test_every_question_type_back_skip_and_dont_know(e2e_app, server, e2e_
     assert stored[("nps", "")] == 9
     assert stored[("cult", "")] == {"clan": 20, "adhocracy": 0, "market": 0, "hierarchy": 80}
     assert ("open", "") not in stored
-    assert [c[4] for c in await store_of(app).comments([wave.id])] == ["Te veel vergaderen"]
+    assert [c.text for c in await store_of(app).comments([wave.id])] == ["Te veel vergaderen"]
     assert_no_user_id(e2e_config.database, USER_ID)
 
 
@@ -193,7 +193,7 @@ async def test_duplicate_text_message_is_stored_once(e2e_app, server):
     await user.send("Te duur", twice=True)
     await server.wait_for(lambda: "What does it deliver?" in user.last["text"])
     session = await store_of(app).find_session(wave.id, USER_ID)
-    texts = [r for r in session.rows if r[4] is not None and r[0] in ("why", "open")]
+    texts = [r for r in session.rows if r.text is not None and r.question in ("why", "open")]
     assert texts == [("why", "", "", None, "Te duur")]
 
 

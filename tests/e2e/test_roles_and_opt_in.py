@@ -31,7 +31,7 @@ from .fake_telegram import FakeTelegram, FakeUser
 
 async def stored_roles(app, wave: int) -> list[tuple[str, str]]:
     """(org, role) of every completed response, read through the store."""
-    return sorted((row[1], row[2]) for row in await store_of(app).packed_answers([wave]))
+    return sorted((r.org, r.role) for r in await store_of(app).completed_responses([wave]))
 
 
 async def test_a_role_fixing_link_ignores_a_forged_role(e2e_app, server):

@@ -339,3 +339,65 @@ async def test_invitation_tokens_are_long_random_and_stable(store):
     assert len(a.token) >= 16 and len(a.token) <= 64
     assert set(a.token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     assert await store.invitation(a.token) == a
+
+
+def test_the_facade_offers_every_method_callers_use():
+    """Every `store.<name>(` called in bot/, trustscan/, analysis/ or benchmarks/ exists."""
+    import inspect
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    called = {
+        name
+        for folder in ("bot", "trustscan", "analysis", "benchmarks")
+        for path in (root / folder).rglob("*.py")
+        for name in re.findall(r"\b[sS]tore\.([a-z]\w*)\(", path.read_text(encoding="utf-8"))
+    }
+    assert {"open", "begin", "save_step", "complete", "close_wave", "backup"} <= called
+    missing = sorted(n for n in called if not callable(getattr(Store, n, None)))
+    assert missing == []
+    assert all(inspect.iscoroutinefunction(getattr(Store, n)) or n == "open" for n in called)
+
+
+def test_the_row_types_are_importable_from_the_store():
+    """Callers keep importing the row types from `surveys.store`."""
+    import surveys.store as package
+
+    for name in [
+        "Wave",
+        "Invitation",
+        "Session",
+        "Contact",
+        "OrgCount",
+        "GroupCount",
+        "ItemRow",
+        "AnswerRow",
+        "OrganisationRow",
+        "DailyCount",
+        "AuditEntry",
+        "Comment",
+        "CompletedResponse",
+        "AnswerColumns",
+    ]:
+        assert hasattr(package, name), name
+
+
+async def test_reads_hand_out_typed_rows(store):
+    """Counts, audit entries, comments, organisations and session rows have named fields."""
+    await store.sync_partnership([("north", "North", 12)], [("staff", "Staf", "Staff")])
+    assert [o.headcount for o in await store.organisations()] == [12]
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER, complete=False)
+    session = await store.find_session(wave.id, USER)
+    assert {(r.question, r.part) for r in session.rows} >= {("q1", ""), ("a1", "clan")}
+    assert session.answers_by_item()[("q1", "")] == [(("", 4, None))]
+    await flow.finish(store, questionnaire(), session, flow.state_of(questionnaire(), session))
+    [day] = await store.daily_counts(wave.id)
+    assert (day.org, day.started, day.completed) == ("north", 1, 1)
+    [comment] = await store.comments([wave.id])
+    assert (comment.question, comment.text) == ("t1", COMMENT)
+    await store.audit("test", "look", "here")
+    [entry] = await store.audit_entries()
+    assert (entry.actor, entry.action, entry.detail) == ("test", "look", "here")
+    [who] = await store.completed_responses([wave.id])
+    assert (who.wave, who.org, who.role) == (wave.id, "north", "staff") and who.answers > 0

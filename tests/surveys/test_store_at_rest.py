@@ -183,7 +183,7 @@ async def test_a_plaintext_database_is_encrypted_on_first_open(tmp_path):
         session = await store.find_session(2, 14)
         assert session is not None and not session.completed
         assert flow.state_of(questionnaire(session.org or ""), session).cursor > 0
-        assert len(await store.packed_answers([1])) == 6
+        assert len(await store.completed_responses([1])) == 6
     finally:
         await store.close()
 

@@ -1,0 +1,341 @@
+"""The one package that owns SQL: `Store`, the facade every caller uses.
+
+The tables follow the anonymity model of DESIGN §4:
+
+* The files are SQLCipher-encrypted under a key derived from the master key, and 0600
+  (`cipher`); a plaintext database of an older trustscan is encrypted on first open.
+* `sessions` are keyed by HMAC(wave secret, Telegram user id); the wave secret needs
+  the master key (outside the database) and the wave's salt (inside, destroyed on
+  close). A session points at its response only while the response is in progress.
+  What the chat needs to resume (language, last typed message) is sealed under a key
+  that needs the Telegram id, so nothing beside a session joins with `contacts`.
+* `responses`, `answers` and `comments` are `WITHOUT ROWID` tables keyed by random
+  ids, with no timestamps. On completion a response gets a fresh id (no earlier copy
+  can follow its session link to the final answers) and its free text moves to
+  `comments`, whose rows of that organisation are then rewritten in random order, so
+  no comment sits on disk beside or in step with its response.
+* Closing a wave (and the nightly `rebuild`) rewrites the whole file, so neither cell
+  offsets nor page order keep the order in which responses were started or finished.
+* An erased link counts as gone only once the WAL is truncated; a reader holding the
+  WAL delays only the confirmation of the people whose link waits (`UnlinkPendingError`
+  after `unlink_timeout`), retried in the background until it succeeds.
+* `contacts` (chat ids of people who asked for reminders) are never joined to answers.
+
+Where each job lives:
+
+    schema       migrations, PRAGMAs, opening and encrypting a file
+    base         the shared connections, write lock and clock
+    rows         the typed rows handed out and taken in
+    waves        partnership, waves and their secrets, counts
+    directory    invitations, contacts, notification rounds, audit log
+    sessions     sessions: HMAC keys, sealed state, the write-through cache
+    writer       the group-commit task (answers from many people share one fsync)
+    batch        the SQL of one batch: starts, steps, completions, comment shuffling
+    unlinking    waiting for the WAL to lose an erased link
+    reads        what analysis loads (`AnswerColumns`); the packing stays in there
+    maintenance  rebuild and backup
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from .. import cipher, keys
+from . import schema
+from .base import Database
+from .directory import Directory
+from .maintenance import Maintenance
+from .reads import AnswerColumns, Coded, Reads
+from .rows import (
+    AnswerRow,
+    AuditEntry,
+    Comment,
+    CompletedResponse,
+    Contact,
+    DailyCount,
+    GroupCount,
+    Invitation,
+    ItemRow,
+    OrganisationRow,
+    OrgCount,
+    RoleRow,
+    Session,
+    Wave,
+)
+from .sessions import SessionCache, Sessions
+from .unlinking import Unlinker
+from .waves import Waves
+from .writer import Writer
+
+__all__ = [
+    "AnswerColumns",
+    "AnswerRow",
+    "AuditEntry",
+    "Coded",
+    "Comment",
+    "CompletedResponse",
+    "Contact",
+    "DailyCount",
+    "GroupCount",
+    "Invitation",
+    "ItemRow",
+    "OrgCount",
+    "OrganisationRow",
+    "RoleRow",
+    "Session",
+    "Store",
+    "Wave",
+]
+
+Item = tuple[str, str]  # question, target
+
+
+class Store:
+    """Async access to one trustscan database. Open with `await Store.open(path, key)`.
+
+    Each method hands over to the part that does the job (see the module docstring);
+    the few that span parts (closing a wave, closing the store) are composed here.
+    """
+
+    def __init__(self, base: Database) -> None:
+        self._base = base
+        self.path = base.path
+        cache = SessionCache()
+        self._unlinker = Unlinker(base, cache.committed)
+        self._writer = Writer(base, self._unlinker, cache.committed)
+        self._waves = Waves(base)
+        self._directory = Directory(base)
+        self._sessions = Sessions(base, self._waves, cache, self._writer, self._unlinker)
+        self._reads = Reads(base)
+        self._maintenance = Maintenance(base, self._unlinker)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: str | Path, master_key: bytes) -> Store:
+        """Open (creating, encrypting and migrating as needed); refuse a wrong master key.
+
+        A plaintext database made by trustscan before encryption is encrypted in place
+        first (its plaintext file is overwritten and removed).
+        """
+        path = Path(path)
+        db_key = keys.database_key(master_key)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, schema.prepare_file, path, db_key)
+        db = await schema.connect(path, db_key)
+        try:
+            migrated = await schema.migrate(db)
+            await schema.check_key(db, master_key)
+            if migrated:  # the migration rewrote rows; leave no old cell image behind
+                await db.execute("VACUUM")
+            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a crash's leftover WAL
+            reader = await schema.connect(path, db_key)
+        except BaseException:
+            await db.close()
+            raise
+        store = cls(Database(path, master_key, db_key, db, reader))
+        await store._base.hot.open(lambda: schema.connect_sync(path, db_key))
+        store._writer.start()
+        return store
+
+    async def close(self) -> None:
+        if self._writer.running:
+            await self._writer.stop()
+            await self._unlinker.close()
+            await self._base.hot.close()
+        await self._base.reader.close()
+        with contextlib.suppress(cipher.Error):
+            await self._base.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._base.db.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def unlink_timeout(self) -> float:
+        """Seconds a completion, close or /delete waits for the WAL to be truncated."""
+        return self._unlinker.timeout
+
+    @unlink_timeout.setter
+    def unlink_timeout(self, seconds: float) -> None:
+        self._unlinker.timeout = seconds
+
+    # -- partnership and waves ---------------------------------------------------------
+
+    async def sync_partnership(
+        self, orgs: Iterable[tuple[str, str, int | None]], roles: Iterable[tuple[str, str, str]]
+    ) -> None:
+        """Make organisations and roles match the config (existing waves keep their ids)."""
+        await self._waves.sync_partnership(orgs, roles)
+
+    async def organisations(self) -> list[OrganisationRow]:
+        return await self._waves.organisations()
+
+    async def open_wave(
+        self,
+        survey: str,
+        survey_version: int,
+        orgs: Sequence[str],
+        *,
+        name: str | None = None,
+        closes_on: str | None = None,
+        opens_on: str | None = None,
+    ) -> Wave:
+        """Create a wave; it opens now unless `opens_on` lies in the future (then scheduled)."""
+        return await self._waves.open_wave(
+            survey, survey_version, orgs, name=name, closes_on=closes_on, opens_on=opens_on
+        )
+
+    async def start_scheduled_wave(self, wave_id: int) -> Wave:
+        return await self._waves.start_scheduled_wave(wave_id)
+
+    async def close_wave(self, wave_id: int) -> Wave:
+        """Close: destroy the salt, delete sessions and unfinished responses, rebuild the file.
+
+        The rebuild rewrites every table in key order, so no cell offset or page keeps the
+        order in which this wave's responses were started or finished. Raises
+        `UnlinkPendingError` (the wave *is* closed) if a reader keeps the WAL from being
+        truncated within `unlink_timeout`; the store keeps trying in the background.
+        """
+        await self._waves.close_wave(wave_id)
+        self._sessions.cache.forget_wave(wave_id)
+        await self._maintenance.rebuild()
+        return await self._waves.wave(wave_id)
+
+    async def wave(self, wave_id: int) -> Wave:
+        return await self._waves.wave(wave_id)
+
+    async def waves(self, status: str | None = None, survey: str | None = None) -> list[Wave]:
+        return await self._waves.waves(status, survey)
+
+    async def response_counts(self, wave_id: int) -> list[OrgCount]:
+        """Completed and in-progress responses per organisation of the wave."""
+        return await self._waves.response_counts(wave_id)
+
+    async def completed_counts(self, wave_ids: Sequence[int]) -> list[GroupCount]:
+        """Completed responses per (wave, org, role); counts, so show them with care."""
+        return await self._waves.completed_counts(wave_ids)
+
+    async def daily_counts(self, wave_id: int) -> list[DailyCount]:
+        return await self._waves.daily_counts(wave_id)
+
+    # -- invitations, contacts, audit --------------------------------------------------
+
+    async def invitation(self, token: str) -> Invitation | None:
+        return await self._directory.invitation(token)
+
+    async def invitations(self) -> list[Invitation]:
+        return await self._directory.invitations()
+
+    async def ensure_invitation(
+        self, org: str, role: str | None = None, wave: int | None = None
+    ) -> Invitation:
+        """The group link for (org, role, wave), created the first time it is asked for."""
+        return await self._directory.ensure_invitation(org, role, wave)
+
+    async def set_contact(self, chat_id: int, org: str | None, lang: str) -> None:
+        """Opt a chat in for reminders and new-wave invitations."""
+        await self._directory.set_contact(chat_id, org, lang)
+
+    async def remove_contact(self, chat_id: int) -> None:
+        await self._directory.remove_contact(chat_id)
+
+    async def mark_blocked(self, chat_id: int) -> None:
+        await self._directory.mark_blocked(chat_id)
+
+    async def contacts(self, org: str | None = None) -> list[Contact]:
+        return await self._directory.contacts(org)
+
+    async def mark_notified(self, wave_id: int, kind: str) -> bool:
+        """Record that a notification round ran; False if it had already (restart-safe)."""
+        return await self._directory.mark_notified(wave_id, kind)
+
+    async def audit(self, actor: str, action: str, detail: str = "") -> None:
+        await self._directory.audit(actor, action, detail)
+
+    async def audit_entries(self, limit: int = 100) -> list[AuditEntry]:
+        """The newest entries first."""
+        return await self._directory.audit_entries(limit)
+
+    # -- sessions and answers ----------------------------------------------------------
+
+    async def session_key(self, wave_id: int, user_id: int) -> bytes:
+        return await self._sessions.session_key(wave_id, user_id)
+
+    async def find_session(self, wave_id: int, user_id: int) -> Session | None:
+        """The respondent's session in an open wave, with their answers; None if not started."""
+        return await self._sessions.find_session(wave_id, user_id)
+
+    async def begin(
+        self, wave_id: int, user_id: int, org: str, role: str | None, lang: str
+    ) -> Session:
+        """Start a response, or return the existing session (resume / already completed)."""
+        return await self._sessions.begin(wave_id, user_id, org, role, lang)
+
+    async def set_language(self, session: Session, lang: str) -> None:
+        """Remember the language the person chose for this session (sealed)."""
+        await self._sessions.set_language(session, lang)
+
+    async def save_step(
+        self,
+        session: Session,
+        expected_cursor: int,
+        new_cursor: int,
+        put: Mapping[Item, Sequence[ItemRow]] | None = None,
+        drop: Sequence[Item] = (),
+        message_id: int | None = None,
+    ) -> None:
+        """Durably record one step; raise `StaleStepError` if the cursor moved meanwhile."""
+        await self._sessions.save_step(session, expected_cursor, new_cursor, put, drop, message_id)
+
+    async def complete(
+        self,
+        session: Session,
+        expected_cursor: int,
+        comment_items: Sequence[Item] = (),
+        drop: Sequence[Item] = (),
+    ) -> None:
+        """Finish a response: unlink it from its session and its free text from it."""
+        await self._sessions.complete(session, expected_cursor, comment_items, drop)
+
+    async def delete_in_progress(self, session: Session) -> bool:
+        """Erase an unfinished response and its session (/delete); False if none."""
+        return await self._sessions.delete_in_progress(session)
+
+    async def has_completed(self, wave_id: int, user_id: int) -> bool:
+        return await self._sessions.has_completed(wave_id, user_id)
+
+    # -- analysis reads ----------------------------------------------------------------
+
+    async def answer_columns(self, wave_ids: Sequence[int]) -> AnswerColumns:
+        """The completed answers of these waves, column by column (see `AnswerColumns`)."""
+        return await self._reads.answer_columns(wave_ids)
+
+    async def completed_responses(self, wave_ids: Sequence[int]) -> list[CompletedResponse]:
+        """Who gave each completed response of these waves (random order, no ids)."""
+        columns = await self._reads.answer_columns(wave_ids)
+        return [columns.response(i) for i in range(columns.responses)]
+
+    async def comments(self, wave_ids: Sequence[int]) -> list[Comment]:
+        """Free-text answers of these waves, unlinked from their responses."""
+        return await self._reads.comments(wave_ids)
+
+    # -- maintenance -------------------------------------------------------------------
+
+    async def rebuild(self) -> None:
+        """Rewrite the whole file (VACUUM) and truncate the WAL: no insertion order survives."""
+        await self._maintenance.rebuild()
+
+    async def rebuild_daily(self, today: str) -> bool:
+        """`rebuild` once per day while a wave is open; False if already done or nothing open."""
+        return await self._maintenance.rebuild_daily(today)
+
+    async def backup(self, target: str | Path) -> None:
+        """An encrypted, consistent copy (0600) that holds no link to an answer in progress."""
+        await self._maintenance.backup(target)

@@ -1,0 +1,100 @@
+"""Who may be reached and how: invitation links, contacts, notification rounds, audit log.
+
+None of these tables is ever joined to sessions, responses or answers: `contacts` holds
+chat ids of people who asked for reminders, and nothing beside an answer names one.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from .base import Database, now
+from .rows import AuditEntry, Contact, Invitation
+
+TOKEN_BYTES = 16  # 128 bits; 22 URL-safe characters, well inside the 64-char deep link limit
+
+
+class Directory:
+    def __init__(self, base: Database) -> None:
+        self._base = base
+
+    async def invitation(self, token: str) -> Invitation | None:
+        rows = await self._base.read(
+            "SELECT token, org, role, wave FROM invitations WHERE token = ?", (token,)
+        )
+        return Invitation(*rows[0]) if rows else None
+
+    async def invitations(self) -> list[Invitation]:
+        rows = await self._base.read(
+            "SELECT token, org, role, wave FROM invitations "
+            "ORDER BY org, coalesce(role, ''), coalesce(wave, 0)"
+        )
+        return [Invitation(*r) for r in rows]
+
+    async def ensure_invitation(
+        self, org: str, role: str | None = None, wave: int | None = None
+    ) -> Invitation:
+        """The group link for (org, role, wave), created the first time it is asked for."""
+        async with self._base.transaction() as db:
+            async with db.execute(
+                "SELECT token FROM invitations WHERE org = ? AND role IS ? AND wave IS ?",
+                (org, role, wave),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row:
+                (token,) = row
+                return Invitation(token, org, role, wave)
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            await db.execute(
+                "INSERT INTO invitations VALUES (?, ?, ?, ?, ?)", (token, org, role, wave, now())
+            )
+        return Invitation(token, org, role, wave)
+
+    async def set_contact(self, chat_id: int, org: str | None, lang: str) -> None:
+        """Opt a chat in for reminders and new-wave invitations."""
+        async with self._base.transaction() as db:
+            await db.execute(
+                "INSERT INTO contacts (chat_id, org, lang) VALUES (?, ?, ?) ON CONFLICT "
+                "(chat_id) DO UPDATE SET org = coalesce(excluded.org, org), lang = excluded.lang,"
+                " blocked = 0",
+                (chat_id, org, lang),
+            )
+
+    async def remove_contact(self, chat_id: int) -> None:
+        async with self._base.transaction() as db:
+            await db.execute("DELETE FROM contacts WHERE chat_id = ?", (chat_id,))
+
+    async def mark_blocked(self, chat_id: int) -> None:
+        async with self._base.transaction() as db:
+            await db.execute("UPDATE contacts SET blocked = 1 WHERE chat_id = ?", (chat_id,))
+
+    async def contacts(self, org: str | None = None) -> list[Contact]:
+        rows = await self._base.read(
+            "SELECT chat_id, org, lang, blocked FROM contacts"
+            + (" WHERE org = ?" if org else "")
+            + " ORDER BY chat_id",
+            (org,) if org else (),
+        )
+        return [Contact(chat_id, org, lang, bool(blocked)) for chat_id, org, lang, blocked in rows]
+
+    async def mark_notified(self, wave_id: int, kind: str) -> bool:
+        """Record that a notification round ran; False if it had already (restart-safe)."""
+        async with self._base.transaction() as db:
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO notifications_sent VALUES (?, ?)", (wave_id, kind)
+            )
+            return cursor.rowcount == 1
+
+    async def audit(self, actor: str, action: str, detail: str = "") -> None:
+        async with self._base.transaction() as db:
+            await db.execute(
+                "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+                (now(), actor, action, detail),
+            )
+
+    async def audit_entries(self, limit: int = 100) -> list[AuditEntry]:
+        """The newest entries first."""
+        rows = await self._base.read(
+            "SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [AuditEntry(*r) for r in rows]

@@ -1,0 +1,192 @@
+"""The schema, its migrations, the PRAGMAs every connection runs, and opening a file.
+
+A database is encrypted (`cipher`) and 0600 before the first statement; the PRAGMAs
+below are part of the anonymity model, not tuning (see each comment).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import aiosqlite
+
+from .. import cipher, keys
+from ..errors import MasterKeyError, StoreError
+
+BUSY_TIMEOUT_MS = 10000
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema
+    """
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE organisations (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, headcount INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE roles (
+        id TEXT PRIMARY KEY, label_nl TEXT NOT NULL, label_en TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE surveys (id TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE waves (
+        id INTEGER PRIMARY KEY,
+        survey TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('scheduled', 'open', 'closed')),
+        opens_on TEXT,
+        closes_on TEXT,
+        opened_at TEXT,
+        closed_at TEXT,
+        salt BLOB
+    );
+    CREATE TABLE wave_organisations (
+        wave INTEGER NOT NULL, org TEXT NOT NULL, PRIMARY KEY (wave, org)
+    ) WITHOUT ROWID;
+    CREATE TABLE invitations (
+        token TEXT PRIMARY KEY, org TEXT NOT NULL, role TEXT, wave INTEGER, created_at TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE sessions (
+        key BLOB PRIMARY KEY,
+        wave INTEGER NOT NULL,
+        response BLOB,
+        lang TEXT,
+        completed INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_wave ON sessions (wave);
+    CREATE TABLE responses (
+        id BLOB PRIMARY KEY,
+        wave INTEGER NOT NULL,
+        org TEXT NOT NULL,
+        role TEXT,
+        cursor INTEGER NOT NULL DEFAULT 0,
+        last_message INTEGER,
+        complete INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX responses_wave ON responses (wave, complete);
+    CREATE TABLE answers (
+        response BLOB NOT NULL,
+        question TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        part TEXT NOT NULL DEFAULT '',
+        value INTEGER,
+        text TEXT,
+        PRIMARY KEY (response, question, target, part)
+    ) WITHOUT ROWID;
+    CREATE TABLE comments (
+        id BLOB PRIMARY KEY,
+        wave INTEGER NOT NULL,
+        org TEXT NOT NULL,
+        question TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE daily_counts (
+        wave INTEGER NOT NULL,
+        org TEXT NOT NULL,
+        day TEXT NOT NULL,
+        started INTEGER NOT NULL DEFAULT 0,
+        completed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (wave, org, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE contacts (
+        chat_id INTEGER PRIMARY KEY,
+        org TEXT,
+        lang TEXT NOT NULL DEFAULT 'nl',
+        blocked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE notifications_sent (
+        wave INTEGER NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (wave, kind)
+    ) WITHOUT ROWID;
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    """,
+    # 2: nothing beside a session or response that joins with contacts (issue 8)
+    """
+    ALTER TABLE sessions ADD COLUMN sealed BLOB;
+    ALTER TABLE sessions DROP COLUMN lang;
+    ALTER TABLE responses DROP COLUMN last_message;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+PRAGMAS = (
+    f"busy_timeout = {BUSY_TIMEOUT_MS}",
+    "temp_store = MEMORY",  # sorts and VACUUM never spill plaintext into temporary files
+    "journal_mode = WAL",
+    "synchronous = FULL",  # an acknowledged answer survives a power cut, not only a crash
+    "secure_delete = ON",  # erased links are overwritten, not left in free pages
+    "foreign_keys = ON",
+)
+
+
+def connect_sync(path: Path, db_key: bytes) -> cipher.Connection:
+    """A plain DB-API connection (writer thread, backups), configured like the others."""
+    db = cipher.connect(path, db_key)
+    for pragma in PRAGMAS:
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
+async def connect(path: Path, db_key: bytes) -> aiosqlite.Connection:
+    """An aiosqlite connection to the encrypted file, configured with `PRAGMAS`."""
+    db = await aiosqlite.Connection(
+        functools.partial(cipher.connect, path, db_key), iter_chunk_size=64
+    )
+    try:
+        for pragma in PRAGMAS:
+            await db.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+def prepare_file(path: Path, db_key: bytes) -> None:
+    """Make the file private; encrypt a plaintext database of an older trustscan in place."""
+    cipher.private_file(path)
+    if cipher.is_plaintext(path):
+        cipher.encrypt_plaintext(path, db_key)
+        cipher.private_file(path)
+
+
+async def migrate(db: aiosqlite.Connection) -> bool:
+    """Bring the schema up to date; True if anything changed."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        rows = list(await db.execute_fetchall("SELECT version FROM schema_version"))
+        current = rows[0][0] if rows else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database has schema version {current}, newer than this "
+                f"trustscan ({SCHEMA_VERSION}); upgrade trustscan"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version - 1].split(";"):
+                if statement.strip():
+                    await db.execute(statement)
+        if not rows:
+            await db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+        else:
+            await db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        await db.execute("COMMIT")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    return current != SCHEMA_VERSION
+
+
+async def check_key(db: aiosqlite.Connection, master_key: bytes) -> None:
+    """Refuse a master key other than the one the database was created with."""
+    check = keys.key_check(master_key)
+    rows = list(await db.execute_fetchall("SELECT value FROM meta WHERE name = 'key_check'"))
+    if not rows:
+        await db.execute("INSERT INTO meta VALUES ('key_check', ?)", (check,))
+    elif rows[0][0] != check:
+        raise MasterKeyError(
+            "the master key does not belong to this database (was the key "
+            "file replaced or TRUSTSCAN_KEY changed?)"
+        )

@@ -1,0 +1,191 @@
+"""The partnership (organisations, roles), waves and their secrets, and wave counts.
+
+A wave's secret (`keys.wave_secret`) needs the master key and the wave's salt; closing
+a wave destroys the salt, so no session key of that wave can be recomputed afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .. import keys
+from ..errors import StoreError, UnknownWaveError, WaveClosedError
+from .base import Database, now, today
+from .rows import DailyCount, GroupCount, OrganisationRow, OrgCount, Wave
+
+
+class Waves:
+    def __init__(self, base: Database) -> None:
+        self._base = base
+        self._secrets: dict[int, bytes] = {}
+
+    async def sync_partnership(
+        self, orgs: Iterable[tuple[str, str, int | None]], roles: Iterable[tuple[str, str, str]]
+    ) -> None:
+        """Make organisations and roles match the config (existing waves keep their ids)."""
+        async with self._base.transaction() as db:
+            await db.executemany(
+                "INSERT INTO organisations VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "name = excluded.name, headcount = excluded.headcount",
+                list(orgs),
+            )
+            await db.executemany(
+                "INSERT INTO roles VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "label_nl = excluded.label_nl, label_en = excluded.label_en",
+                list(roles),
+            )
+
+    async def organisations(self) -> list[OrganisationRow]:
+        rows = await self._base.read("SELECT id, name, headcount FROM organisations ORDER BY id")
+        return [OrganisationRow(*r) for r in rows]
+
+    async def open_wave(
+        self,
+        survey: str,
+        survey_version: int,
+        orgs: Sequence[str],
+        *,
+        name: str | None = None,
+        closes_on: str | None = None,
+        opens_on: str | None = None,
+    ) -> Wave:
+        """Create a wave; it opens now unless `opens_on` lies in the future (then scheduled)."""
+        if not orgs:
+            raise StoreError("a wave needs at least one organisation")
+        scheduled = opens_on is not None and opens_on > today()
+        if closes_on is not None and closes_on <= (opens_on or today()):
+            raise StoreError(f"the closing date {closes_on} must lie after the opening date")
+        async with self._base.transaction() as db:
+            await db.execute(
+                "INSERT INTO surveys VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "version = excluded.version",
+                (survey, survey_version),
+            )
+            async with db.execute("SELECT count(*) FROM waves WHERE survey = ?", (survey,)) as c:
+                (count,) = await c.fetchone()  # type: ignore[misc]
+            cursor = await db.execute(
+                "INSERT INTO waves (survey, name, status, opens_on, closes_on, opened_at, salt) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    survey,
+                    name or f"{survey} {count + 1}",
+                    "scheduled" if scheduled else "open",
+                    opens_on,
+                    closes_on,
+                    None if scheduled else now(),
+                    None if scheduled else keys.new_salt(),
+                ),
+            )
+            wave_id = cursor.lastrowid
+            assert wave_id is not None
+            await db.executemany(
+                "INSERT INTO wave_organisations VALUES (?, ?)", [(wave_id, org) for org in orgs]
+            )
+        return await self.wave(wave_id)
+
+    async def start_scheduled_wave(self, wave_id: int) -> Wave:
+        async with self._base.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE waves SET status = 'open', opened_at = ?, salt = ? "
+                "WHERE id = ? AND status = 'scheduled'",
+                (now(), keys.new_salt(), wave_id),
+            )
+            if cursor.rowcount != 1:
+                raise UnknownWaveError(f"wave {wave_id} is not a scheduled wave")
+        return await self.wave(wave_id)
+
+    async def close_wave(self, wave_id: int) -> None:
+        """Destroy the salt, delete the wave's sessions and unfinished responses.
+
+        The caller (`Store.close_wave`) then forgets cached sessions and rebuilds the file.
+        """
+        wave = await self.wave(wave_id)
+        if wave.status == "closed":
+            raise WaveClosedError(f"wave {wave_id} is already closed")
+        async with self._base.transaction() as db:
+            await db.execute(
+                "DELETE FROM answers WHERE response IN (SELECT id FROM responses "
+                "WHERE wave = ? AND complete = 0)",
+                (wave_id,),
+            )
+            await db.execute("DELETE FROM responses WHERE wave = ? AND complete = 0", (wave_id,))
+            await db.execute("DELETE FROM sessions WHERE wave = ?", (wave_id,))
+            await db.execute(
+                "UPDATE waves SET status = 'closed', closed_at = ?, salt = NULL WHERE id = ?",
+                (now(), wave_id),
+            )
+        self._secrets.pop(wave_id, None)
+
+    async def wave(self, wave_id: int) -> Wave:
+        waves = await self._select("WHERE id = ?", (wave_id,))
+        if not waves:
+            raise UnknownWaveError(f"there is no wave {wave_id}")
+        return waves[0]
+
+    async def waves(self, status: str | None = None, survey: str | None = None) -> list[Wave]:
+        clauses, params = [], []
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        if survey:
+            clauses.append("survey = ?")
+            params.append(survey)
+        return await self._select(("WHERE " + " AND ".join(clauses)) if clauses else "", params)
+
+    async def _select(self, where: str, params: Sequence[Any]) -> list[Wave]:
+        rows = await self._base.read(
+            "SELECT id, survey, name, status, opens_on, closes_on, opened_at, closed_at, "
+            "(SELECT group_concat(org, ' ') FROM (SELECT org FROM wave_organisations "
+            "WHERE wave = waves.id ORDER BY org)) FROM waves " + where + " ORDER BY id",
+            params,
+        )
+        return [
+            Wave(
+                i, survey, name, status, opens, closes, opened, closed, tuple((orgs or "").split())
+            )
+            for i, survey, name, status, opens, closes, opened, closed, orgs in rows
+        ]
+
+    async def secret(self, wave_id: int) -> bytes:
+        """The open wave's secret (cached); `WaveClosedError` once the salt is gone."""
+        secret = self._secrets.get(wave_id)
+        if secret is None:
+            rows = await self._base.read("SELECT status, salt FROM waves WHERE id = ?", (wave_id,))
+            if not rows:
+                raise UnknownWaveError(f"there is no wave {wave_id}")
+            [(status, salt)] = rows
+            if status != "open" or salt is None:
+                raise WaveClosedError(f"wave {wave_id} is not open")
+            secret = self._secrets[wave_id] = keys.wave_secret(self._base.master_key, salt)
+        return secret
+
+    async def response_counts(self, wave_id: int) -> list[OrgCount]:
+        """Completed and in-progress responses per organisation of the wave."""
+        rows = await self._base.read(
+            "SELECT wo.org, coalesce(sum(r.complete = 1), 0), coalesce(sum(r.complete = 0), 0) "
+            "FROM wave_organisations wo LEFT JOIN responses r ON r.wave = wo.wave "
+            "AND r.org = wo.org WHERE wo.wave = ? GROUP BY wo.org ORDER BY wo.org",
+            (wave_id,),
+        )
+        return [OrgCount(*r) for r in rows]
+
+    async def completed_counts(self, wave_ids: Sequence[int]) -> list[GroupCount]:
+        """Completed responses per (wave, org, role); counts, so show them with care."""
+        if not wave_ids:
+            return []
+        marks = ",".join("?" * len(wave_ids))
+        rows = await self._base.read(
+            "SELECT wave, org, role, count(*) FROM responses WHERE complete = 1 "
+            f"AND wave IN ({marks}) GROUP BY wave, org, role ORDER BY wave, org, role",
+            list(wave_ids),
+        )
+        return [GroupCount(*r) for r in rows]
+
+    async def daily_counts(self, wave_id: int) -> list[DailyCount]:
+        rows = await self._base.read(
+            "SELECT day, org, started, completed FROM daily_counts WHERE wave = ? "
+            "ORDER BY day, org",
+            (wave_id,),
+        )
+        return [DailyCount(*r) for r in rows]
