@@ -61,6 +61,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._stopping = False
         self.port = 0
 
     @property
@@ -77,6 +78,10 @@ class FakeTelegram:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        """Stop at once: a long poll still open (a killed bot's) returns instead of waiting."""
+        self._stopping = True
+        async with self._changed:
+            self._changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -194,7 +199,7 @@ class FakeTelegram:
         timeout = float(params.get("timeout") or 0)
         deadline = time.monotonic() + timeout
         async with self._changed:
-            while not self.updates and time.monotonic() < deadline:
+            while not self.updates and not self._stopping and time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:

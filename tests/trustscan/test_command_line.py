@@ -83,29 +83,52 @@ def assert_private(folder: Path, *written_by_test: str) -> None:
         assert path.stat().st_mode & 0o777 == expected, f"{path.relative_to(folder)}"
 
 
-@pytest.fixture
-def run(tmp_path: Path):
-    """Run the installed command in tmp_path with a clean trustscan environment.
+def run_in(
+    folder: Path, *args: str, stdin: str = "", key: str | None = KEY
+) -> subprocess.CompletedProcess:
+    """Run the installed command in `folder` with a clean trustscan environment.
 
     The umask is the permissive 022, so a file trustscan leaves readable shows up.
     """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTSCAN_")}
+    if key:
+        env["TRUSTSCAN_KEY"] = key
+    return subprocess.run(
+        [trustscan_path(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=env,
+        timeout=120,
+        preexec_fn=permissive_umask,
+    )
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    """`run_in` the test's own folder."""
 
     def go(*args: str, stdin: str = "", key: str | None = KEY) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTSCAN_")}
-        if key:
-            env["TRUSTSCAN_KEY"] = key
-        return subprocess.run(
-            [trustscan_path(), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env=env,
-            timeout=120,
-            preexec_fn=permissive_umask,
-        )
+        return run_in(tmp_path, *args, stdin=stdin, key=key)
 
     return go
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`trustscan demo --lang en`, run once for the tests that need its database."""
+    folder = tmp_path_factory.mktemp("demo")
+    return run_in(folder, "demo", "--lang", "en", key=None), folder / "trustscan-demo"
+
+
+def with_demo(demo: tuple[subprocess.CompletedProcess, Path], tmp_path: Path) -> None:
+    """A private copy of the demo's database as `d/`, and a config `c.toml` pointing at it."""
+    assert demo[0].returncode == 0, demo[0].stderr
+    shutil.copytree(demo[1], tmp_path / "d")
+    (tmp_path / "c.toml").write_text(
+        '[database]\npath = "d/demo.db"\nkey_file = "d/demo.key"\n', encoding="utf-8"
+    )
 
 
 @pytest.fixture
@@ -242,29 +265,26 @@ def test_run_without_token_explains_what_to_do(run) -> None:
     assert "TRUSTSCAN_TOKEN" in result.stderr and "trustscan demo" in result.stderr
 
 
-def test_demo_simulates_three_waves_and_writes_the_report(run, tmp_path: Path) -> None:
+def test_demo_simulates_three_waves_and_writes_the_report(demo) -> None:
     """The newcomer's first command: three measurements through the engine, then the report."""
-    result = run("demo", "--lang", "en", key=None)
+    result, folder = demo
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("respondents") == 9
     assert "Largest change in trust between partners: Veenstede in Brugwoude" in result.stdout
     assert "Lindermeer" in result.stdout.split("Culture scan:")[1]
-    page = (tmp_path / "trustscan-demo" / "report.html").read_text(encoding="utf-8")
+    page = (folder / "report.html").read_text(encoding="utf-8")
     assert page.count("<script>/**") == 1  # self-contained: plotly.js inlined once
     assert "n < 5" in page or "n &lt; 5" in page  # small groups are visibly hidden
-    demo_key = bytes.fromhex((tmp_path / "trustscan-demo" / "demo.key").read_text())
-    with keyed(tmp_path / "trustscan-demo" / "demo.db", demo_key) as db:
+    demo_key = bytes.fromhex((folder / "demo.key").read_text())
+    with keyed(folder / "demo.db", demo_key) as db:
         assert db.execute("SELECT count(*) FROM waves WHERE status = 'closed'").fetchone() == (9,)
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="PNG export needs the system Chromium")
-def test_report_writes_html_png_and_tables(run, tmp_path: Path) -> None:
+def test_report_writes_html_png_and_tables(run, demo, tmp_path: Path) -> None:
     """report --png/--xlsx/--csv: every chart as PNG, the suppressed tables, the page."""
-    assert run("demo", "--dir", "d", key=None).returncode == 0
-    (tmp_path / "c.toml").write_text(
-        '[database]\npath = "d/demo.db"\nkey_file = "d/demo.key"\n', encoding="utf-8"
-    )
+    with_demo(demo, tmp_path)
     result = run(
         *("--config", "c.toml", "report", "--out", "r.html", "--lang", "en"),
         *("--png", "png", "--xlsx", "t.xlsx", "--csv", "csv", "--wave", "7", "--wave", "8"),
@@ -287,12 +307,9 @@ def test_demo_preview_runs_the_scripted_terminal_preview(run) -> None:
     assert "Trust scan" in result.stdout and "Done!" in result.stdout
 
 
-def test_export_writes_suppressed_tables(run, tmp_path: Path) -> None:
+def test_export_writes_suppressed_tables(run, demo, tmp_path: Path) -> None:
     """export writes CSV and XLSX of the aggregated tables, never individual answers."""
-    assert run("demo", "--dir", "d", key=None).returncode == 0
-    (tmp_path / "c.toml").write_text(
-        '[database]\npath = "d/demo.db"\nkey_file = "d/demo.key"\n', encoding="utf-8"
-    )
+    with_demo(demo, tmp_path)
     result = run("--config", "c.toml", "export", "--csv", "csv", "--xlsx", "t.xlsx", key=None)
     assert result.returncode == 0, result.stderr
     names = {p.name for p in (tmp_path / "csv").glob("*.csv")}
