@@ -14,46 +14,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from surveys import i18n
+
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HIDDEN = "#BBBBBB"
 DIVERGING = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]
 ONE_SIDED = 0.4  # trust A→B and B→A this far apart is worth a conversation
 FONT = {"family": "Arial, Helvetica, sans-serif", "size": 14}
 
-LABELS = {
-    "score": {"nl": "Gemiddelde score (1–5)", "en": "Mean score (1–5)"},
-    "profile": {
-        "nl": "Scores per organisatie (95%-betrouwbaarheidsinterval)",
-        "en": "Scores per organisation (95% confidence interval)",
-    },
-    "matrix": {"nl": "Vertrouwen van (rij) in (kolom)", "en": "Trust of (row) in (column)"},
-    "one_sided": {
-        "nl": "= eenzijdig (verschil met omgekeerde richting ≥ {d})",
-        "en": "= one-sided (differs from the reverse direction by ≥ {d})",
-    },
-    "from": {"nl": "Van", "en": "From"},
-    "to": {"nl": "In", "en": "In"},
-    "role_gap": {"nl": "Verschil tussen rollen", "en": "Difference between roles"},
-    "trend": {"nl": "Ontwikkeling over metingen", "en": "Development over measurements"},
-    "wave": {"nl": "Meting", "en": "Measurement"},
-    "significant": {"nl": "significante verandering", "en": "significant change"},
-    "culture": {"nl": "Cultuurprofiel: nu en gewenst", "en": "Culture profile: now and preferred"},
-    "now": {"nl": "Nu", "en": "Now"},
-    "preferred": {"nl": "Gewenst", "en": "Preferred"},
-    "distance": {
-        "nl": "Cultuurverschil (punten die moeten schuiven)",
-        "en": "Culture distance (points that would have to move)",
-    },
-    "items": {"nl": "Antwoorden per stelling", "en": "Answers per statement"},
-    "share": {"nl": "Aandeel respondenten (%)", "en": "Share of respondents (%)"},
-    "responses": {"nl": "Respons per organisatie", "en": "Responses per organisation"},
-    "count": {"nl": "Aantal ingevuld", "en": "Completed"},
-    "rate": {"nl": "respons", "en": "response rate"},
-}
-
 
 def label(key: str, lang: str) -> str:
-    return LABELS[key].get(lang, LABELS[key]["nl"])
+    """A chart's words from the catalogue (`charts.<key>`), unformatted."""
+    return i18n.raw(f"charts.{key}", lang)
 
 
 def small(k: int) -> str:
@@ -61,15 +33,14 @@ def small(k: int) -> str:
 
 
 def number(value: float, spec: str, lang: str) -> str:
-    """A number as the reader writes it: decimal comma in Dutch."""
-    text = format(value, spec)
-    return text.replace(".", ",") if lang == "nl" else text
+    """A number as the reader writes it (a decimal comma in Dutch and German)."""
+    return i18n.number(value, spec, lang)
 
 
 def _layout(fig: go.Figure, title: str, lang: str, height: int = 480) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01},
-        separators=",." if lang == "nl" else ".,",  # decimal, thousands
+        separators=i18n.LOCALES[lang].decimal + i18n.LOCALES[lang].thousands,
         font=FONT,
         template="plotly_white",
         height=height,

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from surveys.model import Survey
+from surveys.qtypes import QUESTION_TYPES
 
-SCORED_TYPES = ("likert", "nps")
+# the types whose values are scale points (declared by each type)
+SCORED_TYPES = tuple(name for name, qtype in QUESTION_TYPES.items() if qtype.scored)
 
 
 def item_table(survey: Survey) -> pd.DataFrame:
@@ -26,8 +28,7 @@ def item_table(survey: Survey) -> pd.DataFrame:
             "points": q.points,
             "type": q.type,
             "per_partner": q.per_partner,
-            "label_nl": (q.label or q.text).nl,
-            "label_en": (q.label or q.text).en,
+            **{f"label_{lang}": (q.label or q.text).get(lang) for lang in survey.languages},
         }
         for q in survey.questions
         if q.type in SCORED_TYPES
@@ -41,8 +42,7 @@ def item_table(survey: Survey) -> pd.DataFrame:
             "points",
             "type",
             "per_partner",
-            "label_nl",
-            "label_en",
+            *(f"label_{lang}" for lang in survey.languages),
         ],
     )
 

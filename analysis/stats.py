@@ -128,7 +128,7 @@ def hedges_g(a: np.ndarray, b: np.ndarray) -> float:
     return float(_hedges(n1, n2, np.mean(a), np.mean(b), np.var(a, ddof=1), np.var(b, ddof=1)))
 
 
-def holm(pvalues: Sequence[float]) -> np.ndarray:
+def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     """Holm–Bonferroni adjusted p-values (same order as given; NaN stays NaN)."""
     p = np.asarray(pvalues, dtype="float64")
     adjusted = np.full(len(p), np.nan)

@@ -28,10 +28,11 @@ from pathlib import Path
 import aiosqlite
 from plaintext import plaintext  # benchmarks/ is the script's folder, first on sys.path
 
-from surveys.answers import DONT_KNOW, encode
+from surveys.answers import DONT_KNOW
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent, State
 from surveys.loader import load_builtin, load_survey
 from surveys.model import Survey
+from surveys.qtypes import encode
 from surveys.store import Store
 
 ORGS = ("dijkhoven", "veenstede", "brugwoude", "lindermeer")

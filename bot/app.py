@@ -25,17 +25,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from surveys.i18n import LANGUAGES, section, t
 from surveys.keys import load_or_create_key
 from surveys.model import Survey
 from trustscan.config import Config
 from trustscan.services import load_registry, open_store
 
-from . import facilitator, jobs, respondent
+from . import callbacks, facilitator, jobs, respondent
 from .context import Clock, Services, TrustscanContext
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
 from .ratelimit import PatientRateLimiter
-from .texts import COMMANDS, t
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +91,14 @@ def build_application(
     return app
 
 
+LANGUAGE_PATTERN = rf"^g:({'|'.join(LANGUAGES)})$"  # the /language buttons
+
+
 def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     # Answer presses are by far the most frequent update: checked first. The callback
     # patterns are disjoint; only the catch-all for forged or outdated data comes last.
-    app.add_handler(CallbackQueryHandler(respondent.press, pattern=r"^[akmnbsMlL]:\d+:\d+"))
+    app.add_handler(CallbackQueryHandler(respondent.press, pattern=callbacks.PRESS_PATTERN))
     app.add_handler(CommandHandler("start", respondent.start, filters=private))
     app.add_handler(CommandHandler("help", respondent.help_command, filters=private))
     app.add_handler(CommandHandler("privacy", respondent.privacy, filters=private))
@@ -107,14 +110,16 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("openwave", facilitator.open_wave, filters=private))
     app.add_handler(CommandHandler("closewave", facilitator.close_wave, filters=private))
     app.add_handler(CommandHandler("report", facilitator.report, filters=private))
-    app.add_handler(CallbackQueryHandler(respondent.consent, pattern=r"^c:[\w-]{1,62}$"))
-    app.add_handler(
-        CallbackQueryHandler(respondent.choose_role, pattern=r"^r:[\w-]{1,40}:[\w-]{1,24}$")
-    )
+    app.add_handler(CallbackQueryHandler(respondent.consent, pattern=callbacks.CONSENT_PATTERN))
+    app.add_handler(CallbackQueryHandler(respondent.choose_role, pattern=callbacks.ROLE_PATTERN))
     app.add_handler(CallbackQueryHandler(respondent.opt_in, pattern=OPT_IN_PATTERN))
-    app.add_handler(CallbackQueryHandler(respondent.delete_confirmed, pattern=r"^[xX]$"))
-    app.add_handler(CallbackQueryHandler(respondent.language_chosen, pattern=r"^g:(nl|en)$"))
-    app.add_handler(CallbackQueryHandler(facilitator.close_wave_confirmed, pattern=r"^(W:\d+|Z)$"))
+    app.add_handler(
+        CallbackQueryHandler(respondent.delete_confirmed, pattern=callbacks.DELETE_PATTERN)
+    )
+    app.add_handler(CallbackQueryHandler(respondent.language_chosen, pattern=LANGUAGE_PATTERN))
+    app.add_handler(
+        CallbackQueryHandler(facilitator.close_wave_confirmed, pattern=callbacks.CLOSE_WAVE_PATTERN)
+    )
     app.add_handler(CallbackQueryHandler(respondent.unknown_press))  # forged or outdated data
     app.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & private, respondent.text_answer)
@@ -128,7 +133,8 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services.opt_in_key = opt_in_key(
         load_or_create_key(services.config.key_file, services.config.master_key)
     )
-    for lang, commands in COMMANDS.items():
+    for lang in LANGUAGES:
+        commands = section("commands", lang).items()
         try:
             await app.bot.set_my_commands(
                 [BotCommand(c, d) for c, d in commands], language_code=lang
@@ -154,10 +160,10 @@ async def on_error(update: object, context: TrustscanContext) -> None:
         lang = respondent.user_lang(update, context)
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(t("error", lang))
+                await update.callback_query.answer(t("bot.error", lang))
             else:
                 await update.effective_chat.send_message(
-                    html.escape(t("error", lang)), parse_mode=ParseMode.HTML
+                    html.escape(t("bot.error", lang)), parse_mode=ParseMode.HTML
                 )
         except TelegramError:
             pass

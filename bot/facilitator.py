@@ -16,16 +16,15 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatAction, ParseMode
 
+from surveys.i18n import date, t
 from trustscan.headcounts import Oversubscribed
 from trustscan.operations import OperationError, Operations
 
 from .context import TrustscanContext
 from .jobs import announce_new_wave
 from .respondent import edit, user_lang
-from .texts import t
 
 Handler = Callable[[Update, TrustscanContext], Awaitable[None]]
-NO_WAVES = "Er is nog geen meting om over te rapporteren (zie /openwave)."
 ALBUM_LIMIT = 10  # photos Telegram accepts in one album
 CHART_BROWSER_JOB = "close-chart-browser"
 CHART_BROWSER_IDLE = 600  # seconds a warm chart browser waits for the next /report
@@ -41,10 +40,10 @@ def facilitators_only(handler: Handler) -> Handler:
         if user is None or user.id not in context.config.telegram.facilitators:
             await context.store.audit("non-facilitator", f"refused:{action}")
             if update.callback_query:
-                await update.callback_query.answer(t("not_allowed", user_lang(update, context)))
+                await update.callback_query.answer(t("bot.not_allowed", user_lang(update, context)))
             elif update.effective_message:
                 await update.effective_message.reply_text(
-                    t("not_allowed", user_lang(update, context))
+                    t("bot.not_allowed", user_lang(update, context))
                 )
             return
         await handler(update, context)
@@ -64,52 +63,66 @@ async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
     )
 
 
-# What each refusal of `trustscan.operations` says in the chat.
-REFUSALS = {
-    "unknown_survey": "Onbekende vragenlijst <b>{survey}</b>. Kies uit: {available}",
-    "unknown_org": "Onbekende organisatie. Kies uit: {known}",
-    "unknown_role": "Onbekende rol. Kies uit: {known}",
-    "unknown_wave": "Er is geen meting #{wave} (zie /waves).",
-    "wave_closed": "Meting #{wave} is al gesloten.",
-    "wave_not_open": "Meting #{wave} is niet open.",
-    "invalid": "{reason}",
-}
-
-
-async def refuse(update: Update, error: OperationError) -> None:
-    """Tell the facilitator why an operation was refused, in one sentence."""
+def refusal(error: OperationError, lang: str) -> str:
+    """Why an operation of `trustscan.operations` was refused: `refusals.<code>`."""
     params = {k: html.escape(str(v)) for k, v in error.params.items()}
-    await reply(update, REFUSALS[error.code].format(**params))
+    return t(f"refusals.{error.code}", lang, **params)
+
+
+async def refuse(update: Update, context: TrustscanContext, error: OperationError) -> None:
+    """Tell the facilitator why an operation was refused, in one sentence."""
+    await reply(update, refusal(error, user_lang(update, context)))
 
 
 @facilitators_only
 async def waves(update: Update, context: TrustscanContext) -> None:
     """/waves: the last waves with response counts per organisation."""
+    lang = user_lang(update, context)
     statuses = await context.operations.overview(actor(update), last=8)
     if not statuses:
-        await reply(update, "Nog geen metingen. Open er een met /openwave trust")
+        await reply(update, t("facilitator.no_waves", lang))
         return
     lines = []
     for status in statuses:
         wave = status.wave
-        dates = f", sluit {wave.closes_on}" if wave.closes_on and wave.is_open else ""
+        closes = (
+            t("facilitator.wave_closes", lang, date=date(wave.closes_on, lang))
+            if wave.closes_on and wave.is_open
+            else ""
+        )
         lines.append(
-            f"<b>#{wave.id} {html.escape(wave.name)}</b> [{wave.survey}] {wave.status}{dates}"
+            t(
+                "facilitator.wave_line",
+                lang,
+                wave=wave.id,
+                name=html.escape(wave.name),
+                survey=wave.survey,
+                status=t(f"facilitator.status_{wave.status}", lang),
+            )
+            + closes
         )
         for count in status.counts:
             org = context.config.organisation(count.org)
-            name = org.name if org else count.org
             rate = (
-                f" ({100 * count.completed / org.headcount:.0f}%)" if org and org.headcount else ""
+                t("facilitator.rate", lang, percent=100 * count.completed / org.headcount)
+                if org and org.headcount
+                else ""
             )
             lines.append(
-                f"  {html.escape(name)}: {count.completed} klaar{rate}, {count.in_progress} bezig"
+                t(
+                    "facilitator.count_line",
+                    lang,
+                    org=html.escape(org.name if org else count.org),
+                    completed=count.completed,
+                    rate=rate,
+                    in_progress=count.in_progress,
+                )
             )
-        lines.extend(oversubscribed_line(context, f) for f in status.flags)
+        lines.extend(oversubscribed_line(context, f, lang) for f in status.flags)
     await reply(update, "\n".join(lines))
 
 
-def oversubscribed_line(context: TrustscanContext, flag: Oversubscribed) -> str:
+def oversubscribed_line(context: TrustscanContext, flag: Oversubscribed, lang: str) -> str:
     """A warning that a group has more completed responses than people.
 
     A role's own count is never shown (counts within an organisation could give away a
@@ -118,16 +131,17 @@ def oversubscribed_line(context: TrustscanContext, flag: Oversubscribed) -> str:
     org = context.config.organisation(flag.org)
     name = html.escape(org.name if org else flag.org)
     if flag.role is None:
-        return (
-            f"  ⚠️ {name}: {flag.completed} klaar, meer dan de {flag.headcount} mensen van de "
-            "organisatie. Is de link buiten de organisatie gedeeld?"
+        return t(
+            "facilitator.oversubscribed_org",
+            lang,
+            org=name,
+            completed=flag.completed,
+            headcount=flag.headcount,
         )
     role = context.config.role(flag.role)
-    label = html.escape(role.label.nl if role else flag.role)
-    return (
-        f"  ⚠️ {name} / {label}: meer antwoorden dan de {flag.headcount} mensen in deze rol. "
-        "Is de link buiten de groep gedeeld?"
-    )
+    label = html.escape(role.label.get(lang) if role else flag.role)
+    headcount = flag.headcount
+    return t("facilitator.oversubscribed_role", lang, org=name, role=label, headcount=headcount)
 
 
 @facilitators_only
@@ -138,11 +152,12 @@ async def invite(update: Update, context: TrustscanContext) -> None:
     link: their own role-fixing links are listed as text, to be handed only to those
     people (no QR code: a poster would let anyone claim the role).
     """
+    lang = user_lang(update, context)
     org_id = context.args[0] if context.args else None
     try:
         links = await context.operations.links(actor(update), org_id)
     except OperationError as exc:
-        await refuse(update, exc)
+        await refuse(update, context, exc)
         return
     lines, photos = [], []
     for link in links:
@@ -150,14 +165,11 @@ async def invite(update: Update, context: TrustscanContext) -> None:
             lines.append(f"<b>{html.escape(link.org.name)}</b>: {html.escape(link.url)}")
             photos.append(InputMediaPhoto(Operations.qr_code(link), caption=link.org.name))
         else:
-            lines.append(f"  {html.escape(link.role.label.nl)}: {html.escape(link.url)}")
+            lines.append(f"  {html.escape(link.role.label.get(lang))}: {html.escape(link.url)}")
     restricted = context.config.restricted_roles()
     if restricted:
-        names = ", ".join(html.escape(r.label.nl) for r in restricted)
-        lines.append(
-            f"\nEen eigen link per organisatie (niet te kiezen op de gewone link): {names}. "
-            "Geef die links alleen aan die mensen zelf, niet op een poster."
-        )
+        names = ", ".join(html.escape(r.label.get(lang)) for r in restricted)
+        lines.append(t("facilitator.restricted_links", lang, roles=names))
     await reply(update, "\n".join(lines))
     assert update.effective_chat is not None
     for start in range(0, len(photos), 10):  # an album holds at most 10 photos
@@ -172,30 +184,27 @@ async def invite(update: Update, context: TrustscanContext) -> None:
 async def open_wave(update: Update, context: TrustscanContext) -> None:
     """/openwave SURVEY [YYYY-MM-DD]: open a wave for every organisation."""
     registry = context.services.registry
+    lang = user_lang(update, context)
     args = context.args or []
     if not args:
-        await reply(
-            update,
-            "Gebruik: /openwave SURVEY [sluitdatum JJJJ-MM-DD]\nSurveys: " + ", ".join(registry),
-        )
+        await reply(update, t("facilitator.openwave_usage", lang, surveys=", ".join(registry)))
         return
     closes = None
     if len(args) > 1:
         try:
             closes = dt.date.fromisoformat(args[1]).isoformat()
         except ValueError:
-            await reply(update, f"{html.escape(args[1])} is geen datum zoals 2027-03-31.")
+            await reply(update, t("facilitator.bad_date", lang, text=html.escape(args[1])))
             return
     try:
         wave = await context.operations.open_wave(actor(update), args[0], closes_on=closes)
     except OperationError as exc:
-        await refuse(update, exc)
+        await refuse(update, context, exc)
         return
+    until = t("facilitator.opened_until", lang, date=date(closes, lang)) if closes else ""
     await reply(
         update,
-        f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> is geopend"
-        + (f" tot {closes}" if closes else "")
-        + ". Links: /invite",
+        t("facilitator.opened", lang, wave=wave.id, name=html.escape(wave.name), until=until),
     )
     await announce_new_wave(context.application, wave)
 
@@ -203,32 +212,30 @@ async def open_wave(update: Update, context: TrustscanContext) -> None:
 @facilitators_only
 async def close_wave(update: Update, context: TrustscanContext) -> None:
     """/closewave WAVE: ask for confirmation before closing."""
+    lang = user_lang(update, context)
     args = context.args or []
     if not args or not args[0].isdigit():
-        await reply(update, "Gebruik: /closewave NUMMER (zie /waves)")
+        await reply(update, t("facilitator.closewave_usage", lang))
         return
     try:
         wave, counts = await context.operations.open_wave_to_close(int(args[0]))
     except OperationError as exc:
-        await refuse(update, exc)
+        await refuse(update, context, exc)
         return
     done = sum(c.completed for c in counts)
     busy = sum(c.in_progress for c in counts)
+    yes = t("facilitator.close_yes", lang)
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Ja, sluiten", callback_data=f"W:{wave.id}"),
-                InlineKeyboardButton("Annuleren", callback_data="Z"),
+                InlineKeyboardButton(yes, callback_data=f"W:{wave.id}"),
+                InlineKeyboardButton(t("bot.cancel", lang), callback_data="Z"),
             ]
         ]
     )
-    await reply(
-        update,
-        f"Meting #{wave.id} <b>{html.escape(wave.name)}</b> sluiten? {done} "
-        f"ingevuld; {busy} onvoltooide antwoorden vervallen. Daarna is niemand meer "
-        "aan zijn antwoorden te koppelen.",
-        keyboard,
-    )
+    name = html.escape(wave.name)
+    text = t("facilitator.close_confirm", lang, wave=wave.id, name=name, done=done, busy=busy)
+    await reply(update, text, keyboard)
 
 
 @facilitators_only
@@ -236,22 +243,20 @@ async def close_wave_confirmed(update: Update, context: TrustscanContext) -> Non
     """Confirmation button of /closewave."""
     query = update.callback_query
     assert query is not None and query.data is not None
+    lang = user_lang(update, context)
     await query.answer()
     if query.data == "Z":
-        await edit(query.message, "Geannuleerd.")
+        await edit(query.message, t("bot.cancelled", lang))
         return
     wave_id = int(query.data[2:])
     try:
         closed = await context.operations.close_wave(actor(update), wave_id)
     except OperationError as exc:
-        params = {k: html.escape(str(v)) for k, v in exc.params.items()}
-        await edit(query.message, REFUSALS[exc.code].format(**params))
+        await edit(query.message, refusal(exc, lang))
         return
     context.services.forget_wave(wave_id)
-    await edit(
-        query.message,
-        f"Meting #{closed.wave.id} <b>{html.escape(closed.wave.name)}</b> is gesloten.",
-    )
+    name = html.escape(closed.wave.name)
+    await edit(query.message, t("facilitator.closed", lang, wave=closed.wave.id, name=name))
 
 
 @facilitators_only
@@ -259,9 +264,10 @@ async def report(update: Update, context: TrustscanContext) -> None:
     """/report [wave …]: the key charts as photos and the full HTML report as a document."""
     from analysis.png import ExportError
 
+    lang = user_lang(update, context)
     args = context.args or []
     if not all(a.isdigit() for a in args):
-        await reply(update, "Gebruik: /report [NUMMER …] (zie /waves)")
+        await reply(update, t("facilitator.report_usage", lang))
         return
     waves = [int(a) for a in args]
     ops = context.operations
@@ -269,15 +275,14 @@ async def report(update: Update, context: TrustscanContext) -> None:
         for wave in waves:
             await ops.wave(wave)
     except OperationError as exc:
-        await refuse(update, exc)
+        await refuse(update, context, exc)
         return
     if not waves and not await context.store.waves():
-        await reply(update, NO_WAVES)
+        await reply(update, t("facilitator.nothing_to_report", lang))
         return
     assert update.effective_chat is not None
     chat = update.effective_chat
     await chat.send_chat_action(ChatAction.UPLOAD_PHOTO)
-    lang = user_lang(update, context)
     _close_chart_browser_later(context)
     renderer = context.services.png_renderer()
     warming = asyncio.create_task(renderer.open())  # Chromium starts while numbers are made
@@ -298,7 +303,7 @@ async def report(update: Update, context: TrustscanContext) -> None:
         if isinstance(outcome, BaseException) and not isinstance(outcome, ExportError):
             raise outcome
     if not reports:  # only waves of surveys this configuration no longer has
-        await reply(update, NO_WAVES)
+        await reply(update, t("facilitator.nothing_to_report", lang))
         return
     # no browser here (ExportError): the HTML report still goes out
     pngs = [png for outcome in rendered[1:] if isinstance(outcome, list) for png in outcome]
@@ -308,7 +313,7 @@ async def report(update: Update, context: TrustscanContext) -> None:
         await chat.send_photo(pngs[0])
     await chat.send_document(
         page.encode("utf-8"),
-        filename="trustscan-rapport.html",
+        filename=t("facilitator.report_file", lang),
         caption=f"{context.config.partnership}: "
         + ", ".join(r.survey.title.get(lang) for r in reports),
     )

@@ -20,11 +20,12 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
 from surveys.errors import UnlinkPendingError
+from surveys.i18n import t
+from surveys.model import Survey
 from surveys.store import Wave
 from trustscan.invites import deep_link
 
 from .context import Services, TrustscanContext
-from .texts import t
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 300
@@ -81,15 +82,15 @@ async def send_reminders(
     if not await store.mark_notified(wave.id, f"reminder-{days_left}"):
         return 0
     survey = services.registry.get(wave.survey)
-    title = survey.title if survey else None
     targets = []
     for contact in await store.contacts():
         if contact.blocked or contact.org not in wave.orgs:
             continue
         if await store.has_completed(wave.id, contact.chat_id):
             continue
-        name = html.escape(title.get(contact.lang) if title else wave.survey)
-        targets.append((contact.chat_id, t("reminder", contact.lang, survey=name, days=days_left)))
+        name = html.escape(survey_title(survey, contact.lang) if survey else wave.survey)
+        text = t("bot.reminder", contact.lang, survey=name, days=days_left)
+        targets.append((contact.chat_id, text))
     return await deliver_all(app, targets)
 
 
@@ -107,15 +108,21 @@ async def announce_new_wave(app: Application[Any, Any, Any, Any, Any, Any], wave
             continue
         invitation = await store.ensure_invitation(contact.org, None, wave.id)
         link = deep_link(services.config.telegram.bot_username, invitation.token)
-        name = html.escape(survey.title.get(contact.lang) if survey else wave.survey)
-        text = t("new_wave", contact.lang, survey=name, link=html.escape(link))
+        name = html.escape(survey_title(survey, contact.lang) if survey else wave.survey)
+        text = t("bot.new_wave", contact.lang, survey=name, link=html.escape(link))
         restricted = services.config.restricted_roles()
         if restricted:  # not offered on this link; contacts do not (and must not) keep a role
             labels = [html.escape(r.label.get(contact.lang)) for r in restricted]
-            roles = t("or", contact.lang).join(filter(None, [", ".join(labels[:-1]), labels[-1]]))
-            text += "\n" + t("own_link_roles", contact.lang, roles=roles)
+            listed = [", ".join(labels[:-1]), labels[-1]]
+            roles = t("bot.or", contact.lang).join(filter(None, listed))
+            text += "\n" + t("bot.own_link_roles", contact.lang, roles=roles)
         targets.append((contact.chat_id, text))
     return await deliver_all(app, targets)
+
+
+def survey_title(survey: Survey, lang: str) -> str:
+    """The survey's title in `lang`, or in its first language when it lacks `lang`."""
+    return survey.title.get(survey.language_for(lang))
 
 
 async def deliver_all(

@@ -25,19 +25,14 @@ from surveys.errors import (
     WaveClosedError,
 )
 from surveys.hints import hint
+from surveys.i18n import LANGUAGES, LOCALES, language_of, t
 from surveys.store import Invitation, Session, Wave
 
+from .callbacks import Action, Press, decode
 from .context import TrustscanContext
 from .optin import opt_in_data, verified_org
-from .render import (
-    Press,
-    adjust_points,
-    answer_value,
-    decode,
-    parse_points,
-    render_step,
-)
-from .texts import t
+from .render import render_step
+from .widgets import REDRAWS, WIDGETS
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +41,18 @@ log = logging.getLogger(__name__)
 
 
 def user_lang(update: Update, context: TrustscanContext, session: Session | None = None) -> str:
-    """The respondent's language: chosen in the session, chosen by /language, or Telegram's."""
+    """The person's language: chosen in the session, chosen by /language, or Telegram's.
+
+    Telegram's language code counts when the catalogue has that language ("de-AT" is
+    German); otherwise the configured default.
+    """
     if session is not None and session.lang:
         return session.lang
     chosen = context.user_data.get("lang") if context.user_data is not None else None
-    if chosen:
+    if chosen in LANGUAGES:
         return str(chosen)
-    code = (update.effective_user.language_code or "") if update.effective_user else ""
-    if code.startswith("en"):
-        return "en"
-    if code.startswith("nl"):
-        return "nl"
-    return context.config.default_language
+    code = update.effective_user.language_code if update.effective_user else None
+    return language_of(code) or context.config.default_language
 
 
 async def in_progress(context: TrustscanContext, user_id: int) -> list[tuple[Wave, Session]]:
@@ -127,16 +122,16 @@ async def finish(
     """
     try:
         await flow.finish(context.store, q, session, state)
-        thanks = "thanks"
+        thanks = "bot.thanks"
     except UnlinkPendingError:
-        thanks = "thanks_pending"
+        thanks = "bot.thanks_pending"
     outro = q.survey.outro.get(lang) if q.survey.outro else ""
     text = t(thanks, lang) + (f"\n\n{html.escape(outro)}" if outro else "")
     key = context.services.opt_in_key
     assert key is not None, "the opt-in key is derived in post_init"
     data = opt_in_data(key, chat_id, session.org or "")
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t("notify_button", lang), callback_data=data)]]
+        [[InlineKeyboardButton(t("bot.notify_button", lang), callback_data=data)]]
     )
     return text, keyboard
 
@@ -153,34 +148,35 @@ async def start(update: Update, context: TrustscanContext) -> None:
     if token is None:
         active = await in_progress(context, user_id)
         if not active:
-            await update.effective_message.reply_text(t("no_token", lang))
+            await update.effective_message.reply_text(t("bot.no_token", lang))
             return
         wave, session = active[0]
         await resume(update, context, wave, session)
         return
     invitation = await context.store.invitation(token[:64])
     if invitation is None:
-        await update.effective_message.reply_text(t("bad_token", lang))
+        await update.effective_message.reply_text(t("bot.bad_token", lang))
         return
     wave = await resolve_wave(context, invitation)
     if wave is None:
-        await update.effective_message.reply_text(t("no_open_wave", lang))
+        await update.effective_message.reply_text(t("bot.no_open_wave", lang))
         return
     if not wave.is_open:
-        await update.effective_message.reply_text(t("wave_closed", lang))
+        await update.effective_message.reply_text(t("bot.wave_closed", lang))
         return
     session = await context.store.find_session(wave.id, user_id)
     if session is not None and session.completed:
-        await update.effective_message.reply_text(t("already_done", lang))
+        await update.effective_message.reply_text(t("bot.already_done", lang))
         return
     if session is not None:
         await resume(update, context, wave, session)
         return
     survey = context.services.registry[wave.survey]
+    lang = survey.language_for(lang)  # one language on screen: one the survey is written in
     org = context.config.organisation(invitation.org)
     intro = survey.intro.get(lang) if survey.intro else ""
     text = t(
-        "welcome",
+        "bot.welcome",
         lang,
         survey=html.escape(survey.title.get(lang)),
         partnership=html.escape(context.config.partnership),
@@ -189,7 +185,7 @@ async def start(update: Update, context: TrustscanContext) -> None:
     )
     text += "\n\n" + privacy_text(context, lang)
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t("consent_button", lang), callback_data=f"c:{token}")]]
+        [[InlineKeyboardButton(t("bot.consent_button", lang), callback_data=f"c:{token}")]]
     )
     await update.effective_message.reply_text(
         text, parse_mode=ParseMode.HTML, reply_markup=keyboard
@@ -202,7 +198,7 @@ async def resume(update: Update, context: TrustscanContext, wave: Wave, session:
     state = flow.state_of(q, session)
     step = q.step(state)
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(t("resume", lang))
+    await update.effective_chat.send_message(t("bot.resume", lang))
     if isinstance(step, Done):  # answered everything but the completion did not happen
         text, keyboard = await finish(context, q, session, state, lang, update.effective_chat.id)
         await update.effective_chat.send_message(
@@ -225,14 +221,16 @@ async def consent(update: Update, context: TrustscanContext) -> None:
     invitation = await context.store.invitation(token)
     wave = await resolve_wave(context, invitation) if invitation else None
     if invitation is None or wave is None or not wave.is_open:
-        await query.answer(t("wave_closed", lang), show_alert=True)
+        await query.answer(t("bot.wave_closed", lang), show_alert=True)
         return
     if invitation.role is not None:
         await begin(update, context, wave, invitation.org, invitation.role, lang)
         return
+    survey = context.services.registry.get(wave.survey)
+    lang = survey.language_for(lang) if survey else lang
     offered = context.config.open_roles()
     if not offered:  # every role is restricted: this link cannot be used
-        await query.answer(t("role_needs_link", lang), show_alert=True)
+        await query.answer(t("bot.role_needs_link", lang), show_alert=True)
         return
     if len(offered) == 1:
         await begin(update, context, wave, invitation.org, offered[0].id, lang)
@@ -242,7 +240,7 @@ async def consent(update: Update, context: TrustscanContext) -> None:
         [InlineKeyboardButton(role.label.get(lang), callback_data=f"r:{token}:{role.id}")]
         for role in offered
     ]
-    await edit(query.message, t("choose_role", lang), InlineKeyboardMarkup(rows))
+    await edit(query.message, t("bot.choose_role", lang), InlineKeyboardMarkup(rows))
 
 
 async def choose_role(update: Update, context: TrustscanContext) -> None:
@@ -259,13 +257,13 @@ async def choose_role(update: Update, context: TrustscanContext) -> None:
     wave = await resolve_wave(context, invitation) if invitation else None
     role = context.config.role(role_id)
     if invitation is None or wave is None or not wave.is_open or role is None:
-        await query.answer(t("outdated", lang), show_alert=False)
+        await query.answer(t("bot.outdated", lang), show_alert=False)
         return
     if invitation.role is not None and role.id != invitation.role:
-        await query.answer(t("outdated", lang), show_alert=False)
+        await query.answer(t("bot.outdated", lang), show_alert=False)
         return
     if invitation.role is None and role.restricted:
-        await query.answer(t("role_needs_link", lang), show_alert=True)
+        await query.answer(t("bot.role_needs_link", lang), show_alert=True)
         return
     await begin(update, context, wave, invitation.org, role.id, lang)
 
@@ -275,14 +273,16 @@ async def begin(
 ) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
+    # the session's language is one the survey is written in (see Survey.language_for)
+    lang = context.services.registry[wave.survey].language_for(lang)
     try:
         session = await context.store.begin(wave.id, update.effective_user.id, org, role, lang)
     except WaveClosedError:
-        await query.answer(t("wave_closed", lang), show_alert=True)
+        await query.answer(t("bot.wave_closed", lang), show_alert=True)
         return
     await query.answer()
     if session.completed:
-        await edit(query.message, t("already_done", lang))
+        await edit(query.message, t("bot.already_done", lang))
         return
     lang = session.lang or lang
     q = questionnaire_for(context, wave, session, lang)
@@ -308,25 +308,25 @@ async def press(update: Update, context: TrustscanContext) -> None:
     decoded = decode(query.data)
     lang = user_lang(update, context)
     if decoded is None:
-        await query.answer(t("outdated", lang))
+        await query.answer(t("bot.outdated", lang))
         return
     try:
         wave = await context.services.wave(decoded.wave)
         session = await context.store.find_session(wave.id, update.effective_user.id)
     except (UnknownWaveError, WaveClosedError):
-        await query.answer(t("wave_closed", lang))
+        await query.answer(t("bot.wave_closed", lang))
         return
     if session is None or session.completed:
-        await query.answer(t("outdated", lang))
+        await query.answer(t("bot.outdated", lang))
         return
     lang = user_lang(update, context, session)
     q = questionnaire_for(context, wave, session, lang)
     state = flow.state_of(q, session)
     if decoded.index != state.cursor or state.cursor >= len(q.items):
-        await query.answer(t("outdated", lang))
+        await query.answer(t("bot.outdated", lang))
         return
     try:
-        if decoded.action in "ml":
+        if decoded.action in REDRAWS:
             step = q.step(state)
             assert isinstance(step, QuestionStep)
             await redraw_widget(query.message, decoded, step, wave, lang)
@@ -338,7 +338,7 @@ async def press(update: Update, context: TrustscanContext) -> None:
         await query.answer(hint(exc, lang))
         return
     except (StaleStepError, ValueError, IndexError):
-        await query.answer(t("outdated", lang))
+        await query.answer(t("bot.outdated", lang))
         return
     await query.answer()
     assert update.effective_chat is not None
@@ -348,51 +348,37 @@ async def press(update: Update, context: TrustscanContext) -> None:
 
 
 def act(q: Questionnaire, state: State, press_: Press) -> Change:
-    """Translate a press at the cursor into an engine action (widgets' final values too)."""
+    """Translate a press at the cursor into an engine action (widgets' final values too).
+
+    A press its question's widget does not take (forged, or from an old version of the
+    survey) is a `ValueError`: the person hears the button is outdated.
+    """
     index = press_.index
     question = q.items[index].question
+    widget = WIDGETS[question.type]
+    if press_.action in widget.answers:
+        return q.answer(state, index, widget.answer(press_, question))
     match press_.action:
-        case "a":
-            return q.answer(state, index, answer_value(press_, question))
-        case "k":
+        case Action.DONT_KNOW:
             return q.dont_know(state, index)
-        case "s":
+        case Action.SKIP:
             return q.skip(state, index)
-        case "b":
+        case Action.BACK:
             return q.back(state, index)
-        case "n":
+        case Action.NEXT:
             return q.proceed(state, index)
-        case "M":
-            chosen = int(press_.args[0], 16)
-            return q.answer(
-                state,
-                index,
-                tuple(o.value for i, o in enumerate(question.options) if chosen >> i & 1),
-            )
-        case "L":
-            points = parse_points(press_.args[0], len(question.options), question.total)
-            return q.answer(state, index, points)
-    raise ValueError(f"unknown action {press_.action!r}")
+    raise ValueError(f"no action {press_.action!r} for a {question.type} question")
 
 
 async def redraw_widget(
     message: Message | None, press_: Press, step: QuestionStep, wave: Wave, lang: str
 ) -> None:
-    """Multi toggles and allocate +/− only redraw the message; nothing is stored yet."""
-    q = step.question
-    if press_.action == "m":
-        mask, option = int(press_.args[0], 16), int(press_.args[1])
-        if not 0 <= option < len(step.choices):
-            raise ValueError("no such option")
-        mask ^= 1 << option
-        if bin(mask).count("1") > q.max_choices:
-            raise AnswerError("choose_between", low=q.min_choices, high=q.max_choices)
-        await edit(message, *render_step(step, wave.id, lang, widget=mask))
-        return
-    points = parse_points(press_.args[0], len(step.choices), q.total)
-    option, op = int(press_.args[1][:-1]), press_.args[1][-1]
-    points = adjust_points(points, option, op, q.step, q.total)
-    await edit(message, *render_step(step, wave.id, lang, widget=points))
+    """Widget presses (multi toggles, allocate +/−, ranking picks) only redraw the message."""
+    widget = WIDGETS[step.type]
+    if press_.action not in widget.redraws:
+        raise ValueError(f"no widget press {press_.action!r} for a {step.type} question")
+    state = widget.redraw(press_, step)
+    await edit(message, *render_step(step, wave.id, lang, widget=state))
 
 
 async def show_next(
@@ -427,7 +413,7 @@ async def text_answer(update: Update, context: TrustscanContext) -> None:
     active = await in_progress(context, update.effective_user.id)
     lang = user_lang(update, context)
     if not active:
-        await message.reply_text(t("not_in_survey", lang))
+        await message.reply_text(t("bot.not_in_survey", lang))
         return
     wave, session = active[0]
     lang = user_lang(update, context, session)
@@ -437,8 +423,8 @@ async def text_answer(update: Update, context: TrustscanContext) -> None:
     if isinstance(step, Done):
         await resume(update, context, wave, session)
         return
-    if step.type != "text":
-        await message.reply_text(t("use_buttons", lang))
+    if not WIDGETS[step.type].typed:
+        await message.reply_text(t("bot.use_buttons", lang))
         await send_step(update, step, wave, lang)
         return
     try:
@@ -459,7 +445,7 @@ async def unknown_press(update: Update, context: TrustscanContext) -> None:
     """Any other callback data (forged, or from an old version): a toast, nothing stored."""
     query = update.callback_query
     assert query is not None
-    await query.answer(t("outdated", user_lang(update, context)))
+    await query.answer(t("bot.outdated", user_lang(update, context)))
 
 
 # -- opt-in, pause, erase, language, help ---------------------------------------------------
@@ -478,11 +464,11 @@ async def opt_in(update: Update, context: TrustscanContext) -> None:
     assert key is not None, "the opt-in key is derived in post_init"
     org = verified_org(key, update.effective_chat.id, query.data)
     if org is None or context.config.organisation(org) is None:
-        await query.answer(t("outdated", lang))
+        await query.answer(t("bot.outdated", lang))
         return
     await context.store.set_contact(update.effective_chat.id, org, lang)
     await query.answer()
-    await edit(query.message, t("notify_ok", lang))
+    await edit(query.message, t("bot.notify_ok", lang))
 
 
 async def stop(update: Update, context: TrustscanContext) -> None:
@@ -490,7 +476,9 @@ async def stop(update: Update, context: TrustscanContext) -> None:
     assert update.effective_message is not None and update.effective_chat is not None
     await context.store.remove_contact(update.effective_chat.id)
     lang = user_lang(update, context)
-    await update.effective_message.reply_text(t("stopped", lang) + "\n" + t("unsubscribed", lang))
+    await update.effective_message.reply_text(
+        t("bot.stopped", lang) + "\n" + t("bot.unsubscribed", lang)
+    )
 
 
 async def delete(update: Update, context: TrustscanContext) -> None:
@@ -500,12 +488,12 @@ async def delete(update: Update, context: TrustscanContext) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t("delete_yes", lang), callback_data="x"),
-                InlineKeyboardButton(t("cancel", lang), callback_data="X"),
+                InlineKeyboardButton(t("bot.delete_yes", lang), callback_data="x"),
+                InlineKeyboardButton(t("bot.cancel", lang), callback_data="X"),
             ]
         ]
     )
-    await update.effective_message.reply_text(t("delete_confirm", lang), reply_markup=keyboard)
+    await update.effective_message.reply_text(t("bot.delete_confirm", lang), reply_markup=keyboard)
 
 
 async def delete_confirmed(update: Update, context: TrustscanContext) -> None:
@@ -515,7 +503,7 @@ async def delete_confirmed(update: Update, context: TrustscanContext) -> None:
     lang = user_lang(update, context)
     await query.answer()
     if query.data == "X":
-        await edit(query.message, t("cancelled", lang))
+        await edit(query.message, t("bot.cancelled", lang))
         return
     erased, pending = False, False
     for _, session in await in_progress(context, update.effective_user.id):
@@ -523,41 +511,58 @@ async def delete_confirmed(update: Update, context: TrustscanContext) -> None:
             erased = await context.store.delete_in_progress(session) or erased
         except UnlinkPendingError:
             erased, pending = True, True
-    reply = "deleted_pending" if pending else "deleted" if erased else "nothing_to_delete"
+    reply = (
+        "bot.deleted_pending" if pending else "bot.deleted" if erased else "bot.nothing_to_delete"
+    )
     await edit(query.message, t(reply, lang))
 
 
 async def language(update: Update, context: TrustscanContext) -> None:
-    """/language: offer Dutch or English."""
+    """/language: offer every language of the catalogue, each in its own name."""
     assert update.effective_message is not None
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Nederlands", callback_data="g:nl"),
-                InlineKeyboardButton("English", callback_data="g:en"),
+                InlineKeyboardButton(LOCALES[lang].name, callback_data=f"g:{lang}")
+                for lang in LANGUAGES
             ]
         ]
     )
-    await update.effective_message.reply_text("Taal / language?", reply_markup=keyboard)
+    await update.effective_message.reply_text(
+        t("bot.language_prompt", user_lang(update, context)), reply_markup=keyboard
+    )
 
 
 async def language_chosen(update: Update, context: TrustscanContext) -> None:
-    """A language button: remember it for this chat and for the answers in progress."""
+    """A language button: remember it for this chat and for the answers in progress.
+
+    A survey in progress keeps speaking a language it is written in: if it lacks the
+    chosen one, its session stays in (or moves to) the survey's first language.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
-    lang = "en" if query.data == "g:en" else "nl"
+    lang = query.data[2:]
+    if lang not in LANGUAGES:  # the pattern admits only these; a forged press is ignored
+        await query.answer()
+        return
     if context.user_data is not None:
         context.user_data["lang"] = lang
-    for _, session in await in_progress(context, update.effective_user.id):
-        await context.store.set_language(session, lang)
+    for wave, session in await in_progress(context, update.effective_user.id):
+        survey = context.services.registry.get(wave.survey)
+        await context.store.set_language(session, survey.language_for(lang) if survey else lang)
     await query.answer()
-    await edit(query.message, t("language_set", lang))
+    await edit(query.message, t("bot.language_set", lang))
 
 
 async def help_command(update: Update, context: TrustscanContext) -> None:
     """/help: what the bot does and its commands."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(t("help", user_lang(update, context)))
+    await update.effective_message.reply_text(help_text(user_lang(update, context)))
+
+
+def help_text(lang: str) -> str:
+    """/help in `lang`, naming every language /language offers."""
+    return t("bot.help", lang, languages="/".join(LOCALES[code].name for code in LANGUAGES))
 
 
 async def privacy(update: Update, context: TrustscanContext) -> None:
@@ -573,7 +578,7 @@ def privacy_text(context: TrustscanContext, lang: str) -> str:
     """The privacy promise with this deployment's group sizes filled in."""
     k = context.config.min_group_size
     return t(
-        "privacy",
+        "bot.privacy",
         lang,
         k=k,
         k_comments=context.config.min_group_size_comments,

@@ -127,6 +127,7 @@ class Questionnaire:
     """A survey as one respondent meets it: role-filtered, partners expanded."""
 
     def __init__(self, survey: Survey, respondent: Respondent) -> None:
+        survey.require_language(respondent.lang)  # never shown in a language it lacks
         self.survey = survey
         self.respondent = respondent
         items: list[Item] = []
@@ -181,6 +182,7 @@ class Questionnaire:
         """The step at the cursor: the question to show, or `Done`."""
         state = self.settle(state)
         lang = lang or self.respondent.lang
+        self.survey.require_language(lang)
         answers = state.answers
         conditional = [i.index for i in self._conditional if self.applies(i, answers)]
         total = self._static_before[-1] + len(conditional)
@@ -253,7 +255,7 @@ class Questionnaire:
         return tuple(
             k
             for k, item in self._by_key.items()
-            if item.question.type == "text" and k in state.answers
+            if QUESTION_TYPES[item.question.type].comment and k in state.answers
         )
 
     def item(self, key: str) -> Item | None:

@@ -3,6 +3,7 @@
 SurveyError
  ├── DefinitionError      a survey file is invalid (carries every problem at once)
  ├── AnswerError          an answer does not fit its question (carries a hint code)
+ ├── TextError            a text key or language is not in the catalogue (or the survey)
  └── StoreError           the store refused an operation
       ├── UnknownWaveError
       ├── WaveClosedError
@@ -51,6 +52,10 @@ class AnswerError(SurveyError):
         self.code = code
         self.params = params
         super().__init__(f"{code}: {params}" if params else code)
+
+
+class TextError(SurveyError, LookupError):
+    """A text was asked for in a language (or under a key) that has none: never a fallback."""
 
 
 class StoreError(SurveyError):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from .answers import Answer, decode, encode
+from .answers import Answer
 from .engine import Change, Questionnaire, State, item_key, split_key
+from .qtypes import decode, encode
 from .store import ItemRow, Session, Store
 
 

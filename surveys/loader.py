@@ -17,20 +17,33 @@ from typing import Any
 from .errors import DefinitionError, Problem
 from .model import (
     DIMENSION_KINDS,
+    LANGS,
     Condition,
     Dimension,
+    Lang,
     Question,
     Scale,
     Section,
     Survey,
     Text,
 )
-from .qtypes import QUESTION_TYPES, TYPE_KEYS, ParseContext
+from .qtypes import QUESTION_TYPES, TYPE_KEYS, ParseContext, QuestionType
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 MAX_QUESTIONS = 999  # question positions must fit the bot's 64-byte callback data
 TOP_KEYS = frozenset(
-    {"id", "version", "title", "intro", "outro", "scales", "dimensions", "sections", "questions"}
+    {
+        "id",
+        "version",
+        "languages",
+        "title",
+        "intro",
+        "outro",
+        "scales",
+        "dimensions",
+        "sections",
+        "questions",
+    }
 )
 SCALE_KEYS = frozenset({"points", "labels", "dont_know"})
 DIMENSION_KEYS = frozenset({"id", "label", "description", "kind", "compares", "options"})
@@ -114,6 +127,15 @@ def load_surveys(
     return surveys
 
 
+def _a(word: str) -> str:
+    """The word with its indefinite article: "an allocate", "a likert"."""
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _langs() -> str:
+    return ", ".join(LANGS)
+
+
 class _SurveyParser:
     """One parse of one file; accumulates problems instead of stopping at the first."""
 
@@ -121,6 +143,7 @@ class _SurveyParser:
         self.filename = filename
         self.known_roles = frozenset(known_roles) if known_roles is not None else None
         self.problems: list[Problem] = []
+        self.languages: tuple[Lang, ...] = LANGS
         self._where = ""
         self._all_ids: set[object] = set()
         self._compares: list[tuple[str, Dimension]] = []  # checked once all are known
@@ -137,9 +160,10 @@ class _SurveyParser:
             self.report(f"unknown key '{key}'")
 
     def parse(self, raw: dict[str, Any]) -> Survey:
-        ctx = ParseContext({}, self.report)
         self.at("")
         self.unknown_keys(raw, TOP_KEYS)
+        self.languages = self.parse_languages(raw.get("languages"))
+        ctx = ParseContext({}, self.report, self.languages)
         survey_id = raw.get("id")
         if not isinstance(survey_id, str) or not ID_RE.match(survey_id):
             self.at("id").report("survey needs an 'id' of lowercase letters, digits and _")
@@ -180,7 +204,27 @@ class _SurveyParser:
             sections=tuple(sections),
             questions=tuple(questions),
             source=self.filename,
+            languages=self.languages,
         )
+
+    def parse_languages(self, raw: object) -> tuple[Lang, ...]:
+        """`languages = ["nl", "en"]`: the languages every text is written in (default: all).
+
+        Only languages the catalogue has: the bot around the questions must speak them too.
+        """
+        if raw is None:
+            return LANGS
+        self.at("languages")
+        if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+            self.report(f"'languages' must be a non-empty list of language codes ({_langs()})")
+            return LANGS
+        unknown = [x for x in raw if x not in LANGS]
+        if unknown:
+            self.report(f"unknown languages {unknown} (the catalogue has: {_langs()})")
+        if len(set(raw)) != len(raw):
+            self.report("a language is listed twice")
+        known = tuple(dict.fromkeys(x for x in raw if x in LANGS))
+        return known or LANGS
 
     def parse_scales(self, raw: object, ctx: ParseContext) -> list[Scale]:
         if not isinstance(raw, dict):
@@ -201,10 +245,11 @@ class _SurveyParser:
                 continue
             labels = body.get("labels")
             if not isinstance(labels, dict):
-                self.report("'labels' must be a table { nl = [...], en = [...] }")
+                shape = ", ".join(f"{lang} = [...]" for lang in self.languages)
+                self.report(f"'labels' must be a table {{ {shape} }}")
                 continue
             texts: dict[str, list[str]] = {}
-            for lang in ("nl", "en"):
+            for lang in self.languages:
                 values = labels.get(lang)
                 if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                     self.report(f"missing translation '{lang}' in 'labels'")
@@ -212,13 +257,14 @@ class _SurveyParser:
                     self.report(f"labels.{lang} has {len(values)} labels for {points} points")
                 else:
                     texts[lang] = values
-            if len(texts) == 2:
+            if len(texts) == len(self.languages):
                 scales.append(
                     Scale(
                         id=scale_id,
                         points=points,
                         labels=tuple(
-                            Text(nl, en) for nl, en in zip(texts["nl"], texts["en"], strict=True)
+                            Text({lang: texts[lang][i] for lang in self.languages})
+                            for i in range(points)
                         ),
                         dont_know=ctx.boolean(body.get("dont_know"), "dont_know", False),
                     )
@@ -370,8 +416,8 @@ class _SurveyParser:
         when = self.condition(body.get("when"), earlier, seen)
         fields = qtype.parse(body, ctx)
         if isinstance(dimension, str) and dimension in dimensions:
-            self.dimension_fits(dimensions[dimension], type_name, per_partner, fields)
-        required = ctx.boolean(body.get("required"), "required", type_name != "text")
+            self.dimension_fits(dimensions[dimension], qtype, per_partner, fields)
+        required = ctx.boolean(body.get("required"), "required", qtype.required)
         if len(self.problems) > before or text is None:
             return None
         return Question(
@@ -380,7 +426,8 @@ class _SurveyParser:
             text=text,
             label=label,
             section=section,
-            required=required and qtype.name != "info",
+            required=required and qtype.answerable,
+            answerable=qtype.answerable,
             roles=roles,
             when=when,
             per_partner=per_partner,
@@ -389,15 +436,18 @@ class _SurveyParser:
         )
 
     def partner_placeholder(self, text: Text, per_partner: bool) -> None:
-        """{partner} in both languages of a per_partner question's text, and only there."""
-        has_placeholder = PARTNER_PLACEHOLDER in text.nl and PARTNER_PLACEHOLDER in text.en
-        if per_partner and not has_placeholder:
-            self.report("a per_partner question needs {partner} in its text (nl and en)")
-        if not per_partner and (PARTNER_PLACEHOLDER in text.nl + text.en):
+        """{partner} in every language of a per_partner question's text, and only there."""
+        lacking = [lang for lang, value in text.items() if PARTNER_PLACEHOLDER not in value]
+        if per_partner and lacking:
+            self.report(
+                "a per_partner question needs {partner} in its text "
+                f"(missing in: {', '.join(lacking)})"
+            )
+        if not per_partner and len(lacking) < len(text):
             self.report("{partner} only works in a per_partner question")
 
     def dimension_fits(
-        self, dimension: Dimension, type_name: str, per_partner: bool, fields: dict[str, Any]
+        self, dimension: Dimension, qtype: QuestionType, per_partner: bool, fields: dict[str, Any]
     ) -> None:
         """A question belongs to a dimension of the kind its answers make.
 
@@ -411,11 +461,12 @@ class _SurveyParser:
                 if per_partner
                 else f"dimension '{name}' has kind \"matrix\": only per_partner questions"
             )
-        elif (type_name == "allocate") != (kind == "profile"):
+        elif qtype.makes_profile != (kind == "profile"):
+            makers = " or ".join(t.name for t in QUESTION_TYPES.values() if t.makes_profile)
             self.report(
-                f"dimension '{name}' of an allocate question needs kind = \"profile\""
-                if type_name == "allocate"
-                else f"dimension '{name}' has kind \"profile\": only allocate questions"
+                f"dimension '{name}' of {_a(qtype.name)} question needs kind = \"profile\""
+                if qtype.makes_profile
+                else f"dimension '{name}' has kind \"profile\": only {makers} questions"
             )
         elif dimension.options:
             declared = [o.value for o in dimension.options]

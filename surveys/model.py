@@ -9,22 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Lang = Literal["nl", "en"]
+from .errors import TextError
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, Text
+
 DimensionKind = Literal["scale", "matrix", "profile"]
 DIMENSION_KINDS: tuple[DimensionKind, ...] = ("scale", "matrix", "profile")
-LANGS: tuple[Lang, ...] = ("nl", "en")
-DEFAULT_LANG: Lang = "nl"
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A user-facing string in every supported language."""
-
-    nl: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
+LANGS: tuple[Lang, ...] = LANGUAGES
+DEFAULT_LANG: Lang = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,17 +96,9 @@ class Question:
     step: int = 0
     max_length: int = 0
     anchors: tuple[Text, Text] | None = None
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != "info"
-
-    @property
-    def points(self) -> int:
-        """Number of scale points for scored types (likert: the scale, nps: 11)."""
-        if self.scale is not None:
-            return self.scale.points
-        return 11 if self.type == "nps" else 0
+    # set by the type's parser: scale points of a scored type (likert: the scale, nps: 11)
+    points: int = 0
+    answerable: bool = True  # False for a statement to read (info)
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -135,6 +118,8 @@ class Survey:
     sections: tuple[Section, ...]
     questions: tuple[Question, ...]
     source: str = ""
+    # the languages every text of this survey is written in (checked by the loader)
+    languages: tuple[Lang, ...] = LANGUAGES
     _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -142,6 +127,26 @@ class Survey:
 
     def question(self, question_id: str) -> Question:
         return self._by_id[question_id]
+
+    def offers(self, lang: str) -> bool:
+        return lang in self.languages
+
+    def require_language(self, lang: str) -> None:
+        """Refuse a language this survey is not written in: never show another instead."""
+        if lang not in self.languages:
+            raise TextError(
+                f"survey '{self.id}' is not offered in {lang!r} "
+                f"(it is in: {', '.join(self.languages)})"
+            )
+
+    def language_for(self, lang: str) -> Lang:
+        """The respondent's language if this survey offers it, else the survey's first.
+
+        The one explicit rule for a respondent whose language a survey lacks (e.g. a
+        German speaker invited to a Dutch-only survey): the survey's first declared
+        language, so the questions and the bot around them speak one language.
+        """
+        return lang if lang in self.languages else self.languages[0]
 
     def has_question(self, question_id: str) -> bool:
         return question_id in self._by_id

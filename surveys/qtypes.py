@@ -1,52 +1,75 @@
-"""The table-driven registry of question types.
+"""The table-driven registry of question types: everything the domain knows of a type.
 
-Each type is a small object with three jobs: `parse` its own TOML keys into
-`Question` fields (reporting problems, never raising), `validate_answer` (raise
-`AnswerError` with a hint code), and `choices` (the options an adapter renders).
-Adding a type means adding one class and one line in `QUESTION_TYPES`.
+Each type is a small object that owns its type's knowledge: `parse` its own TOML keys
+into `Question` fields (reporting problems, never raising), `validate_answer` (raise
+`AnswerError` with a hint code), `choices` (the options an adapter renders), `encode`
+and `decode` (its answer as stored rows and back) and its scoring facts as class
+attributes (`scored`, `per_option`, `makes_profile`, `comment`, `answerable`). Nothing
+outside this module branches on a type's name.
+
+Adding a type is one class and one line in `QUESTION_TYPES` here, plus one entry in
+each adapter's table: `bot.widgets.WIDGETS`, `trustscan.preview.PREVIEWS` and
+`trustscan.simulation.SIMULATED` (`tests/test_question_types.py` fails naming any table
+that lacks it).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, cast
 
-from .answers import DONT_KNOW, Answer
+from .answers import DONT_KNOW, Answer, ItemRow
 from .errors import AnswerError
-from .model import LANGS, Option, Question, Scale, Text
+from .model import LANGS, Lang, Option, Question, Scale, Text
 
 VALUE_RE = re.compile(r"^[a-z0-9_]{1,16}$")
 MAX_TEXT_LENGTH = 3500  # leaves room in Telegram's 4096-character message for the prompt
 NPS_POINTS = 11
+MAX_RANKED = 10  # a longer list is no longer ranked with care (and fits the callback data)
 
 
 class ParseContext:
-    """What a type's parser needs: the survey's scales and a sink for problems."""
+    """What a type's parser needs: the survey's scales and languages, a sink for problems."""
 
-    def __init__(self, scales: Mapping[str, Scale], report: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        scales: Mapping[str, Scale],
+        report: Callable[[str], None],
+        languages: tuple[Lang, ...] = LANGS,
+    ) -> None:
         self.scales = scales
         self.report = report
+        self.languages = languages
 
     def text(self, raw: object, key: str) -> Text | None:
-        """A `{nl = …, en = …}` table as Text; reports a missing translation by name."""
+        """A `{nl = …, en = …, …}` table as Text in the survey's languages.
+
+        A text missing for a declared language is reported by language and key (the
+        problem's location names the file and the question).
+        """
+        shape = ", ".join(f'{lang} = "…"' for lang in self.languages)
         if raw is None:
             return None
         if isinstance(raw, str):
-            self.report(f"'{key}' must be a table with a text per language (nl, en)")
+            self.report(
+                f"'{key}' must be a table with a text per language ({', '.join(self.languages)})"
+            )
             return None
         if not isinstance(raw, dict):
-            self.report(f'\'{key}\' must be a table like {{ nl = "…", en = "…" }}')
+            self.report(f"'{key}' must be a table like {{ {shape} }}")
             return None
         ok = True
-        for lang in LANGS:
+        for lang in self.languages:
             value = raw.get(lang)
             if not isinstance(value, str) or not value.strip():
                 self.report(f"missing translation '{lang}' in '{key}'")
                 ok = False
         for extra in sorted(set(raw) - set(LANGS)):
             self.report(f"unknown language '{extra}' in '{key}' (supported: {', '.join(LANGS)})")
-        return Text(nl=raw["nl"].strip(), en=raw["en"].strip()) if ok else None
+        if not ok:
+            return None
+        return Text({lang: raw[lang].strip() for lang in self.languages})
 
     def integer(self, raw: object, key: str, default: int) -> int:
         if raw is None:
@@ -92,18 +115,43 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_UNKNOWN = ItemRow("", None, None)  # don't know: neither value nor text
+
+
 class QuestionType:
-    """Base: a type with no own keys whose answers are rejected."""
+    """Base: a type with no own keys whose answers are rejected.
+
+    The class attributes are the type's facts for the engine, the loader and analysis:
+    `answerable` (info: no), `required` (the default of `required`), `per_partner`
+    (may be asked per partner), `makes_profile` (its items form a profile dimension),
+    `scored` (its values are scale points that dimension scores average), `per_option`
+    (a value per option that analysis reports as a mean per group, under this name) and
+    `comment` (its answers become unlinked comments).
+    """
 
     name: ClassVar[str] = ""
     keys: ClassVar[frozenset[str]] = frozenset()
+    answerable: ClassVar[bool] = True
+    required: ClassVar[bool] = True
     per_partner: ClassVar[bool] = False
+    makes_profile: ClassVar[bool] = False
+    scored: ClassVar[bool] = False
+    per_option: ClassVar[str | None] = None
+    comment: ClassVar[bool] = False
 
     def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
         return {}
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         raise AnswerError("no_answer")
+
+    def encode(self, question: Question, answer: Answer) -> list[ItemRow]:
+        """Rows to store for a validated answer other than don't-know."""
+        raise ValueError(f"question {question.id!r} of type {self.name!r} takes no answer")
+
+    def decode(self, question: Question, rows: Sequence[ItemRow]) -> Answer:
+        """The answer the stored rows stand for (inverse of `encode`)."""
+        raise ValueError(f"question {question.id!r} of type {self.name!r} takes no answer")
 
     def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
         return ()
@@ -119,6 +167,7 @@ class LikertType(QuestionType):
     name = "likert"
     keys = frozenset({"scale", "reverse"})
     per_partner = True
+    scored = True
 
     def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
         scale_id = raw.get("scale")
@@ -129,6 +178,7 @@ class LikertType(QuestionType):
             ctx.report(f"unknown scale '{scale_id}'")
         return {
             "scale": scale,
+            "points": scale.points if scale else 0,
             "reverse": ctx.boolean(raw.get("reverse"), "reverse", False),
             "dont_know": scale.dont_know if scale else False,
         }
@@ -149,6 +199,12 @@ class LikertType(QuestionType):
     def condition_values(self, question: Question) -> frozenset[int | str] | None:
         return frozenset(range(1, question.points + 1))
 
+    def encode(self, question: Question, answer: Answer) -> list[ItemRow]:
+        return [ItemRow("", int(cast(int, answer)), None)]
+
+    def decode(self, question: Question, rows: Sequence[ItemRow]) -> Answer:
+        return int(cast(int, rows[0].value))
+
 
 class NpsType(QuestionType):
     """Likelihood to recommend, 0–10, with optional anchor texts for both ends."""
@@ -156,6 +212,7 @@ class NpsType(QuestionType):
     name = "nps"
     keys = frozenset({"dont_know", "anchors"})
     per_partner = True
+    scored = True
 
     def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
         anchors = None
@@ -169,6 +226,7 @@ class NpsType(QuestionType):
         return {
             "dont_know": ctx.boolean(raw.get("dont_know"), "dont_know", False),
             "anchors": anchors,
+            "points": NPS_POINTS,
         }
 
     def validate_answer(self, question: Question, value: object) -> Answer:
@@ -185,6 +243,9 @@ class NpsType(QuestionType):
 
     def condition_values(self, question: Question) -> frozenset[int | str] | None:
         return frozenset(range(NPS_POINTS))
+
+    encode = LikertType.encode
+    decode = LikertType.decode
 
 
 class ChoiceType(QuestionType):
@@ -217,6 +278,12 @@ class ChoiceType(QuestionType):
 
     def condition_values(self, question: Question) -> frozenset[int | str] | None:
         return frozenset(o.value for o in question.options)
+
+    def encode(self, question: Question, answer: Answer) -> list[ItemRow]:
+        return [ItemRow("", None, str(answer))]
+
+    def decode(self, question: Question, rows: Sequence[ItemRow]) -> Answer:
+        return str(rows[0].text)
 
 
 class MultiType(ChoiceType):
@@ -252,12 +319,22 @@ class MultiType(ChoiceType):
             raise AnswerError("choose_between", low=question.min_choices, high=question.max_choices)
         return tuple(o.value for o in question.options if o.value in chosen)
 
+    def encode(self, question: Question, answer: Answer) -> list[ItemRow]:
+        # An empty selection (allowed when min = 0) still needs a row to count as answered.
+        chosen = [ItemRow(value, 1, None) for value in cast(tuple[str, ...], answer)]
+        return chosen or [ItemRow("", 0, None)]
+
+    def decode(self, question: Question, rows: Sequence[ItemRow]) -> Answer:
+        chosen = {row.part for row in rows if row.part}
+        return tuple(o.value for o in question.options if o.value in chosen)
+
 
 class AllocateType(QuestionType):
     """Divide a constant sum of points over the options (the competing-values method)."""
 
     name = "allocate"
     keys = frozenset({"options", "total", "step"})
+    makes_profile = True
 
     def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
         options = ctx.options(raw.get("options"))
@@ -287,12 +364,23 @@ class AllocateType(QuestionType):
     def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
         return tuple((o.value, o.label.get(lang)) for o in question.options)
 
+    def encode(self, question: Question, answer: Answer) -> list[ItemRow]:
+        """One row per option, its number as the value (points here, ranks for ranking)."""
+        numbers = zip(question.options, cast(tuple[int, ...], answer), strict=True)
+        return [ItemRow(o.value, int(n), None) for o, n in numbers]
+
+    def decode(self, question: Question, rows: Sequence[ItemRow]) -> Answer:
+        numbers = {row.part: row.value or 0 for row in rows}
+        return tuple(int(numbers.get(o.value, 0)) for o in question.options)
+
 
 class TextType(QuestionType):
     """An open answer of at most `max_length` characters."""
 
     name = "text"
     keys = frozenset({"max_length"})
+    required = False
+    comment = True
 
     def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
         limit = ctx.integer(raw.get("max_length"), "max_length", 1000)
@@ -310,11 +398,52 @@ class TextType(QuestionType):
             raise AnswerError("too_long", limit=question.max_length, got=len(text))
         return text
 
+    encode = ChoiceType.encode
+    decode = ChoiceType.decode
+
 
 class InfoType(QuestionType):
     """A statement to read; it takes no answer and counts in no progress."""
 
     name = "info"
+    answerable = False
+    required = False
+
+
+class RankingType(QuestionType):
+    """Put the options in order: stored as one rank (1 = first) per option.
+
+    Reported as the mean rank per option and group (`per_option`). The answer is a
+    tuple of ranks in option order, a permutation of 1..n, like allocate's points.
+    """
+
+    name = "ranking"
+    keys = frozenset({"options"})
+    per_option = "mean_rank"
+
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+        options = ctx.options(raw.get("options"))
+        if options and not 2 <= len(options) <= MAX_RANKED:
+            ctx.report(f"a ranking question needs 2 to {MAX_RANKED} options (got {len(options)})")
+        return {"options": options}
+
+    def validate_answer(self, question: Question, value: object) -> Answer:
+        if value is DONT_KNOW:  # no "don't know" button for this type
+            raise AnswerError("no_dont_know")
+        count = len(question.options)
+        if (
+            not isinstance(value, (tuple, list))
+            or not all(_is_int(v) for v in value)
+            or sorted(value) != list(range(1, count + 1))
+        ):
+            raise AnswerError("rank_all", count=count)
+        return tuple(int(v) for v in value)
+
+    def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
+        return tuple((o.value, o.label.get(lang)) for o in question.options)
+
+    encode = AllocateType.encode
+    decode = AllocateType.decode
 
 
 QUESTION_TYPES: dict[str, QuestionType] = {
@@ -327,6 +456,21 @@ QUESTION_TYPES: dict[str, QuestionType] = {
         AllocateType(),
         TextType(),
         InfoType(),
+        RankingType(),
     )
 }
 TYPE_KEYS: frozenset[str] = frozenset().union(*(t.keys for t in QUESTION_TYPES.values()))
+
+
+def encode(question: Question, answer: Answer) -> list[ItemRow]:
+    """Rows to store for `answer`; a don't-know is one row with neither value nor text."""
+    if answer is DONT_KNOW:
+        return [_UNKNOWN]
+    return QUESTION_TYPES[question.type].encode(question, answer)
+
+
+def decode(question: Question, rows: Sequence[ItemRow]) -> Answer:
+    """The answer the rows of one item stand for (inverse of `encode`)."""
+    if len(rows) == 1 and rows[0] == _UNKNOWN:
+        return DONT_KNOW
+    return QUESTION_TYPES[question.type].decode(question, rows)

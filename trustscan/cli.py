@@ -20,6 +20,7 @@ from pathlib import Path
 
 from surveys.engine import Questionnaire, Respondent
 from surveys.errors import DefinitionError, SurveyError
+from surveys.i18n import LANGUAGES
 from surveys.loader import builtin_paths, load_survey
 
 from .config import Config, ConfigError, load_config
@@ -123,12 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         "take a survey in the terminal through the same engine as the bot (nothing is stored)",
     )
     p.add_argument("survey", metavar="SURVEY", help="survey id, e.g. trust, or a .toml file")
-    p.add_argument("--lang", choices=("nl", "en"), default=None)
+    p.add_argument("--lang", choices=LANGUAGES, default=None)
     p.add_argument("--org", metavar="ID", help="organisation of the respondent")
     p.add_argument("--role", metavar="ID", help="role of the respondent")
 
     wave = sub.add_parser("wave", help="open, close and list waves", parents=[common])
-    wave.set_defaults(handler=lambda args, config: wave.print_help() or 2)
+    wave.set_defaults(handler=_wave_help(wave))
     wave_sub = wave.add_subparsers(title="wave commands", metavar="ACTION")
     p = command("open", cmd_wave_open, "open a wave of a survey for every organisation", wave_sub)
     p.add_argument("survey", metavar="SURVEY")
@@ -183,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate three measurements of a demo partnership through "
         "the engine and the store, then write the full report (no token, no network)",
     )
-    p.add_argument("--lang", choices=("nl", "en"), default=None)
+    p.add_argument("--lang", choices=LANGUAGES, default=None)
     p.add_argument(
         "--dir",
         type=Path,
@@ -220,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, metavar="DIR", help="also write the tables as CSV here")
     p.add_argument("--png", type=Path, metavar="DIR", help="also write every chart as PNG")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="also write the tables as XLSX")
-    p.add_argument("--lang", choices=("nl", "en"), default=None)
+    p.add_argument("--lang", choices=LANGUAGES, default=None)
 
     p = command(
         "export",
@@ -231,11 +232,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", type=int, action="append", metavar="WAVE")
     p.add_argument("--csv", type=Path, metavar="DIR")
     p.add_argument("--xlsx", type=Path, metavar="FILE")
-    p.add_argument("--lang", choices=("nl", "en"), default=None)
+    p.add_argument("--lang", choices=LANGUAGES, default=None)
 
     p = command("backup", cmd_backup, "write a consistent copy of the live database")
     p.add_argument("path", type=Path, metavar="PATH")
     return parser
+
+
+def _wave_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace, Config], int]:
+    """`trustscan wave` without an action: its help, exit 2."""
+
+    def show(args: argparse.Namespace, config: Config) -> int:
+        parser.print_help()
+        return 2
+
+    return show
 
 
 def _date(text: str) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from surveys.engine import Partner
+from surveys.i18n import DEFAULT_LANGUAGE as CATALOGUE_DEFAULT
+from surveys.i18n import text_of
 from surveys.model import LANGS, Text
 
 DEFAULT_DATABASE = "trustscan.db"
@@ -23,7 +25,7 @@ DEFAULT_MIN_GROUP_SIZE = 5
 MIN_GROUP_SIZE_FLOOR = 3
 DEFAULT_MIN_GROUP_SIZE_COMMENTS = 10
 DEFAULT_BOT_USERNAME = "TrustscanDemoBot"
-DEFAULT_LANGUAGE = "nl"
+DEFAULT_LANGUAGE = CATALOGUE_DEFAULT
 DEFAULT_PARTNERSHIP = "Samenwerkingsverband Demo"
 DEFAULT_REMINDER_DAYS = (3, 1)
 DEFAULT_REMINDER_HOUR = 10
@@ -83,15 +85,12 @@ DEMO_ORGANISATIONS = (
     Organisation("brugwoude", "Brugwoude", 180, (("administrator", 5), ("council", 21))),
     Organisation("lindermeer", "Lindermeer", 95, (("administrator", 4), ("council", 17))),
 )
+# the labels come from the catalogue (`roles.<id>`), so they exist in every language
 DEMO_ROLES = (
-    Role("staff", Text("Medewerker", "Staff member")),
-    Role("manager", Text("Leidinggevende", "Manager")),
-    Role(
-        "administrator",
-        Text("Bestuurder (wethouder, burgemeester)", "Administrator (alderman, mayor)"),
-        restricted=True,
-    ),
-    Role("council", Text("Raadslid", "Council member"), restricted=True),
+    Role("staff", text_of("roles.staff")),
+    Role("manager", text_of("roles.manager")),
+    Role("administrator", text_of("roles.administrator"), restricted=True),
+    Role("council", text_of("roles.council"), restricted=True),
 )
 
 
@@ -368,11 +367,24 @@ def _roles(r: _Reader) -> tuple[Role, ...]:
             raise r.fail(f"{key}.id", "needs an id of lowercase letters, digits, - or _")
         if any(x.id == role_id for x in roles):
             raise r.fail(f"{key}.id", f"duplicate role id '{role_id}'")
-        label = item.get("label")
-        if not isinstance(label, dict) or not all(
-            isinstance(label.get(lang), str) and label[lang] for lang in LANGS
-        ):
-            raise r.fail(f"{key}.label", 'must be a table { nl = "…", en = "…" }')
         restricted = r.get(item, "restricted", bool, False, f"{key}.restricted")
-        roles.append(Role(role_id, Text(label["nl"], label["en"]), restricted))
+        roles.append(Role(role_id, _role_label(r, item.get("label"), f"{key}.label"), restricted))
     return tuple(roles)
+
+
+def _role_label(r: _Reader, label: object, key: str) -> Text:
+    """`label = { nl = "…", en = "…", de = "…" }`: a label in every language the bot speaks.
+
+    Respondents of every language may be asked their role, so a missing language is an
+    error naming it, never a label shown in another language.
+    """
+    shape = ", ".join(f'{lang} = "…"' for lang in LANGS)
+    if not isinstance(label, dict):
+        raise r.fail(key, f"must be a table {{ {shape} }}")
+    missing = [lang for lang in LANGS if not (isinstance(label.get(lang), str) and label[lang])]
+    if missing:
+        raise r.fail(key, f"missing {', '.join(missing)}: must be a table {{ {shape} }}")
+    unknown = sorted(set(label) - set(LANGS))
+    if unknown:
+        raise r.fail(key, f"unknown languages {unknown} (the catalogue has: {', '.join(LANGS)})")
+    return Text({lang: label[lang] for lang in LANGS})

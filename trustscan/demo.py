@@ -12,32 +12,12 @@ from collections.abc import Callable, Iterator
 
 from surveys.engine import Done, Questionnaire, QuestionStep, State
 
-from .preview import run_preview
+from .preview import PREVIEWS, run_preview
 
 
 def scripted_line(step: QuestionStep, rng: random.Random) -> str:
     """What a plausible respondent would type at this step of the preview."""
-    q = step.question
-    match q.type:
-        case "info":
-            return ""
-        case "likert":
-            return str(rng.choice([2, 3, 4, 4, 5][: q.points]))
-        case "nps":
-            return str(rng.randint(5, 9))
-        case "choice":
-            return str(rng.randint(1, len(step.choices)))
-        case "multi":
-            count = max(q.min_choices, 1)
-            return " ".join(str(i) for i in range(1, count + 1))
-        case "allocate":
-            weights = [rng.randint(1, 6) for _ in q.options]
-            points = [q.step * round(q.total * w / sum(weights) / q.step) for w in weights]
-            points[0] += q.total - sum(points)
-            return " ".join(str(p) for p in points)
-        case "text":
-            return "s" if not q.required else "Meer samen optrekken."
-    return ""
+    return PREVIEWS[step.type].script(step, rng)
 
 
 def scripted_lines(questionnaire: Questionnaire, rng: random.Random) -> Iterator[str]:

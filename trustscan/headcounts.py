@@ -57,8 +57,8 @@ def oversubscribed(
     `closed` (all waves when None).
     """
     totals: Counter[tuple[int, str]] = Counter()
-    for (wave, org, _), n in completed.items():
-        totals[(wave, org)] += n
+    for (wave, org_id, _), n in completed.items():
+        totals[(wave, org_id)] += n
     flagged = []
     for wave in sorted({w for w, _ in totals}):
         for org in organisations:

@@ -42,6 +42,7 @@ MESSAGES = {
     "wave_closed": "wave {wave} is already closed",
     "wave_not_open": "wave {wave} is not open",
     "invalid": "{reason}",
+    "survey_language": "survey '{survey}' is not written in this language (only: {languages})",
 }
 
 
@@ -228,8 +229,13 @@ class Operations:
         self, actor: str, wave_ids: Sequence[int] | None, lang: str, *, action: str = "report"
     ) -> list[Report]:
         """Reports per survey of the given waves (default all), one Holm family, drawn."""
-        for wave_id in wave_ids or ():
-            await self.wave(wave_id)
+        waves = [await self.wave(w) for w in wave_ids] if wave_ids else await self.store.waves()
+        for survey_id in dict.fromkeys(w.survey for w in waves):
+            survey = self.registry.get(survey_id)
+            if survey is not None and not survey.offers(lang):  # refused, never mixed
+                raise OperationError(
+                    "survey_language", survey=survey_id, languages=", ".join(survey.languages)
+                )
         reporting = await _reporting()
         reports: list[Report] = [
             r

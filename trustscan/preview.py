@@ -6,6 +6,7 @@ how the tests and `make demo` drive it. Nothing is stored.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
@@ -13,43 +14,11 @@ from surveys.answers import DONT_KNOW, Answer
 from surveys.engine import Change, Done, Questionnaire, QuestionStep, State
 from surveys.errors import AnswerError
 from surveys.hints import hint
-
-UI = {
-    "progress": {"nl": "Vraag {pos} van {total}", "en": "Question {pos} of {total}"},
-    "keys": {
-        "nl": "b = terug, s = overslaan, ? = weet niet",
-        "en": "b = back, s = skip, ? = don't know",
-    },
-    "continue": {"nl": "(Enter om verder te gaan)", "en": "(press Enter to continue)"},
-    "multi": {
-        "nl": "Nummers gescheiden door spaties ({low} tot {high})",
-        "en": "Numbers separated by spaces ({low} to {high})",
-    },
-    "allocate": {
-        "nl": "Verdeel {total} punten: {count} getallen gescheiden door spaties",
-        "en": "Divide {total} points: {count} numbers separated by spaces",
-    },
-    "text": {
-        "nl": "Typ je antwoord (maximaal {limit} tekens)",
-        "en": "Type your answer (at most {limit} characters)",
-    },
-    "number": {"nl": "Kies een nummer", "en": "Choose a number"},
-    "done": {
-        "nl": "Klaar! Dit zijn je antwoorden (er is niets opgeslagen):",
-        "en": "Done! These are your answers (nothing was stored):",
-    },
-    "eof": {
-        "nl": "Invoer gestopt bij vraag {pos}; er is niets opgeslagen.",
-        "en": "Input ended at question {pos}; nothing was stored.",
-    },
-    "skipped": {"nl": "(overgeslagen)", "en": "(skipped)"},
-    "dont_know": {"nl": "weet niet", "en": "don't know"},
-    "current": {"nl": "huidig antwoord", "en": "current answer"},
-}
+from surveys.i18n import t
 
 
 def ui(key: str, lang: str, **params: object) -> str:
-    return UI[key][lang].format(**params)
+    return t(f"preview.{key}", lang, **params)
 
 
 def run_preview(
@@ -101,27 +70,12 @@ def _render(step: QuestionStep, write: Callable[[str], object], lang: str) -> No
     if q.answerable:
         write(ui("progress", lang, pos=step.position, total=step.total))
     write(step.text)
-    if q.type == "nps":
-        write(
-            "  0 … 10"
-            + (f"  ({q.anchors[0].get(lang)} … {q.anchors[1].get(lang)})" if q.anchors else "")
-        )
-    else:
-        for n, choice in enumerate(step.choices, start=1):
-            write(f"  {n}. {choice.label}")
+    preview = PREVIEWS[q.type]
+    for line in preview.options(step, lang):
+        write(f"  {line}")
     if step.current is not None:
         write(f"  [{ui('current', lang)}: {_show(step.current, lang)}]")
-    match q.type:
-        case "info":
-            write(ui("continue", lang))
-        case "multi":
-            write(ui("multi", lang, low=q.min_choices, high=q.max_choices))
-        case "allocate":
-            write(ui("allocate", lang, total=q.total, count=len(q.options)))
-        case "text":
-            write(ui("text", lang, limit=q.max_length))
-        case _:
-            write(ui("number", lang))
+    write(preview.prompt(step, lang))
 
 
 def _act(engine: Questionnaire, state: State, step: QuestionStep, line: str) -> Change:
@@ -133,25 +87,13 @@ def _act(engine: Questionnaire, state: State, step: QuestionStep, line: str) -> 
         return engine.skip(state, step.index)
     if command == "?":
         return engine.dont_know(state, step.index)
-    match q.type:
-        case "info":
-            return engine.proceed(state, step.index)
-        case "text":
-            return engine.answer(state, step.index, line)
-        case "nps":
-            return engine.answer(state, step.index, _int(command))
-        case "likert":
-            return engine.answer(state, step.index, _int(command))
-        case "choice":
-            return engine.answer(state, step.index, _pick(step, _int(command)))
-        case "multi":
-            picks = command.replace(",", " ").split()
-            return engine.answer(state, step.index, tuple(_pick(step, _int(p)) for p in picks))
-        case "allocate":
-            return engine.answer(
-                state, step.index, tuple(_int(p) for p in command.replace(",", " ").split())
-            )
-    raise AnswerError("unknown_option")
+    if not q.answerable:
+        return engine.proceed(state, step.index)
+    return engine.answer(state, step.index, PREVIEWS[q.type].parse(step, line))
+
+
+def _numbers(line: str) -> list[int]:
+    return [_int(p) for p in line.replace(",", " ").split()]
 
 
 def _int(text: str) -> int:
@@ -178,3 +120,127 @@ def _show(value: Answer, lang: str) -> str:
 def lines_of(stream: TextIO) -> Iterator[str]:
     """Lines from a stream, ending cleanly at EOF or Ctrl-D."""
     yield from stream
+
+
+# -- one entry per question type: how it looks, what is typed, what a demo person types --
+
+
+class Preview:
+    """Base: the options as a numbered list, a number to type (likert, choice)."""
+
+    def options(self, step: QuestionStep, lang: str) -> list[str]:
+        return [f"{n}. {choice.label}" for n, choice in enumerate(step.choices, start=1)]
+
+    def prompt(self, step: QuestionStep, lang: str) -> str:
+        return ui("number", lang)
+
+    def parse(self, step: QuestionStep, line: str) -> Answer:
+        return _int(line.strip())
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        """What a plausible respondent would type here (`trustscan demo --preview`)."""
+        return str(rng.choice([2, 3, 4, 4, 5][: step.question.points]))
+
+
+class NpsPreview(Preview):
+    def options(self, step: QuestionStep, lang: str) -> list[str]:
+        anchors = step.question.anchors
+        return [
+            "0 … 10" + (f"  ({anchors[0].get(lang)} … {anchors[1].get(lang)})" if anchors else "")
+        ]
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        return str(rng.randint(5, 9))
+
+
+class ChoicePreview(Preview):
+    def parse(self, step: QuestionStep, line: str) -> Answer:
+        return _pick(step, _int(line.strip()))
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        return str(rng.randint(1, len(step.choices)))
+
+
+class MultiPreview(Preview):
+    def prompt(self, step: QuestionStep, lang: str) -> str:
+        q = step.question
+        return ui("multi", lang, low=q.min_choices, high=q.max_choices)
+
+    def parse(self, step: QuestionStep, line: str) -> Answer:
+        return tuple(_pick(step, n) for n in _numbers(line))
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        return " ".join(str(i) for i in range(1, max(step.question.min_choices, 1) + 1))
+
+
+class AllocatePreview(Preview):
+    def prompt(self, step: QuestionStep, lang: str) -> str:
+        q = step.question
+        return ui("allocate", lang, total=q.total, count=len(q.options))
+
+    def parse(self, step: QuestionStep, line: str) -> Answer:
+        return tuple(_numbers(line))
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        q = step.question
+        weights = [rng.randint(1, 6) for _ in q.options]
+        points = [q.step * round(q.total * w / sum(weights) / q.step) for w in weights]
+        points[0] += q.total - sum(points)
+        return " ".join(str(p) for p in points)
+
+
+class TextPreview(Preview):
+    def options(self, step: QuestionStep, lang: str) -> list[str]:
+        return []
+
+    def prompt(self, step: QuestionStep, lang: str) -> str:
+        return ui("text", lang, limit=step.question.max_length)
+
+    def parse(self, step: QuestionStep, line: str) -> Answer:
+        return line
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        return "s" if not step.question.required else "Meer samen optrekken."
+
+
+class InfoPreview(Preview):
+    def options(self, step: QuestionStep, lang: str) -> list[str]:
+        return []
+
+    def prompt(self, step: QuestionStep, lang: str) -> str:
+        return ui("continue", lang)
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        return ""
+
+
+class RankingPreview(Preview):
+    """The option numbers in the order preferred ("3 1 2"): stored as a rank per option."""
+
+    def prompt(self, step: QuestionStep, lang: str) -> str:
+        return ui("ranking", lang)
+
+    def parse(self, step: QuestionStep, line: str) -> Answer:
+        order = _numbers(line)
+        ranks = [0] * len(step.choices)  # anything but each number once: refused as rank_all
+        for rank, number in enumerate(order, start=1):
+            if 1 <= number <= len(ranks):
+                ranks[number - 1] = rank
+        return tuple(ranks) if len(order) == len(ranks) else tuple(order)
+
+    def script(self, step: QuestionStep, rng: random.Random) -> str:
+        order = list(range(1, len(step.choices) + 1))
+        rng.shuffle(order)
+        return " ".join(str(n) for n in order)
+
+
+PREVIEWS: dict[str, Preview] = {
+    "likert": Preview(),
+    "nps": NpsPreview(),
+    "choice": ChoicePreview(),
+    "multi": MultiPreview(),
+    "allocate": AllocatePreview(),
+    "text": TextPreview(),
+    "info": InfoPreview(),
+    "ranking": RankingPreview(),
+}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from surveys import flow
@@ -82,33 +83,77 @@ def allocate(
 
 
 def answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    """A plausible answer (None: don't know; "": leave an optional question open)."""
+    return SIMULATED[step.type](step, mood, rng)
+
+
+def likert_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
     q = step.question
-    match q.type:
-        case "likert":
-            if q.dont_know and rng.random() < 0.04:
-                return None
-            mean = (
-                mood.partner.get(step.key.partition("@")[2], mood.level)
-                if (q.per_partner)
-                else mood.level + DIMENSION_SHIFT.get((mood.org, q.dimension or ""), 0.0)
-            )
-            value = likert(rng, mean, q.points)
-            return q.points + 1 - value if q.reverse else value
-        case "nps":
-            return max(0, min(10, round(rng.gauss(mood.level * 2 - 0.5, 2))))
-        case "choice":
-            weights = [3, 5, 1.5, 0.5][: len(step.choices)] if mood.level > 3 else [1, 3, 3, 1]
-            return rng.choices(
-                [c.value for c in step.choices], weights=weights[: len(step.choices)] or None
-            )[0]
-        case "multi":
-            return tuple(c.value for c in step.choices[: max(q.min_choices, 1)])
-        case "allocate":
-            weights = CULTURE[mood.org] if q.dimension == "culture_now" else PREFERRED
-            return allocate(rng, weights, q.step, q.total)
-        case "text":
-            return rng.choice(COMMENTS) if rng.random() < 0.35 else ""
-    return None
+    if q.dont_know and rng.random() < 0.04:
+        return None
+    mean = (
+        mood.partner.get(step.key.partition("@")[2], mood.level)
+        if (q.per_partner)
+        else mood.level + DIMENSION_SHIFT.get((mood.org, q.dimension or ""), 0.0)
+    )
+    value = likert(rng, mean, q.points)
+    return q.points + 1 - value if q.reverse else value
+
+
+def nps_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    return max(0, min(10, round(rng.gauss(mood.level * 2 - 0.5, 2))))
+
+
+def choice_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    weights = [3, 5, 1.5, 0.5][: len(step.choices)] if mood.level > 3 else [1, 3, 3, 1]
+    return rng.choices(
+        [c.value for c in step.choices], weights=weights[: len(step.choices)] or None
+    )[0]
+
+
+def multi_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    return tuple(c.value for c in step.choices[: max(step.question.min_choices, 1)])
+
+
+def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    q = step.question
+    weights = CULTURE[mood.org] if q.dimension == "culture_now" else PREFERRED
+    return allocate(rng, weights, q.step, q.total)
+
+
+def text_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    return rng.choice(COMMENTS) if rng.random() < 0.35 else ""
+
+
+def info_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    return None  # never asked: `respond` proceeds past statements
+
+
+def ranking_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
+    """A plausible order: the options' declared order, shuffled a little (a noisy sort).
+
+    Earlier options are preferred on average, more so by people who are more positive,
+    so the mean ranks differ between organisations without any being fixed.
+    """
+    spread = 1.5 if mood.level > 3.3 else 2.5
+    keys = [i + rng.gauss(0, spread) for i in range(len(step.choices))]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    ranks = [0] * len(keys)
+    for rank, option in enumerate(order, start=1):
+        ranks[option] = rank
+    return tuple(ranks)
+
+
+SIMULATED: dict[str, Callable[[QuestionStep, Mood, random.Random], object]] = {
+    "likert": likert_answer,
+    "nps": nps_answer,
+    "choice": choice_answer,
+    "multi": multi_answer,
+    "allocate": allocate_answer,
+    "text": text_answer,
+    "info": info_answer,
+    "ranking": ranking_answer,
+}
 
 
 async def respond(
@@ -123,13 +168,14 @@ async def respond(
     rng: random.Random,
 ) -> None:
     """One simulated person takes the survey, exactly as a bot user would."""
-    q = Questionnaire(survey, Respondent(org, role, "nl", partners))
+    lang = survey.languages[0]
+    q = Questionnaire(survey, Respondent(org, role, lang, partners))
     level = BASE[org] + ROLE_SHIFT[role] + 0.1 * (wave_number - 1) + rng.gauss(0, 0.35)
     mood = Mood(level, {p.id: partner_level(org, p.id, wave_number, level) for p in partners}, org)
-    session = await store.begin(wave, user, org, role, "nl")
+    session = await store.begin(wave, user, org, role, lang)
     state = flow.state_of(q, session)
     while not isinstance(step := q.step(state), Done):
-        if step.type == "info":
+        if not step.question.answerable:
             change = q.proceed(state, step.index)
         else:
             value = answer(step, mood, rng)

@@ -1,7 +1,8 @@
 """The report: suppressed tables, charts, key findings in plain language, one HTML file.
 
 The package splits the work: `tables` computes the suppressed tables from the answer
-frames (no wording), `findings` words what they show, `texts` holds the words, `build`
+frames (no wording), `findings` words what they show (the words are the catalogue's `report.*`, see
+`surveys.i18n`), `build`
 puts the sections together in order, `html` renders the page. Every table passes
 through `suppression` before a chart or a sentence is made from it, and every test and
 pooled statistic uses the shown cells only: answers inside hidden cells change no output
@@ -14,21 +15,17 @@ from .build import ALPHA, FAMILY, build_report, one_family
 from .findings import EVEN
 from .html import PAGE, render_html
 from .model import KEY_CHARTS, Context, HeadcountFlag, Report
-from .texts import DUTCH_NUMBERS, TEXT, tr
 
 __all__ = [
     "ALPHA",
-    "DUTCH_NUMBERS",
     "EVEN",
     "FAMILY",
     "KEY_CHARTS",
     "PAGE",
-    "TEXT",
     "Context",
     "HeadcountFlag",
     "Report",
     "build_report",
     "one_family",
     "render_html",
-    "tr",
 ]

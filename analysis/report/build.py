@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from surveys.i18n import t
 from surveys.model import Survey
 from surveys.store import OrgCount
 
@@ -25,7 +26,6 @@ from ..data import WaveData
 from . import findings, tables
 from .model import Context, Report, dimension_names
 from .tables import SCORES, Frames, Shape
-from .texts import tr
 
 ALPHA = 0.05  # significance level of the report's one Holm family
 # the tables whose rows, together, are the one family of tests of a report
@@ -66,7 +66,7 @@ def build_report(
     )
     for wave in data.waves:
         if wave.status != "closed":
-            report.notes.append(tr("open_wave", ctx.lang, name=wave.name))
+            report.notes.append(t("report.open_wave", ctx.lang, name=wave.name))
     counted = tables.counts(data.waves, counts, ctx.headcounts)
     report.chart("counts", charts.response_counts, counted, lang=ctx.lang, names=ctx.orgs)
     released = suppression.releasable(data.waves)
@@ -85,6 +85,8 @@ def build_report(
     if shape.allocate:
         _culture(build)
     _items(build, shown, whole)
+    for name, table in tables.per_option(build.frames.answers, survey, whole, ctx.k).items():
+        report.tables[name] = suppression.mask(table, ["mean"])
     report.comments = tables.comments(data, build.frames, whole, ctx.k_comments)
     report.tables["group_sizes"] = tables.group_sizes(build.frames.people, ctx.k)
     report.tables["reliability"] = tables.reliability(
@@ -101,7 +103,7 @@ def _profile(build: _Build) -> pd.DataFrame:
     report.tables["dimension_scores"] = suppression.mask(profile, SCORES)
     latest = profile[profile["wave"] == frames.latest]
     if build.shape.scale and (latest.empty or latest["hidden"].all()):
-        report.notes.append(tr("nothing", ctx.lang, k=ctx.k))
+        report.notes.append(t("report.nothing", ctx.lang, k=ctx.k))
     if len(latest):
         dims = report.dimension_names
         report.chart(
@@ -187,7 +189,7 @@ def _culture(build: _Build) -> None:
     report, ctx, frames = build.report, build.ctx, build.frames
     profiles = tables.culture_profiles(frames.in_latest(frames.answers), build.shape, ctx.k)
     if profiles.empty:
-        report.notes.append(tr("nothing", ctx.lang, k=ctx.k))
+        report.notes.append(t("report.nothing", ctx.lang, k=ctx.k))
         return
     types = build.shape.type_names(ctx.lang)
     shown = profiles[~profiles["hidden"]]
@@ -204,7 +206,7 @@ def _culture(build: _Build) -> None:
     hidden = sorted(set(profiles.loc[profiles["hidden"], "org"]) - set(shown["org"]))
     if hidden:
         names = ", ".join(ctx.org(o) for o in hidden)
-        report.notes.append(tr("culture_hidden", ctx.lang, orgs=names, k=ctx.k))
+        report.notes.append(t("report.culture_hidden", ctx.lang, orgs=names, k=ctx.k))
     if shown["org"].nunique() > 1:
         distance = stats.culture_distance(shown)
         report.tables["culture_distance"] = distance
@@ -236,7 +238,7 @@ def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame) -> None:
         items.shares,
         lang=ctx.lang,
         items={q.id: (q.label or q.text).get(ctx.lang) for q in items.questions},
-        scale=[t.get(ctx.lang) for t in items.scale.labels],
+        scale=[label.get(ctx.lang) for label in items.scale.labels],
         k=ctx.k,
     )
 

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from surveys.i18n import t
+
 from .model import Context
-from .texts import tr
 
 EVEN = 0.1  # a spread of dimension means below this names no strongest or weakest
 
@@ -26,11 +27,11 @@ def strengths(profile: pd.DataFrame, ctx: Context, dims: Mapping[str, str]) -> l
             continue
         best, worst = group.loc[group["mean"].idxmax()], group.loc[group["mean"].idxmin()]
         if best["mean"] - worst["mean"] < EVEN:
-            found.append(tr("even", ctx.lang, org=ctx.org(org), v=group["mean"].mean()))
+            found.append(t("report.even", ctx.lang, org=ctx.org(org), v=group["mean"].mean()))
             continue
         found.append(
-            tr(
-                "strongest",
+            t(
+                "report.strongest",
                 ctx.lang,
                 org=ctx.org(org),
                 best=dims.get(best["dimension"], best["dimension"]),
@@ -53,8 +54,8 @@ def one_sided(matrix: pd.DataFrame, ctx: Context) -> list[str]:
     pairs["gap"] = (pairs["mean"] - pairs["mean_back"]).abs()
     top = pairs.loc[pairs["gap"].idxmax()]
     return [
-        tr(
-            "one_sided",
+        t(
+            "report.one_sided",
             ctx.lang,
             a=ctx.org(top["org"]),
             b=ctx.org(top["target"]),
@@ -87,8 +88,8 @@ def changes(
     top = _largest_significant(pairs)
     if top is not None:
         found.append(
-            tr(
-                "pair_change",
+            t(
+                "report.pair_change",
                 ctx.lang,
                 a=ctx.org(top["org"]),
                 b=ctx.org(top["target"]),
@@ -100,8 +101,8 @@ def changes(
     top = _largest_significant(dimensions)
     if top is not None:
         found.append(
-            tr(
-                "change",
+            t(
+                "report.change",
                 ctx.lang,
                 org=ctx.org(top["org"]),
                 dim=dims.get(top["dimension"], top["dimension"]),
@@ -110,7 +111,7 @@ def changes(
                 g=top["g"],
             )
         )
-    return found or [tr("no_change", ctx.lang)]
+    return found or [t("report.no_change", ctx.lang)]
 
 
 def distance(table: pd.DataFrame, ctx: Context) -> list[str]:
@@ -120,8 +121,8 @@ def distance(table: pd.DataFrame, ctx: Context) -> list[str]:
         return []
     top = far.loc[far["distance"].idxmax()]
     return [
-        tr(
-            "distance",
+        t(
+            "report.distance",
             ctx.lang,
             a=ctx.org(top["org"]),
             b=ctx.org(top["other"]),
@@ -136,11 +137,11 @@ def culture_gap(shown: pd.DataFrame, ctx: Context, types: Mapping[str, str]) -> 
         return []
     top = shown.loc[shown["gap"].abs().idxmax()]
     return [
-        tr(
-            "culture_gap",
+        t(
+            "report.culture_gap",
             ctx.lang,
             org=ctx.org(top["org"]),
-            dir=tr("more" if top["gap"] > 0 else "less", ctx.lang),
+            dir=t("report.more" if top["gap"] > 0 else "report.less", ctx.lang),
             type=types.get(top["type"], top["type"]),
             gap=top["gap"],
         )

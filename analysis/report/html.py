@@ -11,10 +11,11 @@ from typing import Any
 
 import pandas as pd
 
+from surveys.i18n import t
+
 from .. import charts
 from .build import one_family
 from .model import Context, Report, dimension_names
-from .texts import tr
 
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -44,8 +45,8 @@ def render_html(reports: list[Report], ctx: Context) -> str:
     """
     lang = ctx.lang
     one_family(reports)  # one page, one family of tests
-    parts = [f"<h1>{html.escape(ctx.partnership)} — {tr('title', lang)}</h1>"]
-    parts.append(f"<h2>{tr('findings', lang)}</h2>")
+    parts = [f"<h1>{html.escape(ctx.partnership)} — {t('report.title', lang)}</h1>"]
+    parts.append(f"<h2>{t('report.findings', lang)}</h2>")
     for report in reports:
         parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
         parts.extend(f"<p class='note'>{html.escape(note)}</p>" for note in report.notes)
@@ -69,8 +70,8 @@ def render_html(reports: list[Report], ctx: Context) -> str:
             first = False
         parts.extend(_comments(report, ctx))
     parts.append(
-        f"<h2>{tr('methods', lang)}</h2><p>"
-        + html.escape(tr("methods_text", lang, k=ctx.k, kc=ctx.k_comments))
+        f"<h2>{t('report.methods', lang)}</h2><p>"
+        + html.escape(t("report.methods_text", lang, k=ctx.k, kc=ctx.k_comments))
         + "</p>"
     )
     for report in reports:
@@ -82,16 +83,17 @@ def render_html(reports: list[Report], ctx: Context) -> str:
 def _comments(report: Report, ctx: Context) -> list[str]:
     """The latest wave's comments per organisation (each group ≥ the comment threshold)."""
     lang = ctx.lang
-    parts = [f"<h3>{tr('comments', lang)}</h3>"]
+    parts = [f"<h3>{t('report.comments', lang)}</h3>"]
     if report.comments.empty:
-        parts.append(f"<p>{html.escape(tr('no_comments', lang, k=ctx.k_comments))}</p>")
+        parts.append(f"<p>{html.escape(t('report.no_comments', lang, k=ctx.k_comments))}</p>")
         return parts
     wave = report.wave_names.get(int(report.comments["wave"].iloc[0]), "")
-    parts.append(f"<p class='meta'>{html.escape(tr('comments_of', lang, wave=wave))}</p>")
+    parts.append(f"<p class='meta'>{html.escape(t('report.comments_of', lang, wave=wave))}</p>")
     by_org = report.comments.groupby("org", sort=False)  # keeps the shuffled order inside
     for org in sorted(by_org.groups, key=lambda o: ctx.orgs.get(o, o)):
         texts = "".join(
-            f"<blockquote>{html.escape(str(t))}</blockquote>" for t in by_org.get_group(org)["text"]
+            f"<blockquote>{html.escape(str(comment))}</blockquote>"
+            for comment in by_org.get_group(org)["text"]
         )
         parts.append(f"<h4>{html.escape(ctx.orgs.get(org, org))}</h4>{texts}")
     return parts
@@ -109,21 +111,21 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
     if sizes is not None and not sizes.empty:
         shown = pd.DataFrame(
             {
-                tr("col_wave", lang): [report.wave_names.get(w, w) for w in sizes["wave"]],
-                tr("col_org", lang): [ctx.orgs.get(o, o) for o in sizes["org"]],
-                tr("col_role", lang): [ctx.roles.get(r, r) or "–" for r in sizes["role"]],
+                t("report.col_wave", lang): [report.wave_names.get(w, w) for w in sizes["wave"]],
+                t("report.col_org", lang): [ctx.orgs.get(o, o) for o in sizes["org"]],
+                t("report.col_role", lang): [ctx.roles.get(r, r) or "–" for r in sizes["role"]],
                 "n": counted(sizes["n"]),
             }
         )
-        parts.append(f"<h4>{tr('group_sizes', lang)}</h4>" + shown.to_html(index=False))
+        parts.append(f"<h4>{t('report.group_sizes', lang)}</h4>" + shown.to_html(index=False))
     built = report.context or ctx  # the flags came with the data the report was built from
     flags = [f for f in built.oversubscribed if f.wave in report.wave_names]
     if flags:
         items = "".join(
             "<li>"
             + html.escape(
-                tr(
-                    "oversubscribed_role" if f.role else "oversubscribed_org",
+                t(
+                    "report.oversubscribed_role" if f.role else "report.oversubscribed_org",
                     lang,
                     wave=report.wave_names[f.wave],
                     org=ctx.orgs.get(f.org, f.org),
@@ -136,7 +138,8 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
             for f in flags
         )
         parts.append(
-            f"<h4>{tr('oversubscribed', lang)}</h4><p>{tr('oversubscribed_note', lang)}</p>"
+            f"<h4>{t('report.oversubscribed', lang)}</h4>"
+            f"<p>{t('report.oversubscribed_note', lang)}</p>"
             f"<ul>{items}</ul>"
         )
     alphas = report.tables.get("reliability")
@@ -144,15 +147,15 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
         dims = dimension_names(report.survey, lang)
         shown = pd.DataFrame(
             {
-                tr("col_wave", lang): [report.wave_names.get(w, w) for w in alphas["wave"]],
-                tr("col_dimension", lang): [dims.get(d, d) for d in alphas["dimension"]],
-                tr("col_items", lang): alphas["items"],
+                t("report.col_wave", lang): [report.wave_names.get(w, w) for w in alphas["wave"]],
+                t("report.col_dimension", lang): [dims.get(d, d) for d in alphas["dimension"]],
+                t("report.col_items", lang): alphas["items"],
                 "n": counted(alphas["n"]),
                 "alpha": [_alpha_cell(row, small, lang) for row in alphas.itertuples()],
                 "": [_alpha_note(row, lang) for row in alphas.itertuples()],
             }
         )
-        parts.append(f"<h4>{tr('alpha', lang)}</h4>" + shown.to_html(index=False))
+        parts.append(f"<h4>{t('report.alpha', lang)}</h4>" + shown.to_html(index=False))
     return parts
 
 
@@ -165,5 +168,5 @@ def _alpha_cell(row: Any, small: str, lang: str) -> str:
 
 def _alpha_note(row: Any, lang: str) -> str:
     if not row.computed:
-        return tr("no_alpha", lang)
-    return tr("low_alpha", lang) if row.low is True else ""
+        return t("report.no_alpha", lang)
+    return t("report.low_alpha", lang) if row.low is True else ""

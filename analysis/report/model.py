@@ -91,7 +91,7 @@ class Report:
 
         Only the response counts when there are no results (an open wave).
         """
-        first = {}
+        first: dict[str, go.Figure] = {}
         for name, figure in self.figures:
             first.setdefault(name, figure)
         chosen = [first[name] for name in KEY_CHARTS if name in first][:limit]

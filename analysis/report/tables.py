@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from surveys.model import Question, Scale, Survey
+from surveys.model import Question, Scale, Survey, Text
+from surveys.qtypes import QUESTION_TYPES
 from surveys.store import OrgCount, Wave
 
 from .. import scoring, stats, suppression
@@ -39,7 +40,7 @@ class Shape:
     now: str | None
     preferred: str | None
     allocate: dict[str, str]
-    types: dict[str, dict[str, str]]  # option value → language → label
+    types: dict[str, Text]  # option value → its label in every language
 
     @classmethod
     def of(cls, survey: Survey) -> Shape:
@@ -50,7 +51,7 @@ class Shape:
         allocate = {
             q.id: q.dimension
             for q in survey.questions
-            if q.type == "allocate" and q.dimension and q.dimension in ids
+            if QUESTION_TYPES[q.type].makes_profile and q.dimension and q.dimension in ids
         }
         labels = survey.option_labels(now, preferred) if now and preferred else {}
         return cls(
@@ -59,12 +60,12 @@ class Shape:
             now=now.id if now else None,
             preferred=preferred.id if preferred else None,
             allocate=allocate,
-            types={v: {"nl": t.nl, "en": t.en} for v, t in labels.items()},
+            types=dict(labels),
         )
 
     def type_names(self, lang: str) -> dict[str, str]:
         """Option value → its short name in `lang`, in declared order."""
-        return {value: names.get(lang, names["nl"]) for value, names in self.types.items()}
+        return {value: names.get(lang) for value, names in self.types.items()}
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def item_shares(
     likert = [
         q
         for q in survey.questions
-        if q.type == "likert" and not q.per_partner and q.scale is not None
+        if q.scale is not None and not q.per_partner  # statements on a labelled scale
     ]
     if not likert:
         return None
@@ -245,6 +246,69 @@ def item_shares(
     table.insert(1, "n", sizes["n"].where(~sizes["hidden"] & ~for_roles).to_numpy())
     scale = next(q.scale for q in likert if q.scale is not None)
     return ItemShares(table, shares, likert, scale)
+
+
+PER_OPTION = ["wave", "org", "question", "option", "n", "mean", "hidden"]
+
+
+def per_option(
+    answers: pd.DataFrame, survey: Survey, whole: pd.DataFrame, k: int
+) -> dict[str, pd.DataFrame]:
+    """The mean value per (wave, org, question, option), a table per declared `per_option`.
+
+    Every type that declares `per_option` (ranking: "mean_rank") gets a table under that
+    name, rows in survey and option order, `n` the responses to the question. Means come
+    from the organisations shown whole only; any other organisation that answered keeps
+    its rows, hidden. The organisations of one wave and question are one breakdown, so no
+    count below k shows or follows by subtraction. A question for some roles or after a
+    `when` shows no count: beside the group sizes it would give a hidden role count by
+    subtraction, or how many gave an earlier answer.
+    """
+    kinds: dict[str, list[Question]] = {}
+    for q in survey.questions:
+        if (name := QUESTION_TYPES[q.type].per_option) is not None:
+            kinds.setdefault(name, []).append(q)
+    found = {}
+    for name, questions in kinds.items():
+        frame = answers[answers["item"].isin([q.id for q in questions]).to_numpy()]
+        frame = frame.dropna(subset=["value"])
+        if frame.empty:
+            continue
+        frame = frame.assign(org=frame["org"].astype(str), item=frame["item"].astype(str))
+        sizes = (
+            frame.groupby(["wave", "org", "item"], observed=True)["response"]
+            .nunique()
+            .rename("n")
+            .reset_index()
+        )
+        inside = in_cells(sizes, whole, ["wave", "org"])
+        sizes = pd.concat(
+            [
+                suppression.suppress(sizes[inside], k, by=["wave", "item"]),
+                sizes[~inside].assign(hidden=True),
+            ]
+        )
+        shown = frame[in_cells(frame, whole, ["wave", "org"])]
+        means = stats.describe(shown, "value", ["wave", "org", "item", "target"])
+        means = means.assign(target=means["target"].astype(str))[
+            ["wave", "org", "item", "target", "mean"]
+        ]
+        options = pd.DataFrame(
+            [(q.id, o.value, i) for q in questions for i, o in enumerate(q.options)],
+            columns=["item", "target", "place"],
+        )
+        order = {q.id: i for i, q in enumerate(questions)}
+        table = (
+            sizes.merge(options, on="item")
+            .merge(means, on=["wave", "org", "item", "target"], how="left")
+            .assign(order=lambda t: t["item"].map(order))
+            .sort_values(["wave", "order", "org", "place"], kind="stable")
+            .rename(columns={"item": "question", "target": "option"})
+        )
+        counted = ~table["question"].isin([q.id for q in questions if q.roles or q.when])
+        table["n"] = table["n"].where(counted.to_numpy())
+        found[name] = table[PER_OPTION].reset_index(drop=True)
+    return found
 
 
 def group_sizes(people: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -6,8 +6,11 @@ below are part of the anonymity model, not tuning (see each comment).
 
 from __future__ import annotations
 
-import functools
+import sqlite3
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
@@ -132,9 +135,9 @@ def connect_sync(path: Path, db_key: bytes) -> cipher.Connection:
 
 async def connect(path: Path, db_key: bytes) -> aiosqlite.Connection:
     """An aiosqlite connection to the encrypted file, configured with `PRAGMAS`."""
-    db = await aiosqlite.Connection(
-        functools.partial(cipher.connect, path, db_key), iter_chunk_size=64
-    )
+    # aiosqlite only calls the connector and uses the DB-API connection it returns
+    connector = cast("Callable[[], sqlite3.Connection]", partial(cipher.connect, path, db_key))
+    db = await aiosqlite.Connection(connector, iter_chunk_size=64)
     try:
         for pragma in PRAGMAS:
             await db.execute(f"PRAGMA {pragma}")

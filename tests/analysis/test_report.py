@@ -155,6 +155,23 @@ async def test_dutch_report_writes_decimal_commas(store) -> None:
     assert any("." in w for f in english.findings for w in f.split() if w[:1].isdigit())
 
 
+async def test_a_german_report_has_german_findings_and_decimal_commas(store) -> None:
+    """German findings, headings, chart titles and numbers (decimal comma) from the catalogue."""
+    await wave_with(store, {"north": 11, "south": 9, "east": 7}, 1)
+    page, [trust] = await report(store, lang="de")
+    assert any("am stärksten bei" in f for f in trust.findings)
+    assert any("Einseitigste Vertrauensbeziehung" in f for f in trust.findings)
+    numbers = [w for f in trust.findings for w in f.replace("(", " ").replace(")", " ").split()]
+    decimals = [w.rstrip(".,") for w in numbers if any(c.isdigit() for c in w)]
+    assert decimals and all("." not in d for d in decimals)
+    assert any("," in d for d in decimals)
+    assert "Wichtigste Ergebnisse" in page and "Methodik" in page
+    assert "Vertrauen" in page  # the dimension labels of the built-in, in German
+    assert all(fig.layout.separators == ",." for _, fig in trust.figures)
+    titles = [fig.layout.title.text for _, fig in trust.figures]
+    assert any(title.startswith("Werte je Organisation") for title in titles)
+
+
 async def test_a_culture_group_below_k_is_named_not_dropped(store) -> None:
     """A culture group below k is named as hidden, with a sibling hidden to protect it."""
     await wave_with(store, {"north": 7, "south": 6, "east": 2}, 1, survey="culture")

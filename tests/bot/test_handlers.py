@@ -14,7 +14,7 @@ import pytest
 from telegram import Update
 
 from bot.app import build_application
-from bot.texts import t
+from surveys.i18n import t
 from tests.support.recording import RecordingTelegram, message, press
 from trustscan.config import load_config
 
@@ -88,12 +88,12 @@ async def test_an_unexpected_error_gets_a_reply_not_silence(bot, monkeypatch) ->
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(bot.store, "waves", broken)
-    assert await bot.said(RESPONDENT, "/start") == t("error", "nl")
-    assert await bot.said(RESPONDENT, "/start", lang="en") == t("error", "en")
+    assert await bot.said(RESPONDENT, "/start") == t("bot.error", "nl")
+    assert await bot.said(RESPONDENT, "/start", lang="en") == t("bot.error", "en")
     monkeypatch.setattr(bot.store, "invitation", broken)
     calls = await bot.press(RESPONDENT, "c:sometoken")  # consent looks up the link first
     assert [(c.method, c.params.get("text")) for c in calls] == [
-        ("answerCallbackQuery", t("error", "nl"))
+        ("answerCallbackQuery", t("bot.error", "nl"))
     ]
 
 
@@ -102,25 +102,31 @@ async def test_an_unexpected_error_gets_a_reply_not_silence(bot, monkeypatch) ->
 
 async def test_help_privacy_and_start_say_their_own_text(bot) -> None:
     """/help, /privacy and a bare or bad /start each answer with their own text."""
-    assert await bot.said(RESPONDENT, "/help") == t("help", "nl")
-    assert await bot.said(RESPONDENT, "/help", lang="en") == t("help", "en")
+    languages = "Nederlands/English/Deutsch"
+    assert await bot.said(RESPONDENT, "/help") == t("bot.help", "nl", languages=languages)
+    assert await bot.said(RESPONDENT, "/help", lang="en") == t(
+        "bot.help", "en", languages=languages
+    )
+    assert await bot.said(RESPONDENT, "/help", lang="de-AT") == t(
+        "bot.help", "de", languages=languages
+    )
     assert "Telegram-nummer" in await bot.said(RESPONDENT, "/privacy")
-    assert await bot.said(RESPONDENT, "/start") == t("no_token", "nl")
-    assert await bot.said(RESPONDENT, "/start nonsense-token") == t("bad_token", "nl")
+    assert await bot.said(RESPONDENT, "/start") == t("bot.no_token", "nl")
+    assert await bot.said(RESPONDENT, "/start nonsense-token") == t("bot.bad_token", "nl")
 
 
 async def test_a_forged_or_outdated_button_stores_nothing(bot) -> None:
     """Callback data the bot never sent is answered briefly and changes nothing."""
     calls = await bot.press(RESPONDENT, "zz:forged")
     assert [(c.method, c.params.get("text")) for c in calls] == [
-        ("answerCallbackQuery", t("outdated", "nl"))
+        ("answerCallbackQuery", t("bot.outdated", "nl"))
     ]
     calls = await bot.press(RESPONDENT, "a:1:9:5")  # an answer in a wave that is not open
     assert [(c.method, c.params.get("text")) for c in calls] == [
-        ("answerCallbackQuery", t("wave_closed", "nl"))
+        ("answerCallbackQuery", t("bot.wave_closed", "nl"))
     ]
     calls = await bot.press(RESPONDENT, "c:no-such-link")
-    assert [c.params.get("text") for c in calls] == [t("wave_closed", "nl")]
+    assert [c.params.get("text") for c in calls] == [t("bot.wave_closed", "nl")]
     assert await bot.store.waves() == [] and await bot.store.invitations() == []
 
 
@@ -130,7 +136,7 @@ async def test_a_forged_or_outdated_button_stores_nothing(bot) -> None:
 async def test_facilitator_commands_refuse_everyone_else_and_audit_it(bot) -> None:
     """A respondent typing /waves, /openwave or /report is refused; the attempt is audited."""
     for command in ("/waves", "/invite", "/openwave trust", "/closewave 1", "/report"):
-        assert await bot.said(RESPONDENT, command) == t("not_allowed", "nl")
+        assert await bot.said(RESPONDENT, command) == t("bot.not_allowed", "nl")
     assert await bot.store.waves() == []  # /openwave did nothing
     audit = await bot.store.audit_entries()
     assert {a.actor for a in audit} == {"non-facilitator"}
@@ -145,7 +151,7 @@ async def test_openwave_refuses_an_unknown_survey_and_a_bad_date(bot) -> None:
     assert "after the opening date" in await bot.said(FACILITATOR, "/openwave trust 2001-01-01")
     assert await bot.store.waves() == []
     opened = await bot.said(FACILITATOR, "/openwave trust 2099-03-31")
-    assert "Meting #1" in opened and "tot 2099-03-31" in opened
+    assert "Meting #1" in opened and "tot 31-03-2099" in opened  # a Dutch date
     assert [w.survey for w in await bot.store.waves()] == ["trust"]
 
 
@@ -194,3 +200,33 @@ async def test_waves_lists_counts_per_organisation(bot) -> None:
     listing = await bot.said(FACILITATOR, "/waves")
     assert "<b>#1 culture 1</b> [culture] open" in listing
     assert "Lindermeer: 0 klaar (0%), 0 bezig" in listing
+
+
+async def test_language_offers_every_catalogue_language_and_switches(bot) -> None:
+    """/language shows Nederlands, English and Deutsch; a press switches the bot's language."""
+    (prompt,) = [c for c in await bot.send(RESPONDENT, "/language") if c.method == "sendMessage"]
+    buttons = [b for row in prompt.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert [(b["text"], b["callback_data"]) for b in buttons] == [
+        ("Nederlands", "g:nl"),
+        ("English", "g:en"),
+        ("Deutsch", "g:de"),
+    ]
+    calls = await bot.press(RESPONDENT, "g:de")
+    assert any(c.text == "Die Sprache ist jetzt Deutsch." for c in calls)
+    # the choice outlives Telegram's own language code
+    assert await bot.said(RESPONDENT, "/start", lang="nl") == t("bot.no_token", "de")
+    await bot.press(RESPONDENT, "g:en")
+    assert await bot.said(RESPONDENT, "/start", lang="de") == t("bot.no_token", "en")
+
+
+async def test_facilitators_get_replies_in_their_own_language(bot) -> None:
+    """A German facilitator's commands, refusals and confirmations are German."""
+    usage = await bot.said(FACILITATOR, "/openwave", lang="de")
+    assert usage.startswith("Verwendung: /openwave")
+    assert "Unbekannter Fragebogen" in await bot.said(FACILITATOR, "/openwave x", lang="de")
+    opened = await bot.said(FACILITATOR, "/openwave trust 2099-03-31", lang="de")
+    assert "ist geöffnet bis 31.03.2099" in opened
+    listing = await bot.said(FACILITATOR, "/waves", lang="de")
+    assert "offen, schließt am 31.03.2099" in listing and "0 fertig (0 %)" in listing
+    assert "Befragung #1 <b>" in await bot.said(FACILITATOR, "/closewave 1", lang="de")
+    assert "Es gibt keine Befragung #7" in await bot.said(FACILITATOR, "/report 7", lang="de")

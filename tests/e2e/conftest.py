@@ -177,7 +177,7 @@ async def complete_by_buttons(
             given[int(choice.split(":")[2])] = choice.split(":", 3)[3] if choice[0] == "a" else None
             await user.press(choice)
             continue
-        if re.search(r"Typ je antwoord|Type your answer", body):
+        if re.search(r"Typ je antwoord|Type your answer|Schreiben Sie Ihre Antwort", body):
             skip = [d for _, d in buttons if d.startswith("s:")]
             position = int(skip[0].split(":")[2]) if skip else None
             text = (texts or {}).get(position or -1, f"Opmerking {rng.random():.6f}")

@@ -70,7 +70,7 @@ def expected_from(
     return expected, comments
 
 
-@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("lang", ["nl", "en", "de"])
 @pytest.mark.parametrize("survey", ["trust", "culture", "evaluation"])
 async def test_scripted_users_complete_builtin_surveys(app, server, config, survey, lang):
     """A user completes each built-in survey through the buttons; the stored answers match."""
@@ -80,9 +80,10 @@ async def test_scripted_users_complete_builtin_surveys(app, server, config, surv
     user = FakeUser(server, USER_ID, language_code=lang)
     fixed = role if role == "administrator" else None  # a restricted role: its own link
     await start_survey(user, await link_token(app, "veenstede", fixed), role)
-    progress = "Question 1 of" if lang == "en" else "Vraag 1 van"
+    progress = {"nl": "Vraag 1 van", "en": "Question 1 of", "de": "Frage 1 von"}[lang]
     given = await complete_by_buttons(user, random.Random(f"{survey}{lang}"))
-    assert ("Thank you" if lang == "en" else "Dank je") in user.last["text"]
+    thanks = {"nl": "Dank je", "en": "Thank you", "de": "Vielen Dank"}[lang]
+    assert thanks in user.last["text"]
     assert any(progress in text for text in user.seen)
     expected, comments = expected_from(app, survey, "veenstede", role, lang, given)
     stored = await stored_answers(app, wave.id)

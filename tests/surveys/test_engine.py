@@ -27,6 +27,7 @@ from surveys.model import Question, Survey
 # Every question type, role filters, a `when` condition, per-partner items and two sections.
 ALL_TYPES = """
 id = "all"
+languages = ["nl", "en"]
 title = { nl = "Alles", en = "Everything" }
 
 [scales.agree5]
@@ -269,6 +270,7 @@ def test_when_on_a_multi_question_matches_any_overlap(load_toml, tools, asked) -
     survey = load_toml(
         """
 id = "m"
+languages = ["nl", "en"]
 title = { nl = "M", en = "M" }
 
 [[questions]]
@@ -611,6 +613,7 @@ def test_info_after_the_last_question_does_not_exceed_the_total(load_toml, after
     survey = load_toml(
         """
 id = "tail"
+languages = ["nl", "en"]
 title = { nl = "T", en = "T" }
 
 [[questions]]
@@ -637,6 +640,7 @@ text = { nl = "Tot slot", en = "Finally" }
 
 CHAIN = """
 id = "chain"
+languages = ["nl", "en"]
 title = { nl = "K", en = "C" }
 
 [[questions]]
@@ -686,6 +690,7 @@ def test_back_without_any_item_is_refused_as_at_start(load_toml) -> None:
     survey = load_toml(
         """
 id = "none"
+languages = ["nl", "en"]
 title = { nl = "N", en = "N" }
 
 [[questions]]

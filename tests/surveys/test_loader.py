@@ -10,6 +10,7 @@ from surveys.loader import builtin_paths, load_survey, load_surveys
 # Two valid questions, so the question under test is always questions[2].
 HEAD = """
 id = "bad"
+languages = ["nl", "en"]
 title = { nl = "Slecht", en = "Bad" }
 
 [scales.agree5]
@@ -47,6 +48,8 @@ OPTIONS = (
     ' { value = "b", label = { nl = "B", en = "B" } },'
     ' { value = "c", label = { nl = "C", en = "C" } }]'
 )
+
+TYPE_LIST = "likert, nps, choice, multi, allocate, text, info, ranking"
 
 
 def question(qid: str, *lines: str, text: str = TEXT) -> str:
@@ -265,7 +268,7 @@ MISTAKES = {
     ),
     "unknown type": (
         question("q", 'type = "slider"'),
-        at("q", "unknown type 'slider' (one of: likert, nps, choice, multi, allocate, text, info)"),
+        at("q", f"unknown type 'slider' (one of: {TYPE_LIST})"),
     ),
     "unknown key": (
         question("q", 'type = "likert"', 'scale = "agree5"', "requried = false"),
@@ -273,7 +276,7 @@ MISTAKES = {
     ),
     "per_partner without {partner}": (
         question("q", 'type = "likert"', 'scale = "agree5"', "per_partner = true"),
-        at("q", "a per_partner question needs {partner} in its text (nl and en)"),
+        at("q", "a per_partner question needs {partner} in its text (missing in: nl, en)"),
     ),
     "per_partner with {partner} in one language only": (
         question(
@@ -283,7 +286,7 @@ MISTAKES = {
             "per_partner = true",
             text='text = { nl = "Over {partner}", en = "About them" }',
         ),
-        at("q", "a per_partner question needs {partner} in its text (nl and en)"),
+        at("q", "a per_partner question needs {partner} in its text (missing in: en)"),
     ),
     "{partner} in a question that is not per_partner": (
         question("q", 'type = "likert"', 'scale = "agree5"', text=PARTNER_TEXT),
@@ -459,7 +462,7 @@ def test_several_problems_are_all_reported_at_once(toml_problems) -> None:
         at("w", "'reverse' must be true or false", 5),
         at(
             "x",
-            "unknown type 'slider' (one of: likert, nps, choice, multi, allocate, text, info)",
+            f"unknown type 'slider' (one of: {TYPE_LIST})",
             6,
         ),
     ]
@@ -475,7 +478,7 @@ def test_problems_of_several_files_are_reported_together(tmp_path) -> None:
         load_surveys([tmp_path / name for name in files])
     assert [str(p) for p in info.value.problems] == [
         "two.toml: id: survey id 'same' is used by one.toml too",
-        at("q", "unknown type 'x' (one of: likert, nps, choice, multi, allocate, text, info)"),
+        at("q", f"unknown type 'x' (one of: {TYPE_LIST})"),
     ]
 
 
@@ -673,3 +676,64 @@ def test_builtin_dimensions_declare_what_the_report_draws(known_roles) -> None:
     labels = surveys["culture"].option_labels(now, preferred)
     assert [t.en for t in labels.values()] == ["Clan", "Adhocracy", "Market", "Hierarchy"]
     assert all(d.kind == "scale" for d in surveys["evaluation"].dimensions)
+
+
+# -- languages -----------------------------------------------------------------------------
+
+
+def test_builtin_definitions_offer_every_catalogue_language(known_roles) -> None:
+    """The built-ins declare no language list, so they must be written in every language."""
+    from surveys.i18n import LANGUAGES
+
+    for survey in load_surveys(builtin_paths(), known_roles).values():
+        assert survey.languages == LANGUAGES
+        assert all(q.text.get("de") for q in survey.questions)
+        assert survey.title.get("de")
+
+
+def test_a_text_missing_for_a_declared_language_names_file_question_and_language(
+    toml_problems,
+) -> None:
+    """Declaring German makes every text need German; the problem says where and which."""
+    body = HEAD.replace('languages = ["nl", "en"]', 'languages = ["nl", "en", "de"]')
+    problems = toml_problems(body)
+    assert "bad.toml: title: missing translation 'de' in 'title'" in problems
+    assert at("v1", "missing translation 'de' in 'text'", 0) in problems
+    assert at("c1", "missing translation 'de' in 'options[0].label'", 1) in problems
+    assert "bad.toml: scales.agree5: missing translation 'de' in 'labels'" in problems
+
+
+def test_without_a_language_list_every_catalogue_language_is_required(toml_problems) -> None:
+    """No `languages` key means all of the catalogue's languages, German included."""
+    body = HEAD.replace('languages = ["nl", "en"]\n', "")
+    assert at("v1", "missing translation 'de' in 'text'", 0) in toml_problems(body)
+
+
+def test_a_declared_language_limits_the_texts_to_it(load_toml) -> None:
+    """A Dutch-only survey keeps only Dutch texts, and asking it for English is refused."""
+    from surveys.errors import TextError
+
+    body = HEAD.replace('languages = ["nl", "en"]', 'languages = ["nl"]')
+    survey = load_toml(body)
+    assert survey.languages == ("nl",)
+    assert survey.question("v1").text.get("nl") == "Stelling"
+    with pytest.raises(TextError):
+        survey.question("v1").text.get("en")
+    with pytest.raises(TextError):
+        survey.require_language("en")
+    assert survey.language_for("de") == "nl" and survey.language_for("nl") == "nl"
+
+
+@pytest.mark.parametrize(
+    ("languages", "message"),
+    [
+        ('["nl", "fr"]', "unknown languages ['fr'] (the catalogue has: nl, en, de)"),
+        ("[]", "'languages' must be a non-empty list of language codes (nl, en, de)"),
+        ('"nl"', "'languages' must be a non-empty list of language codes (nl, en, de)"),
+        ('["nl", "nl", "en"]', "a language is listed twice"),
+    ],
+)
+def test_a_bad_language_list_is_reported(toml_problems, languages, message) -> None:
+    """Only the catalogue's languages, each once, in a non-empty list."""
+    body = HEAD.replace('languages = ["nl", "en"]', f"languages = {languages}")
+    assert f"bad.toml: languages: {message}" in toml_problems(body)

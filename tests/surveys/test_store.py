@@ -25,6 +25,7 @@ PARTNERS = tuple(Partner(o, o.title()) for o in ORGS)
 SURVEY = parse_survey(
     """
 id = "mini"
+languages = ["nl", "en"]
 title = { nl = "Mini", en = "Mini" }
 
 [scales.agree5]

@@ -15,6 +15,7 @@ from tests.anonymity import keyed
 KEY = "ef" * 32
 SAMPLE = """
 id = "sample"
+languages = ["nl", "en"]
 title = { nl = "Voorbeeld", en = "Sample" }
 
 [scales.agree5]

@@ -39,11 +39,11 @@ name = "Beta"
 
 [[roles]]
 id = "staff"
-label = { nl = "Medewerker", en = "Staff" }
+label = { nl = "Medewerker", en = "Staff", de = "Personal" }
 
 [[roles]]
 id = "council"
-label = { nl = "Raadslid", en = "Council member" }
+label = { nl = "Raadslid", en = "Council member", de = "Ratsmitglied" }
 restricted = true
 
 [reminders]
@@ -92,6 +92,7 @@ def test_every_key_is_read_and_paths_resolve_next_to_the_file(tmp_path: Path) ->
     assert (config.partnership, config.default_language) == ("Regio West", "en")
     assert [(o.id, o.headcount) for o in config.organisations] == [("alpha", 100), ("beta", None)]
     assert config.roles[0].label.en == "Staff"
+    assert config.roles[0].label.get("de") == "Personal"
     assert [(r.id, r.restricted) for r in config.roles] == [("staff", False), ("council", True)]
     assert [r.id for r in config.open_roles()] == ["staff"]
     assert [r.id for r in config.restricted_roles()] == ["council"]
@@ -139,6 +140,9 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
         (("hour = 9", "hour = 25"), "reminders.hour"),
         (("headcount = 100", "headcount = -3"), "organisations[0].headcount"),
         (("restricted = true", 'restricted = "yes"'), "roles[1].restricted"),
+        ((', de = "Personal"', ""), "roles[0].label: missing de"),
+        ((', de = "Personal"', ', fr = "Personnel"'), "roles[0].label: missing de"),
+        ((', de = "Personal"', ', de = "Personal", fr = "X"'), "roles[0].label: unknown languages"),
         (("council = 12", "council = 0"), "organisations[0].role_headcounts.council"),
         (("council = 12", 'council = "12"'), "organisations[0].role_headcounts.council"),
         (("council = 12", "mayor = 1"), "organisations[0].role_headcounts.mayor: unknown role"),

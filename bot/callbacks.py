@@ -1,0 +1,80 @@
+"""The callback-data alphabet: every button's data, encoded, decoded and matched here.
+
+Respondent presses are compact and prefixed, always carry the wave and the item
+position, and stay within Telegram's 64 bytes:
+
+    a:<wave>:<pos>:<value>          answer (likert point, nps number, choice value)
+    k:<wave>:<pos>  s:…  b:…  n:…   don't know, skip, back, next (info)
+    m:<wave>:<pos>:<mask>:<opt>     toggle a multi option (mask = chosen so far, hex)
+    M:<wave>:<pos>:<mask>           multi done
+    l:<wave>:<pos>:<p.p.p>:<opt><±> allocate: change one option by one step
+    L:<wave>:<pos>:<p.p.p>          allocate done
+    p:<wave>:<pos>:<i.i.i>:<opt>    ranking: put option <opt> next (<i.i.i> = order so far)
+    p:<wave>:<pos>:-                ranking: start over
+    P:<wave>:<pos>:<i.i.i>          ranking done
+
+The widget state of multi, allocate and ranking lives in the callback data itself, so a
+restart never loses it and nothing half-made is stored. The other buttons (consent,
+role, erase, language, closing a wave, opt-in) have their own anchored patterns below;
+the letters of all of them are disjoint.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+MAX_CALLBACK = 64  # bytes: Telegram's limit
+
+
+class Action(enum.StrEnum):
+    """The first letter of a respondent press: what the button does."""
+
+    ANSWER = "a"
+    DONT_KNOW = "k"
+    SKIP = "s"
+    BACK = "b"
+    NEXT = "n"
+    MULTI_TOGGLE = "m"
+    MULTI_DONE = "M"
+    ALLOCATE_STEP = "l"
+    ALLOCATE_DONE = "L"
+    RANK_PICK = "p"
+    RANK_DONE = "P"
+
+
+# every press: one action letter, the wave, the item position (anchored; args may follow)
+PRESS_PATTERN = rf"^[{''.join(a.value for a in Action)}]:\d+:\d+"
+CONSENT_PATTERN = r"^c:[\w-]{1,62}$"
+ROLE_PATTERN = r"^r:[\w-]{1,40}:[\w-]{1,24}$"
+DELETE_PATTERN = r"^[xX]$"  # x: erase, X: cancel
+CLOSE_WAVE_PATTERN = r"^(W:\d+|Z)$"  # W: close this wave, Z: cancel
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A decoded respondent button press."""
+
+    action: Action
+    wave: int
+    index: int
+    args: tuple[str, ...] = ()
+
+
+def encode(action: Action, wave: int, index: int, *args: object) -> str:
+    """The callback data of a press; `ValueError` when it would exceed 64 bytes."""
+    data = ":".join([action.value, str(wave), str(index), *(str(a) for a in args)])
+    if len(data.encode()) > MAX_CALLBACK:
+        raise ValueError(f"callback data too long ({len(data)} bytes): {data}")
+    return data
+
+
+def decode(data: str) -> Press | None:
+    """Parse callback data; None for anything malformed (forged or from an old version)."""
+    parts = data.split(":")
+    if len(parts) < 3:
+        return None
+    try:
+        return Press(Action(parts[0]), int(parts[1]), int(parts[2]), tuple(parts[3:]))
+    except ValueError:
+        return None

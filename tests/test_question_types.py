@@ -1,0 +1,155 @@
+"""Every question type is known to every adapter's table, and `ranking` works in each of them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.callbacks import PRESS_PATTERN, Action, decode, encode
+from bot.widgets import WIDGETS
+from surveys.answers import DONT_KNOW, ItemRow
+from surveys.engine import Questionnaire, QuestionStep, Respondent, State
+from surveys.errors import AnswerError
+from surveys.loader import parse_survey
+from surveys.model import Survey
+from surveys.qtypes import QUESTION_TYPES
+from surveys.qtypes import decode as decode_rows
+from surveys.qtypes import encode as encode_rows
+from trustscan.preview import PREVIEWS, run_preview
+from trustscan.simulation import SIMULATED, Mood, answer
+
+TABLES = {
+    "bot.widgets.WIDGETS": WIDGETS,
+    "trustscan.preview.PREVIEWS": PREVIEWS,
+    "trustscan.simulation.SIMULATED": SIMULATED,
+}
+
+RANKING = """
+id = "rank"
+languages = ["nl", "en"]
+title = { nl = "Volgorde", en = "Order" }
+
+[[questions]]
+id = "goals"
+type = "ranking"
+options = [{ value = "cost", label = { nl = "Kosten", en = "Cost" } },
+           { value = "quality", label = { nl = "Kwaliteit", en = "Quality" } },
+           { value = "clients", label = { nl = "Klantgerichtheid", en = "Client focus" } }]
+text = { nl = "Zet deze doelen op volgorde.", en = "Rank these goals." }
+"""
+
+
+def test_every_adapter_table_covers_every_question_type() -> None:
+    """Each adapter's table has an entry for each registered type, and nothing else."""
+    missing = [
+        f"{table} lacks type {name!r}"
+        for table, entries in TABLES.items()
+        for name in QUESTION_TYPES
+        if name not in entries
+    ]
+    unknown = [
+        f"{table} has unknown type {name!r}"
+        for table, entries in TABLES.items()
+        for name in entries
+        if name not in QUESTION_TYPES
+    ]
+    assert not missing + unknown, "; ".join(missing + unknown)
+
+
+def test_press_letters_are_unique_and_the_pattern_matches_each() -> None:
+    """One letter per action; the press pattern accepts each and nothing else's letters."""
+    letters = [a.value for a in Action]
+    assert len(set(letters)) == len(letters)
+    import re
+
+    for action in Action:
+        assert re.match(PRESS_PATTERN, encode(action, 3, 7, "x"))
+        assert decode(encode(action, 3, 7, "1.2", 0)) is not None
+    for other in ("c:token", "r:tok:staff", "x", "X", "g:nl", "W:1", "Z", "o:org:mac"):
+        assert not re.match(PRESS_PATTERN, other)
+    assert decode("q:1:2") is None and decode("a:x:2") is None
+
+
+@pytest.fixture
+def ranking() -> Survey:
+    return parse_survey(RANKING, "rank.toml")
+
+
+def step_of(survey) -> tuple[Questionnaire, QuestionStep]:
+    q = Questionnaire(survey, Respondent("north", "staff", "en"))
+    step = q.step(State())
+    assert isinstance(step, QuestionStep)
+    return q, step
+
+
+def test_ranking_is_stored_as_one_rank_per_option_and_read_back(ranking) -> None:
+    """Ranks in option order become one row per option (value = rank) and decode back."""
+    question = ranking.question("goals")
+    rows = encode_rows(question, (2, 3, 1))
+    assert rows == [
+        ItemRow("cost", 2, None),
+        ItemRow("quality", 3, None),
+        ItemRow("clients", 1, None),
+    ]
+    assert decode_rows(question, list(reversed(rows))) == (2, 3, 1)
+    assert decode_rows(question, encode_rows(question, DONT_KNOW)) is DONT_KNOW
+
+
+@pytest.mark.parametrize("value", [(1, 2), (1, 1, 2), (0, 1, 2), (1, 2, 4), "1 2 3", (1, 2, True)])
+def test_ranking_refuses_anything_but_each_rank_once(ranking, value) -> None:
+    """A ranking answer is a permutation of 1..n, or it is refused as rank_all."""
+    q, step = step_of(ranking)
+    with pytest.raises(AnswerError) as info:
+        q.answer(State(), step.index, value)
+    assert info.value.code == "rank_all" and info.value.params == {"count": 3}
+
+
+def test_ranking_widget_appends_taps_starts_over_and_gives_ranks(ranking) -> None:
+    """Taps append to the order, start over empties it, Done appears when all are ranked."""
+    from bot.render import render_step
+
+    q, step = step_of(ranking)
+    widget = WIDGETS["ranking"]
+    text, keyboard = render_step(step, 9, "en")
+    datas = [b.callback_data for row in keyboard.inline_keyboard for b in row]
+    assert datas == ["p:9:0:-:0", "p:9:0:-:1", "p:9:0:-:2"]
+    order = widget.redraw(decode("p:9:0:-:2"), step)
+    order = widget.redraw(decode(f"p:9:0:{'.'.join(map(str, order))}:0"), step)
+    text, keyboard = render_step(step, 9, "en", widget=order)
+    assert "1. Client focus" in text and "2. Cost" in text
+    labels = [b.text for row in keyboard.inline_keyboard for b in row]
+    assert labels == ["Quality", "↺ Start over"]
+    assert widget.redraw(decode("p:9:0:2.0"), step) == ()  # start over
+    with pytest.raises(ValueError):
+        widget.redraw(decode("p:9:0:2.0:2"), step)  # already ranked
+    order = widget.redraw(decode("p:9:0:2.0:1"), step)
+    _, keyboard = render_step(step, 9, "en", widget=order)
+    done = keyboard.inline_keyboard[-1][-1].callback_data
+    assert done == "P:9:0:2.0.1"
+    ranks = widget.answer(decode(done), step.question)
+    assert ranks == (2, 3, 1)
+    assert q.answer(State(), 0, ranks).put == {"goals": (2, 3, 1)}
+    with pytest.raises(AnswerError):  # an incomplete order is refused by the type
+        q.answer(State(), 0, widget.answer(decode("P:9:0:2.0"), step.question))
+
+
+def test_ranking_in_the_preview_takes_option_numbers_in_order(ranking) -> None:
+    """ "3 1 2" ranks option 3 first; a short or repeated list gets the hint and a retry."""
+    q = Questionnaire(ranking, Respondent("north", "staff", "en"))
+    out: list[str] = []
+    assert run_preview(q, iter(["3 1", "3 3 1", "3 1 2"]), out.append, "en")
+    shown = "\n".join(out)
+    assert "3. Client focus" in shown and "e.g. 3 1 2" in shown
+    assert shown.count("Put all 3 options in order, each once.") == 2
+    assert "goals: 2, 3, 1" in shown
+
+
+def test_ranking_in_the_simulation_is_a_plausible_order(ranking) -> None:
+    """Simulated rankings are valid, vary, and favour the earlier options on average."""
+    _, step = step_of(ranking)
+    rng = random.Random(1)
+    given = [answer(step, Mood(3.5, {}, "north"), rng) for _ in range(200)]
+    assert all(sorted(g) == [1, 2, 3] for g in given)
+    assert len(set(given)) > 1
+    assert sum(g[0] for g in given) < sum(g[2] for g in given)
