@@ -19,7 +19,8 @@ demo: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -n auto
 
 lint: install
 	$(BIN)/ruff check .
@@ -35,4 +36,4 @@ bench: install
 	$(BIN)/python benchmarks/report_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info trustscan-demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info trustscan-demo

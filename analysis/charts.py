@@ -96,13 +96,14 @@ def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, s
     orgs = sorted(set(matrix["org"]) | set(matrix["target"]))
     z = np.full((len(orgs), len(orgs)), np.nan)
     text = [["" for _ in orgs] for _ in orgs]
-    for row in matrix.itertuples():
-        i, j = orgs.index(row.org), orgs.index(row.target)
-        if row.hidden:
+    cells = zip(matrix["org"], matrix["target"], matrix["hidden"], matrix["mean"], strict=True)
+    for org, target, hidden, mean in cells:
+        i, j = orgs.index(org), orgs.index(target)
+        if hidden:
             text[i][j] = small(k)
         else:
-            z[i, j] = row.mean
-            text[i][j] = number(row.mean, ".1f", lang)
+            z[i, j] = mean
+            text[i][j] = number(mean, ".1f", lang)
     one_sided = np.abs(z - z.T) >= ONE_SIDED  # NaN (hidden or missing) compares False
     for i, j in zip(*np.nonzero(one_sided), strict=True):
         text[i][j] += " ◆"
@@ -222,10 +223,10 @@ def trend(
                 & (changes["dimension"] == dimension)
                 & changes["significant"]
             ]
-            for row in sig.itertuples():
+            for after, mean_after in zip(sig["after"], sig["mean_after"], strict=True):
                 fig.add_annotation(
-                    x=wave_names.get(int(row.after), str(row.after)),
-                    y=row.mean_after,
+                    x=wave_names.get(int(after), str(after)),
+                    y=mean_after,
                     text="★",
                     showarrow=False,
                     yshift=18,

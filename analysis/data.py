@@ -69,7 +69,7 @@ def columns_frame(columns: AnswerColumns) -> pd.DataFrame:
 
 def _categorical(
     column: Coded, take: np.ndarray | None = None, missing: str | None = None
-) -> pd.Categorical:
+) -> pd.Categorical[str]:
     """A categorical from the store's codes (sorted names), picked by `take` if given.
 
     `missing` names what the store leaves empty (a response without a role): it joins
@@ -86,7 +86,7 @@ def _categorical(
             names.insert(at, missing)
             codes = np.where(codes >= at, codes + 1, codes)
         codes = np.where(codes < 0, at, codes).astype(np.int32)
-    return pd.Categorical.from_codes(codes, names)
+    return pd.Categorical.from_codes(codes, pd.Index(names))
 
 
 def _assemble(
@@ -112,7 +112,7 @@ def _assemble(
     )
 
 
-def answers_frame(records: Iterable[tuple]) -> pd.DataFrame:
+def answers_frame(records: Iterable[tuple[object, ...]]) -> pd.DataFrame:
     """A tidy frame from plain `(wave, org, role, response, item, target, value)` records.
 
     For tests and small imports; the store's answers take `columns_frame`.

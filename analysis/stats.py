@@ -173,7 +173,7 @@ def wave_changes(
     with np.errstate(invalid="ignore", divide="ignore"):
         t = (m2 - m1) / np.sqrt(se1 + se2)
         df = (se1 + se2) ** 2 / (se1**2 / (n1 - 1) + se2**2 / (n2 - 1))
-    table = wide.index.to_frame(index=False)
+    table: pd.DataFrame = wide.index.to_frame(index=False)
     table["before"], table["after"] = before, after
     table["n_before"], table["n_after"] = n1.astype("int64"), n2.astype("int64")
     table["mean_before"], table["mean_after"] = m1, m2

@@ -20,6 +20,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -69,7 +70,8 @@ def build_application(
         registry if registry is not None else load_registry(config),
         clock or Clock(config.reminders.timezone),
     )
-    builder = (
+    # ExtBot[int] with the rate limiter (its per-call argument type), ExtBot[None] without
+    builder: ApplicationBuilder[ExtBot[Any], TrustscanContext, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.telegram.token)
         .context_types(ContextTypes(context=TrustscanContext))

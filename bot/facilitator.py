@@ -11,7 +11,8 @@ import asyncio
 import datetime as dt
 import functools
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ChatAction, ParseMode
@@ -24,7 +25,8 @@ from .context import TrustscanContext
 from .jobs import announce_new_wave
 from .respondent import edit, user_lang
 
-Handler = Callable[[Update, TrustscanContext], Awaitable[None]]
+# An `async def` handler: python-telegram-bot wants a coroutine function, not any awaitable.
+Handler = Callable[[Update, TrustscanContext], Coroutine[Any, Any, None]]
 ALBUM_LIMIT = 10  # photos Telegram accepts in one album
 CHART_BROWSER_JOB = "close-chart-browser"
 CHART_BROWSER_IDLE = 600  # seconds a warm chart browser waits for the next /report
@@ -321,11 +323,12 @@ async def report(update: Update, context: TrustscanContext) -> None:
 
 def _close_chart_browser_later(context: TrustscanContext) -> None:
     """Keep the chart browser (hundreds of MB) only while facilitators are reporting."""
-    if context.job_queue is None:
+    queue = context.jobs
+    if queue is None:
         return
-    for job in context.job_queue.get_jobs_by_name(CHART_BROWSER_JOB):
+    for job in queue.get_jobs_by_name(CHART_BROWSER_JOB):
         job.schedule_removal()
-    context.job_queue.run_once(_close_chart_browser, CHART_BROWSER_IDLE, name=CHART_BROWSER_JOB)
+    queue.run_once(_close_chart_browser, CHART_BROWSER_IDLE, name=CHART_BROWSER_JOB)
 
 
 async def _close_chart_browser(context: TrustscanContext) -> None:

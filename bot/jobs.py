@@ -34,7 +34,8 @@ PARALLEL_SENDS = 20  # the rate limiter keeps the overall pace within Telegram's
 
 
 def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
-    return app.bot_data["services"]  # type: ignore[no-any-return]
+    services: Services = app.bot_data["services"]  # bot_data is an untyped dict
+    return services
 
 
 async def tick(context: TrustscanContext) -> None:

@@ -11,7 +11,13 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -86,10 +92,16 @@ async def resolve_wave(context: TrustscanContext, invitation: Invitation) -> Wav
 
 
 async def edit(
-    message: Message | None, text: str, keyboard: InlineKeyboardMarkup | None = None
+    message: MaybeInaccessibleMessage | None,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """Edit a message in place; an unchanged message (double tap) is not an error."""
-    if message is None:
+    """Edit a message in place; an unchanged message (double tap) is not an error.
+
+    A button's message Telegram no longer hands out (deleted, or inaccessible to the
+    bot) cannot be edited: it is left as it is.
+    """
+    if not isinstance(message, Message):
         return
     try:
         await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
@@ -150,8 +162,7 @@ async def start(update: Update, context: TrustscanContext) -> None:
         if not active:
             await update.effective_message.reply_text(t("bot.no_token", lang))
             return
-        wave, session = active[0]
-        await resume(update, context, wave, session)
+        await resume(update, context, *active[0])  # (wave, session)
         return
     invitation = await context.store.invitation(token[:64])
     if invitation is None:
@@ -371,7 +382,11 @@ def act(q: Questionnaire, state: State, press_: Press) -> Change:
 
 
 async def redraw_widget(
-    message: Message | None, press_: Press, step: QuestionStep, wave: Wave, lang: str
+    message: MaybeInaccessibleMessage | None,
+    press_: Press,
+    step: QuestionStep,
+    wave: Wave,
+    lang: str,
 ) -> None:
     """Widget presses (multi toggles, allocate +/−, ranking picks) only redraw the message."""
     widget = WIDGETS[step.type]
@@ -382,7 +397,7 @@ async def redraw_widget(
 
 
 async def show_next(
-    message: Message | None,
+    message: MaybeInaccessibleMessage | None,
     context: TrustscanContext,
     q: Questionnaire,
     session: Session,

@@ -142,6 +142,7 @@ class Text:
     """
 
     __slots__ = ("_items",)
+    _items: tuple[tuple[str, str], ...]
 
     def __init__(self, texts: Mapping[str, str] | None = None, /, **by_lang: str) -> None:
         merged = {**(texts or {}), **by_lang}

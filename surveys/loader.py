@@ -418,11 +418,11 @@ class _SurveyParser:
         if isinstance(dimension, str) and dimension in dimensions:
             self.dimension_fits(dimensions[dimension], qtype, per_partner, fields)
         required = ctx.boolean(body.get("required"), "required", qtype.required)
-        if len(self.problems) > before or text is None:
+        if len(self.problems) > before or text is None or not isinstance(qid, str):
             return None
         return Question(
             id=qid,
-            type=type_name,
+            type=qtype.name,
             text=text,
             label=label,
             section=section,

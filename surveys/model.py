@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .errors import TextError
-from .i18n import DEFAULT_LANGUAGE, LANGUAGES, Lang, Text
+
+# `Lang` and `Text` are re-exported: the model is where definitions' users import them from.
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES
+from .i18n import Lang as Lang
+from .i18n import Text as Text
 
 DimensionKind = Literal["scale", "matrix", "profile"]
 DIMENSION_KINDS: tuple[DimensionKind, ...] = ("scale", "matrix", "profile")

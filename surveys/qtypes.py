@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeGuard, cast
 
 from .answers import DONT_KNOW, Answer, ItemRow
 from .errors import AnswerError
@@ -111,7 +111,7 @@ class ParseContext:
         return tuple(options)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -188,9 +188,9 @@ class LikertType(QuestionType):
             if not question.dont_know:
                 raise AnswerError("no_dont_know")
             return DONT_KNOW
-        if not _is_int(value) or not 1 <= value <= question.points:  # type: ignore[operator]
+        if not _is_int(value) or not 1 <= value <= question.points:
             raise AnswerError("out_of_range", low=1, high=question.points)
-        return value  # type: ignore[return-value]
+        return value
 
     def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
         assert question.scale is not None
@@ -234,9 +234,9 @@ class NpsType(QuestionType):
             if not question.dont_know:
                 raise AnswerError("no_dont_know")
             return DONT_KNOW
-        if not _is_int(value) or not 0 <= value <= 10:  # type: ignore[operator]
+        if not _is_int(value) or not 0 <= value <= 10:
             raise AnswerError("out_of_range", low=0, high=10)
-        return value  # type: ignore[return-value]
+        return value
 
     def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
         return tuple((str(i), str(i)) for i in range(NPS_POINTS))

@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         name: str,
         handler: Callable[..., int | None],
         help_text: str,
-        parent: argparse._SubParsersAction = sub,
+        parent: argparse._SubParsersAction[argparse.ArgumentParser] = sub,
     ) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=help_text, description=help_text, parents=[common])
         p.set_defaults(handler=handler)

@@ -25,7 +25,7 @@ def strengths(profile: pd.DataFrame, ctx: Context, dims: Mapping[str, str]) -> l
     for org, group in profile[~profile["hidden"]].groupby("org", observed=True):
         if len(group) < 2:
             continue
-        best, worst = group.loc[group["mean"].idxmax()], group.loc[group["mean"].idxmin()]
+        best, worst = group.iloc[group["mean"].argmax()], group.iloc[group["mean"].argmin()]
         if best["mean"] - worst["mean"] < EVEN:
             found.append(t("report.even", ctx.lang, org=ctx.org(org), v=group["mean"].mean()))
             continue
@@ -52,7 +52,7 @@ def one_sided(matrix: pd.DataFrame, ctx: Context) -> list[str]:
     if pairs.empty:
         return []
     pairs["gap"] = (pairs["mean"] - pairs["mean_back"]).abs()
-    top = pairs.loc[pairs["gap"].idxmax()]
+    top = pairs.iloc[pairs["gap"].argmax()]
     return [
         t(
             "report.one_sided",
@@ -70,7 +70,7 @@ def _largest_significant(changes: pd.DataFrame | None) -> pd.Series | None:
     if changes is None or changes.empty:
         return None
     significant = changes[changes["significant"]]
-    return None if significant.empty else significant.loc[significant["diff"].abs().idxmax()]
+    return None if significant.empty else significant.iloc[significant["diff"].abs().argmax()]
 
 
 def changes(
@@ -119,7 +119,7 @@ def distance(table: pd.DataFrame, ctx: Context) -> list[str]:
     far = table[table["org"] < table["other"]]
     if far.empty:
         return []
-    top = far.loc[far["distance"].idxmax()]
+    top = far.iloc[far["distance"].argmax()]
     return [
         t(
             "report.distance",
@@ -135,7 +135,7 @@ def culture_gap(shown: pd.DataFrame, ctx: Context, types: Mapping[str, str]) -> 
     """The largest wish: the shown (organisation, type) whose preferred − now is largest in size."""
     if shown.empty:
         return []
-    top = shown.loc[shown["gap"].abs().idxmax()]
+    top = shown.iloc[shown["gap"].abs().argmax()]
     return [
         t(
             "report.culture_gap",

@@ -7,11 +7,12 @@ methods appendix: the order in which a workshop reads it. Nothing is computed he
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from surveys.i18n import t
+from surveys.qtypes import QUESTION_TYPES
 
 from .. import charts
 from .build import one_family
@@ -68,6 +69,7 @@ def render_html(reports: list[Report], ctx: Context) -> str:
                 + "</div>"
             )
             first = False
+        parts.extend(_per_option(report, ctx))
         parts.extend(_comments(report, ctx))
     parts.append(
         f"<h2>{t('report.methods', lang)}</h2><p>"
@@ -80,6 +82,46 @@ def render_html(reports: list[Report], ctx: Context) -> str:
     return PAGE.format(lang=lang, title=html.escape(ctx.partnership), body="\n".join(parts))
 
 
+def _per_option(report: Report, ctx: Context) -> list[str]:
+    """A table per question and wave of each `per_option` kind (ranking: mean rank).
+
+    Options down, organisations across, the count last; a hidden organisation keeps its
+    column, every cell 'n < k'. A count not shown (a question for some) reads '–'.
+    """
+    lang, small = ctx.lang, charts.small(ctx.k)
+    parts = []
+    for name in dict.fromkeys(q.per_option for q in QUESTION_TYPES.values() if q.per_option):
+        table = report.tables.get(name)
+        if table is None or table.empty:
+            continue
+        parts.append(f"<h3>{html.escape(t(f'report.{name}', lang))}</h3>")
+        parts.append(f"<p class='meta'>{html.escape(t(f'report.{name}_note', lang))}</p>")
+        for (wave, question), rows in table.groupby(["wave", "question"], sort=False):
+            q = report.survey.question(str(question))
+            labels = [o.label.get(lang) for o in q.options]
+            shown = {t("report.col_option", lang): [*labels, "n"]}
+            for org in sorted(dict.fromkeys(rows["org"]), key=ctx.org):
+                cells = rows[(rows["org"] == org).to_numpy()].set_index("option")
+                means = [
+                    small if hidden else charts.number(mean, ".2f", lang)
+                    for hidden, mean in (cells.loc[o.value, ["hidden", "mean"]] for o in q.options)
+                ]
+                first = cells.iloc[0]
+                n = first["n"]
+                count = small if first["hidden"] else "–" if n != n else f"{n:.0f}"
+                shown[ctx.org(org)] = [*means, count]
+            title = html.escape((q.label or q.text).get(lang))
+            wave_id = int(cast(int, wave))  # a group key: Hashable to the stubs, an int here
+            measured = html.escape(
+                f"{t('report.col_wave', lang)}: {report.wave_names.get(wave_id, wave_id)}"
+            )
+            parts.append(
+                f"<h4>{title}</h4><p class='meta'>{measured}</p>"
+                + pd.DataFrame(shown).to_html(index=False)
+            )
+    return parts
+
+
 def _comments(report: Report, ctx: Context) -> list[str]:
     """The latest wave's comments per organisation (each group ≥ the comment threshold)."""
     lang = ctx.lang
@@ -90,7 +132,7 @@ def _comments(report: Report, ctx: Context) -> list[str]:
     wave = report.wave_names.get(int(report.comments["wave"].iloc[0]), "")
     parts.append(f"<p class='meta'>{html.escape(t('report.comments_of', lang, wave=wave))}</p>")
     by_org = report.comments.groupby("org", sort=False)  # keeps the shuffled order inside
-    for org in sorted(by_org.groups, key=lambda o: ctx.orgs.get(o, o)):
+    for org in sorted(map(str, by_org.groups), key=lambda o: ctx.orgs.get(o, o)):
         texts = "".join(
             f"<blockquote>{html.escape(str(comment))}</blockquote>"
             for comment in by_org.get_group(org)["text"]

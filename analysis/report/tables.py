@@ -244,8 +244,8 @@ def item_shares(
     # role counts per organisation that would give a hidden one by subtraction
     for_roles = table["item"].isin([q.id for q in likert if q.roles]).to_numpy()
     table.insert(1, "n", sizes["n"].where(~sizes["hidden"] & ~for_roles).to_numpy())
-    scale = next(q.scale for q in likert if q.scale is not None)
-    return ItemShares(table, shares, likert, scale)
+    answer_scale = next(q.scale for q in likert if q.scale is not None)
+    return ItemShares(table, shares, likert, answer_scale)
 
 
 PER_OPTION = ["wave", "org", "question", "option", "n", "mean", "hidden"]
@@ -297,13 +297,12 @@ def per_option(
             [(q.id, o.value, i) for q in questions for i, o in enumerate(q.options)],
             columns=["item", "target", "place"],
         )
-        order = {q.id: i for i, q in enumerate(questions)}
-        table = (
-            sizes.merge(options, on="item")
-            .merge(means, on=["wave", "org", "item", "target"], how="left")
-            .assign(order=lambda t: t["item"].map(order))
-            .sort_values(["wave", "order", "org", "place"], kind="stable")
-            .rename(columns={"item": "question", "target": "option"})
+        table = sizes.merge(options, on="item").merge(
+            means, on=["wave", "org", "item", "target"], how="left"
+        )
+        table["order"] = table["item"].map({q.id: i for i, q in enumerate(questions)})
+        table = table.sort_values(["wave", "order", "org", "place"], kind="stable").rename(
+            columns={"item": "question", "target": "option"}
         )
         counted = ~table["question"].isin([q.id for q in questions if q.roles or q.when])
         table["n"] = table["n"].where(counted.to_numpy())
@@ -317,8 +316,8 @@ def group_sizes(people: pd.DataFrame, k: int) -> pd.DataFrame:
     Complementary suppression within an organisation, as for scores: no role count
     below k follows from the organisation's total by subtraction.
     """
-    sizes = people.groupby(["wave", "org", "role"], observed=True).size()
-    sizes = suppression.suppress(sizes.rename("n").reset_index(), k, by=["wave", "org"])
+    counts = people.groupby(["wave", "org", "role"], observed=True).size()
+    sizes = suppression.suppress(counts.rename("n").reset_index(), k, by=["wave", "org"])
     return suppression.mask(sizes, [])
 
 
@@ -356,19 +355,22 @@ def in_cells(frame: pd.DataFrame, cells: pd.DataFrame, keys: Sequence[str]) -> n
     for key in keys:
         column = frame[key]
         categorical = isinstance(column.dtype, pd.CategoricalDtype)
-        if pd.api.types.is_numeric_dtype(column.dtype) and not categorical:
-            wanted = np.asarray(cells[key], dtype=column.dtype)
+        dtype = column.dtype  # numpy's numbers as they are; categories, text as objects
+        if isinstance(dtype, np.dtype) and pd.api.types.is_numeric_dtype(dtype):
+            wanted = np.asarray(cells[key], dtype=dtype)
         else:
             wanted = np.asarray(cells[key], dtype=object)
         values = pd.Index(pd.unique(wanted))
+        # pd.Index(…, copy=False) is what get_indexer makes of an array itself
         if categorical:
-            lookup = np.append(values.get_indexer(np.asarray(column.cat.categories, object)), -1)
+            categories = pd.Index(np.asarray(column.cat.categories, object), copy=False)
+            lookup = np.append(values.get_indexer(categories), -1)
             codes = lookup[column.cat.codes.to_numpy()]  # code −1 (missing) finds the −1
         else:
-            codes = values.get_indexer(column.to_numpy())
+            codes = values.get_indexer(pd.Index(column.to_numpy(), copy=False))
         inside &= codes >= 0
         row_key = row_key * len(values) + np.maximum(codes, 0)
-        cell_key = cell_key * len(values) + values.get_indexer(wanted)
+        cell_key = cell_key * len(values) + values.get_indexer(pd.Index(wanted, copy=False))
     return inside & np.isin(row_key, cell_key)
 
 

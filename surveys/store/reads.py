@@ -56,7 +56,7 @@ class Coded:
     always give the same codes, so analysis makes the same categories and tables.
     """
 
-    codes: array  # typecode 'i'
+    codes: array[int]  # typecode 'i'
     names: tuple[str, ...]
 
     def __len__(self) -> int:
@@ -79,13 +79,13 @@ class AnswerColumns:
     `choice` (the stored text of choice answers, -1 elsewhere).
     """
 
-    wave: array  # 'q', per response
+    wave: array[int]  # 'q', per response
     org: Coded
     role: Coded
-    offsets: array  # 'q', responses + 1
+    offsets: array[int]  # 'q', responses + 1
     item: Coded
     target: Coded
-    value: array  # 'd', per answer
+    value: array[float]  # 'd', per answer
     choice: Coded
 
     @property
@@ -181,7 +181,7 @@ def _decode(rows: list[tuple[Any, ...]]) -> AnswerColumns:
     )
 
 
-def _values(packed: list[str | None], count: int) -> array:
+def _values(packed: list[str | None], count: int) -> array[float]:
     """All values in one parse; a JSON array body, so the C parser reads it."""
     text = ",".join([v for v in packed if v])
     values = array("d", json.loads(f"[{text}]"))
@@ -191,7 +191,7 @@ def _values(packed: list[str | None], count: int) -> array:
 
 
 def _choices(
-    rows: list[tuple[Any, ...]], layout: list[int], layouts: list[str], offsets: array
+    rows: list[tuple[Any, ...]], layout: list[int], layouts: list[str], offsets: array[int]
 ) -> Coded:
     """The text of the few answers that hold one, placed on their answer's entry."""
     texts = _Codes()

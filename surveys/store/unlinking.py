@@ -40,6 +40,8 @@ def truncate_wal(db: cipher.Connection) -> bool:
     once instead of stalling every respondent behind it; the caller retries.
     """
     db.execute("PRAGMA busy_timeout = 0")
+    busy: int  # the checkpoint's row: busy flag, WAL frames, frames checkpointed
+    log: int
     try:
         busy, log, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except cipher.Error:

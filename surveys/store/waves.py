@@ -63,7 +63,9 @@ class Waves:
                 (survey, survey_version),
             )
             async with db.execute("SELECT count(*) FROM waves WHERE survey = ?", (survey,)) as c:
-                (count,) = await c.fetchone()  # type: ignore[misc]
+                row = await c.fetchone()
+            assert row is not None  # count(*) always gives a row
+            (count,) = row
             cursor = await db.execute(
                 "INSERT INTO waves (survey, name, status, opens_on, closes_on, opened_at, salt) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -28,6 +28,7 @@ from analysis.report import Report
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.model import Survey
+from surveys.qtypes import QUESTION_TYPES
 from surveys.store import Store
 from trustscan.config import Config, load_config
 from trustscan.reporting import build_reports, write_csv
@@ -38,6 +39,8 @@ ORGS = tuple(o.id for o in CONFIG.organisations)
 PARTNERS = tuple(Partner(o, o) for o in ORGS)
 COMMENTS = ("Meer samen doen.", "Sneller delen.", "Afspraken nakomen.")
 
+# the tables of per-option means (ranking: "mean_rank"), one per type that declares one
+PER_OPTION = {t.per_option for t in QUESTION_TYPES.values() if t.per_option}
 # whether the answer to question `item` about `target` ("" if none) is to be perturbed
 Perturb = Callable[[str, str], bool]
 
@@ -93,6 +96,12 @@ async def respond(
             cuts = [r.randrange(0, question.total + 1, question.step) for r in values]
             cut = cuts[changed]
             change = q.answer(state, step.index, (cut, question.total - cut, 0, 0))
+        elif step.type == "ranking":
+            orders = [r.sample(range(len(step.choices)), len(step.choices)) for r in values]
+            ranks = [0] * len(step.choices)
+            for rank, option in enumerate(orders[changed], start=1):
+                ranks[option] = rank
+            change = q.answer(state, step.index, tuple(ranks))
         elif step.type == "text":
             texts = [r.choice(COMMENTS) for r in values]
             change = q.answer(state, step.index, texts[changed])
@@ -157,11 +166,13 @@ def hidden_cells(reports: list[Report]) -> Hidden:
     A profile cell (wave, org, dimension) hidden: that organisation's statements of that
     dimension; all its cells hidden: everything it answered outside the trust matrix. A
     trust-matrix cell A→B hidden: A's answers about B. A hidden culture profile: the
-    organisation's points. Waves are numbered per survey, as in the plan.
+    organisation's points. A hidden per-option cell (a mean rank): the organisation's
+    answers to that question. Waves are numbered per survey, as in the plan.
     """
     profile: set[tuple[str, int, str, str]] = set()
     whole: set[tuple[str, int, str]] = set()
     matrix: set[tuple[str, int, str, str]] = set()
+    per_option: set[tuple[str, int, str, str]] = set()  # (survey, wave, org, question)
     for report in reports:
         survey, number = report.survey.id, {w: i + 1 for i, w in enumerate(report.wave_names)}
         scores = report.tables.get("dimension_scores", pd.DataFrame())
@@ -173,6 +184,10 @@ def hidden_cells(reports: list[Report]) -> Hidden:
         culture = report.tables.get("culture_profiles", pd.DataFrame())
         for row in culture[culture["hidden"]].itertuples() if len(culture) else ():
             whole.add((survey, number[row.wave], str(row.org)))
+        for name in PER_OPTION:
+            table = report.tables.get(name, pd.DataFrame())
+            for row in table[table["hidden"]].itertuples() if len(table) else ():
+                per_option.add((survey, number[row.wave], str(row.org), str(row.question)))
         trust = report.tables.get("trust_matrix", pd.DataFrame())
         for row in trust[trust["hidden"]].itertuples() if len(trust) else ():
             matrix.add((survey, number[row.wave], str(row.org), str(row.target)))
@@ -187,6 +202,8 @@ def hidden_cells(reports: list[Report]) -> Hidden:
         def perturb(item: str, target: str) -> bool:
             if item in per_partner:
                 return (survey, wave, person.org, target) in matrix
+            if (survey, wave, person.org, item) in per_option:
+                return True
             if (survey, wave, person.org) in whole:
                 return True
             return (survey, wave, person.org, dimension_of[item]) in profile
@@ -280,6 +297,7 @@ def test_the_perturbation_reaches_the_answers(tmp_path: Path) -> None:
     keys = ["wave", "org", "role", "item", "target"]
     values = first.groupby(keys)["value"].sum().compare(second.groupby(keys)["value"].sum())
     assert set(values.index.get_level_values("wave")) == {1, 2, 3, 4, 5}  # every wave
+    assert "goals_order" in set(values.index.get_level_values("item"))  # a ranking too
 
 
 def group(

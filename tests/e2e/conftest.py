@@ -143,15 +143,34 @@ def is_answer(data: str) -> bool:
     return data[:2] in ("a:", "L:", "M:", "n:")
 
 
+def is_rank_pick(data: str) -> bool:
+    """A ranking press that puts an option next (not Start over: that has no option)."""
+    return data.startswith("p:") and data.count(":") == 4
+
+
+def ranks_of(order: str) -> tuple[int, ...]:
+    """Each option's rank from a ranking's order in the data ("2.0.1": option 2 first)."""
+    picked = [int(i) for i in order.split(".")]
+    return tuple(picked.index(option) + 1 for option in range(len(picked)))
+
+
 async def complete_by_buttons(
-    user: FakeUser, rng: random.Random, texts: dict[int, str] | None = None
+    user: FakeUser,
+    rng: random.Random,
+    texts: dict[int, str] | None = None,
+    until: str | None = None,
 ) -> dict[int, Any]:
-    """Answer every question the way a person would; return what was given per position."""
+    """Answer every question the way a person would; return what was given per position.
+
+    With `until`, stop (unanswered) at the first message that contains it.
+    """
     given: dict[int, Any] = {}
     for _ in range(400):
         message = user.last
         body = message.get("text", "")
         buttons = user.buttons(message)
+        if until is not None and until in body:
+            return given
         if "notify" in str(buttons) or (not buttons and ("Dank je" in body or "Thank you" in body)):
             return given
         if any(d.startswith("o:") for _, d in buttons):
@@ -162,6 +181,13 @@ async def complete_by_buttons(
             await user.press(next(d for d in datas if d.endswith(f":{option}=")))
             done = user.button(lambda _, d: d.startswith("L:"))
             given[int(done.split(":")[2])] = tuple(int(p) for p in done.split(":")[3].split("."))
+            await user.press(done)
+            continue
+        if any(d.startswith("p:") for d in datas):  # ranking: the options in a random order
+            while picks := [d for _, d in user.buttons() if is_rank_pick(d)]:
+                await user.press(rng.choice(picks))
+            done = user.button(lambda _, d: d.startswith("P:"))
+            given[int(done.split(":")[2])] = ranks_of(done.split(":")[3])
             await user.press(done)
             continue
         if any(d.startswith("m:") for d in datas):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from analysis.data import load_waves
 from surveys.loader import builtin_paths
 from tests.anonymity import keyed
 
@@ -59,7 +60,7 @@ def expected_from(
                 expected[key] = int(value)
             case "choice":
                 expected[key] = value
-            case "allocate":
+            case "allocate" | "ranking":  # points or ranks: one number per option
                 expected[key] = {o.value: p for o, p in zip(question.options, value, strict=True)}
             case "multi":
                 expected[key] = {
@@ -131,6 +132,10 @@ async def test_every_question_type_back_skip_and_dont_know(e2e_app, server, e2e_
     assert "Clan: <b>20</b>" in user.last["text"]
     await user.press(user.button(lambda _, d: d.endswith(":3=")))  # the rest to hierarchy
     await user.press(user.button(lambda _, d: d.startswith("L:")))
+    assert "Put these goals in order." in user.last["text"]
+    for label in ("Care", "Speed", "Price"):
+        await user.press(user.button(lambda t, _, label=label: t == label))
+    await user.press(user.button(lambda _, d: d.startswith("P:")))
     assert "Anything else?" in user.last["text"]
     await user.press(user.button(lambda t, _: t == "Skip"))
     assert "Thank you" in user.last["text"]
@@ -142,8 +147,54 @@ async def test_every_question_type_back_skip_and_dont_know(e2e_app, server, e2e_
     assert stored[("m1", "")] == {"quality": 1}
     assert stored[("nps", "")] == 9
     assert stored[("cult", "")] == {"clan": 20, "adhocracy": 0, "market": 0, "hierarchy": 80}
+    assert stored[("rank", "")] == {"care": 1, "speed": 2, "price": 3}
     assert ("open", "") not in stored
     assert [c.text for c in await store_of(app).comments([wave.id])] == ["Te veel vergaderen"]
+    assert_no_user_id(e2e_config.database, USER_ID)
+
+
+async def test_a_ranking_by_buttons_with_a_start_over(e2e_app, server, e2e_config):
+    """Options tapped in order, Start over, tapped again, Done: the store holds each
+    option's rank, and nothing before Done. Back shows the order again, Done at once."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    user = FakeUser(server, USER_ID, language_code="en")
+    await start_survey(user, await link_token(app, "dijkhoven", "staff"))
+    await complete_by_buttons(user, random.Random(5), until="Put these goals in order.")
+
+    def ranking_buttons() -> list[str]:
+        return [text for text, data in user.buttons() if data[:2] in ("p:", "P:")]
+
+    assert ranking_buttons() == ["Speed", "Care", "Price"]  # no Start over, no Done yet
+    await user.press(user.button(lambda t, _: t == "Price"))
+    assert "1. Price" in user.last["text"]
+    assert ranking_buttons() == ["Speed", "Care", "↺ Start over"]
+    await user.press(user.button(lambda t, _: t == "Speed"))
+    assert "2. Speed" in user.last["text"]
+    await user.press(user.button(lambda t, _: t == "↺ Start over"))
+    assert "1. Price" not in user.last["text"]
+    assert ranking_buttons() == ["Speed", "Care", "Price"]
+    session = await store_of(app).find_session(wave.id, USER_ID)
+    assert not any(r.question == "rank" for r in session.rows)  # nothing half-made stored
+    for label in ("Care", "Price", "Speed"):
+        await user.press(user.button(lambda t, _, label=label: t == label))
+    assert ranking_buttons() == ["↺ Start over", "Done ✓"]
+    await user.press(user.button(lambda _, d: d.startswith("P:")))
+    assert "Anything else?" in user.last["text"]
+    await user.press(user.button(lambda t, _: t == "« Back"))
+    shown = user.last["text"]
+    assert shown.index("1. Care") < shown.index("2. Price") < shown.index("3. Speed")
+    await user.press(user.button(lambda _, d: d.startswith("P:")))
+    await user.press(user.button(lambda t, _: t == "Skip"))
+    assert "Thank you" in user.last["text"]
+    assert (await stored_answers(app, wave.id))[("rank", "")] == {"care": 1, "price": 2, "speed": 3}
+    data = await load_waves(store_of(app), [wave.id])  # as the report reads them
+    ranks = data.answers[(data.answers["item"] == "rank").to_numpy()]
+    assert dict(zip(ranks["target"].astype(str), ranks["value"], strict=True)) == {
+        "care": 1.0,
+        "price": 2.0,
+        "speed": 3.0,
+    }
     assert_no_user_id(e2e_config.database, USER_ID)
 
 

@@ -124,6 +124,14 @@ options = [{ value = "c", label = { nl = "C", en = "C" } },
 text = { nl = "Verdeel", en = "Divide" }
 
 [[questions]]
+id = "rank"
+type = "ranking"
+options = [{ value = "k", label = { nl = "K", en = "K" } },
+           { value = "q", label = { nl = "Q", en = "Q" } },
+           { value = "v", label = { nl = "V", en = "V" } }]
+text = { nl = "Volgorde", en = "Order" }
+
+[[questions]]
 id = "why"
 type = "text"
 max_length = 20
@@ -148,6 +156,7 @@ VALID: dict[str, object] = {
     "n": 7,
     "staffonly": "a",
     "alloc": (50, 30, 20),
+    "rank": (2, 3, 1),
     "why": "omdat",
 }
 
@@ -308,30 +317,32 @@ when = { question = "tools", in = ["p", "r"] }
         (
             "x",
             [
-                ("hello", 1, 8),
-                ("l1", 1, 8),
-                ("pick", 2, 8),
-                ("ifx", 3, 9),
-                ("pp@south", 4, 9),
-                ("pp@east", 5, 9),
-                ("n", 6, 9),
-                ("staffonly", 7, 9),
-                ("alloc", 8, 9),
-                ("why", 9, 9),
+                ("hello", 1, 9),
+                ("l1", 1, 9),
+                ("pick", 2, 9),
+                ("ifx", 3, 10),
+                ("pp@south", 4, 10),
+                ("pp@east", 5, 10),
+                ("n", 6, 10),
+                ("staffonly", 7, 10),
+                ("alloc", 8, 10),
+                ("rank", 9, 10),
+                ("why", 10, 10),
             ],
         ),
         (
             "y",
             [
-                ("hello", 1, 8),
-                ("l1", 1, 8),
-                ("pick", 2, 8),
-                ("pp@south", 3, 8),
-                ("pp@east", 4, 8),
-                ("n", 5, 8),
-                ("staffonly", 6, 8),
-                ("alloc", 7, 8),
-                ("why", 8, 8),
+                ("hello", 1, 9),
+                ("l1", 1, 9),
+                ("pick", 2, 9),
+                ("pp@south", 3, 9),
+                ("pp@east", 4, 9),
+                ("n", 5, 9),
+                ("staffonly", 6, 9),
+                ("alloc", 7, 9),
+                ("rank", 8, 9),
+                ("why", 9, 9),
             ],
         ),
     ],
@@ -472,9 +483,9 @@ def test_dont_know_is_refused_where_not_allowed(survey, role, key) -> None:
     assert error_of(q.dont_know, state, q.step(state).index).code == "no_dont_know"
 
 
-@pytest.mark.parametrize("key", ["ifx", "alloc", "why"])
+@pytest.mark.parametrize("key", ["ifx", "alloc", "rank", "why"])
 def test_dont_know_on_multi_allocate_and_text_is_refused_as_no_dont_know(survey, key) -> None:
-    """Multi, allocate and text questions refuse don't-know with the 'no_dont_know' hint."""
+    """Multi, allocate, ranking and text refuse don't-know with the 'no_dont_know' hint."""
     q = engine(survey)
     state = at_key(q, key)
     assert not q.step(state).can_dont_know
@@ -523,6 +534,11 @@ def test_stale_index_is_refused(survey) -> None:
         ("alloc", (50, 50), "allocate_shape", {"count": 3}),
         ("alloc", (-10, 60, 50), "allocate_shape", {"count": 3}),
         ("alloc", "100", "allocate_shape", {"count": 3}),
+        ("rank", (1, 1, 2), "rank_all", {"count": 3}),
+        ("rank", (1, 2), "rank_all", {"count": 3}),
+        ("rank", (0, 1, 2), "rank_all", {"count": 3}),
+        ("rank", (1, 2, True), "rank_all", {"count": 3}),
+        ("rank", "123", "rank_all", {"count": 3}),
         ("why", "x" * 21, "too_long", {"limit": 20, "got": 21}),
         ("why", "   ", "empty_text", {}),
     ],
@@ -541,6 +557,7 @@ def test_invalid_answer_is_refused_with_its_hint_code(survey, key, value, code, 
     [
         ("alloc", [60, 30, 10], (60, 30, 10)),
         ("alloc", (100, 0, 0), (100, 0, 0)),
+        ("rank", [3, 1, 2], (3, 1, 2)),
         ("ifx", ["r", "p"], ("p", "r")),
         ("ifx", {"q"}, ("q",)),
         ("why", "  " + "x" * 20 + "  ", "x" * 20),
@@ -581,9 +598,17 @@ def test_missing_required_lists_unanswered_applicable_questions(survey) -> None:
         "pp@east",
         "staffonly",
         "alloc",
+        "rank",
     ]
     state = at_key(q, "ifx")
-    assert q.missing_required(state) == ["ifx", "pp@south", "pp@east", "staffonly", "alloc"]
+    assert q.missing_required(state) == [
+        "ifx",
+        "pp@south",
+        "pp@east",
+        "staffonly",
+        "alloc",
+        "rank",
+    ]
 
 
 def test_missing_required_is_empty_when_done(survey) -> None:
@@ -771,6 +796,9 @@ def valid_value(question: Question, data: st.DataObject) -> object:
             )
             edges = [0, *sorted(c * question.step for c in cuts), question.total]
             return tuple(b - a for a, b in itertools.pairwise(edges))
+        case "ranking":
+            ranks = st.permutations(range(1, len(values) + 1))
+            return data.draw(st.one_of(ranks, ranks.map(tuple)))
         case "text":
             text = st.text("abc xyz", max_size=question.max_length - 1).map(lambda t: "a" + t)
             return data.draw(text)
@@ -813,6 +841,17 @@ def invalid_value(question: Question, data: st.DataObject) -> object:
                 st.just((question.total,)),
                 st.just((question.total + 10, -10, *([0] * (n - 2)))),
                 st.just(str(question.total)),
+            )
+        case "ranking":
+            n = len(values)
+            wrong = st.one_of(
+                st.lists(st.integers(-1, n + 1), min_size=n, max_size=n)
+                .filter(lambda v: sorted(v) != list(range(1, n + 1)))
+                .map(tuple),
+                st.permutations(range(1, n + 1)).map(lambda v: tuple(v[:-1])),  # one unranked
+                st.permutations(range(1, n + 1)).map(lambda v: (*v, n + 1)),  # one too many
+                st.permutations(range(1, n + 1)).map(lambda v: tuple(map(str, v))),
+                st.just(1),
             )
         case "text":
             wrong = st.one_of(
@@ -974,6 +1013,19 @@ def test_random_use_stores_only_allocations_that_sum_to_the_total(survey, data, 
                 assert len(answer) == len(question.options)
                 assert all(isinstance(p, int) and p >= 0 for p in answer)
                 assert sum(answer) == question.total
+
+
+@RANDOM_USE
+@given(data=st.data(), respondent=RESPONDENTS)
+def test_random_use_stores_only_complete_rankings(survey, data, respondent) -> None:
+    """Every stored ranking gives each option its own rank, 1 to the number of options."""
+    q = Questionnaire(survey, respondent)
+    for t in run(q, data):
+        for key, answer in t.after.answers.items():
+            question = survey.question(key.partition("@")[0])
+            if question.type == "ranking":
+                assert isinstance(answer, tuple) and all(type(r) is int for r in answer)
+                assert sorted(answer) == list(range(1, len(question.options) + 1))
 
 
 @RANDOM_USE
