@@ -377,26 +377,17 @@ class _SurveyParser:
         dimensions: dict[str, Dimension],
         sections: set[str],
     ) -> Question | None:
+        """One question; every problem is reported, and None returned if there was any."""
         before = len(self.problems)
         qid = body.get("id")
         if not isinstance(qid, str) or not ID_RE.match(qid):
             self.report("needs an 'id' of lowercase letters, digits and _ (max 24)")
         elif qid in seen:
             self.report(f"duplicate id '{qid}'")
-        type_name = body.get("type")
-        qtype = QUESTION_TYPES.get(type_name) if isinstance(type_name, str) else None
+        qtype = self.question_type(body)
         if qtype is None:
-            self.report(
-                f"unknown type {type_name!r} (one of: {', '.join(QUESTION_TYPES)})"
-                if type_name is not None
-                else "question needs a 'type'"
-            )
             return None
-        for key in sorted(set(body) - COMMON_KEYS - qtype.keys):
-            if key in TYPE_KEYS:
-                self.report(f"'{key}' does not apply to a {type_name} question")
-            else:
-                self.report(f"unknown key '{key}'")
+        type_name = qtype.name
         text = ctx.text(body.get("text"), "text")
         if "text" not in body:
             self.report("question needs a 'text'")
@@ -434,6 +425,24 @@ class _SurveyParser:
             dimension=dimension,
             **fields,
         )
+
+    def question_type(self, body: dict[str, Any]) -> QuestionType | None:
+        """The question's type, with its keys checked against what that type takes."""
+        type_name = body.get("type")
+        qtype = QUESTION_TYPES.get(type_name) if isinstance(type_name, str) else None
+        if qtype is None:
+            self.report(
+                f"unknown type {type_name!r} (one of: {', '.join(QUESTION_TYPES)})"
+                if type_name is not None
+                else "question needs a 'type'"
+            )
+            return None
+        for key in sorted(set(body) - COMMON_KEYS - qtype.keys):
+            if key in TYPE_KEYS:
+                self.report(f"'{key}' does not apply to a {type_name} question")
+            else:
+                self.report(f"unknown key '{key}'")
+        return qtype
 
     def partner_placeholder(self, text: Text, per_partner: bool) -> None:
         """{partner} in every language of a per_partner question's text, and only there."""

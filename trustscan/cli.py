@@ -85,6 +85,11 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None) -> int
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every command and its options, in the order `--help` lists them.
+
+    Long on purpose: it is a declaration, one block per command, read top to bottom
+    like the help text it produces; splitting it would scatter that one listing.
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",

@@ -206,6 +206,11 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
 
 
 def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) -> Config:
+    """Read every key of the config in the order `config.example.toml` documents them.
+
+    Long on purpose: one checked read per key, each naming the key in its error, in the
+    order of the example file, so the two can be compared line by line.
+    """
     for table, keys in KNOWN.items():
         section = r.raw if table == "" else r.table(table)
         for key in sorted(set(section) - keys):
