@@ -7,7 +7,7 @@ from pathlib import Path
 from surveys.keys import load_or_create_key
 from surveys.loader import builtin_paths, load_surveys
 from surveys.model import Survey
-from surveys.store import Store
+from surveys.store import RoleRow, Store
 
 from .config import Config
 
@@ -35,6 +35,6 @@ async def open_store(config: Config) -> Store:
     store = await Store.open(config.database, key)
     await store.sync_partnership(
         [(o.id, o.name, o.headcount) for o in config.organisations],
-        [(r.id, r.label.nl, r.label.en) for r in config.roles],
+        [RoleRow(r.id, dict(r.label.items())) for r in config.roles],
     )
     return store

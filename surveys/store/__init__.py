@@ -169,13 +169,17 @@ class Store:
     # -- partnership and waves ---------------------------------------------------------
 
     async def sync_partnership(
-        self, orgs: Iterable[tuple[str, str, int | None]], roles: Iterable[tuple[str, str, str]]
+        self, orgs: Iterable[tuple[str, str, int | None]], roles: Iterable[RoleRow]
     ) -> None:
         """Make organisations and roles match the config (existing waves keep their ids)."""
         await self._waves.sync_partnership(orgs, roles)
 
     async def organisations(self) -> list[OrganisationRow]:
         return await self._waves.organisations()
+
+    async def roles(self) -> list[RoleRow]:
+        """The roles with their labels in every language, as the config last gave them."""
+        return await self._waves.roles()
 
     async def open_wave(
         self,

@@ -7,6 +7,7 @@ while its fields have names (and existing `row[i]` readers keep working).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -40,11 +41,10 @@ class OrganisationRow(NamedTuple):
 
 
 class RoleRow(NamedTuple):
-    """A role as `sync_partnership` stored it."""
+    """A role as `sync_partnership` stores it: its label in every language."""
 
     id: str
-    label_nl: str
-    label_en: str
+    labels: Mapping[str, str]
 
 
 class DailyCount(NamedTuple):

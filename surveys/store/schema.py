@@ -113,6 +113,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions DROP COLUMN lang;
     ALTER TABLE responses DROP COLUMN last_message;
     """,
+    # 3: role labels for whatever languages the catalogue has, not fixed nl/en columns
+    """
+    CREATE TABLE roles_by_language (id TEXT PRIMARY KEY, labels TEXT NOT NULL) WITHOUT ROWID;
+    INSERT INTO roles_by_language
+        SELECT id, json_object('en', label_en, 'nl', label_nl) FROM roles;
+    DROP TABLE roles;
+    ALTER TABLE roles_by_language RENAME TO roles;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 PRAGMAS = (

@@ -6,13 +6,14 @@ a wave destroys the salt, so no session key of that wave can be recomputed after
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .. import keys
 from ..errors import StoreError, UnknownWaveError, WaveClosedError
 from .base import Database, now, today
-from .rows import DailyCount, GroupCount, OrganisationRow, OrgCount, Wave
+from .rows import DailyCount, GroupCount, OrganisationRow, OrgCount, RoleRow, Wave
 
 
 class Waves:
@@ -21,7 +22,7 @@ class Waves:
         self._secrets: dict[int, bytes] = {}
 
     async def sync_partnership(
-        self, orgs: Iterable[tuple[str, str, int | None]], roles: Iterable[tuple[str, str, str]]
+        self, orgs: Iterable[tuple[str, str, int | None]], roles: Iterable[RoleRow]
     ) -> None:
         """Make organisations and roles match the config (existing waves keep their ids)."""
         async with self._base.transaction() as db:
@@ -31,10 +32,14 @@ class Waves:
                 list(orgs),
             )
             await db.executemany(
-                "INSERT INTO roles VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "label_nl = excluded.label_nl, label_en = excluded.label_en",
-                list(roles),
+                "INSERT INTO roles VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "labels = excluded.labels",
+                [(r.id, json.dumps(dict(r.labels), sort_keys=True)) for r in roles],
             )
+
+    async def roles(self) -> list[RoleRow]:
+        rows = await self._base.read("SELECT id, labels FROM roles ORDER BY id")
+        return [RoleRow(r[0], json.loads(r[1])) for r in rows]
 
     async def organisations(self) -> list[OrganisationRow]:
         rows = await self._base.read("SELECT id, name, headcount FROM organisations ORDER BY id")

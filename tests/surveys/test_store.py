@@ -14,7 +14,7 @@ from surveys.engine import Done, Partner, Questionnaire, Respondent, State
 from surveys.errors import MasterKeyError, StaleStepError, StoreError, WaveClosedError
 from surveys.keys import session_key
 from surveys.loader import parse_survey
-from surveys.store import Store
+from surveys.store import RoleRow, Store
 from tests.anonymity import db_bytes, decrypted, id_forms, keyed
 
 KEY = bytes(range(32))
@@ -385,8 +385,10 @@ def test_the_row_types_are_importable_from_the_store():
 
 async def test_reads_hand_out_typed_rows(store):
     """Counts, audit entries, comments, organisations and session rows have named fields."""
-    await store.sync_partnership([("north", "North", 12)], [("staff", "Staf", "Staff")])
+    labels = {"nl": "Staf", "en": "Staff", "de": "Mitarbeitende"}
+    await store.sync_partnership([("north", "North", 12)], [RoleRow("staff", labels)])
     assert [o.headcount for o in await store.organisations()] == [12]
+    assert await store.roles() == [RoleRow("staff", labels)]  # every language, not nl/en
     wave = await store.open_wave("mini", 1, ORGS)
     await answer_all(store, wave.id, USER, complete=False)
     session = await store.find_session(wave.id, USER)

@@ -20,7 +20,7 @@ import pytest
 from surveys import flow, keys
 from surveys.engine import Done, State
 from surveys.errors import MasterKeyError, UnlinkPendingError
-from surveys.store import Store
+from surveys.store import RoleRow, Store
 from tests.anonymity import (
     PAGE,
     SALT,
@@ -170,7 +170,7 @@ async def test_a_plaintext_database_is_encrypted_on_first_open(tmp_path):
             assert b"SQLite format 3" not in file.read_bytes(), file.name
             assert b"comment of" not in file.read_bytes(), file.name
         with keyed(path, KEY) as db:
-            assert db.execute("SELECT version FROM schema_version").fetchone() == (2,)
+            assert db.execute("SELECT version FROM schema_version").fetchone() == (3,)
             now = {
                 t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in ("waves", "responses", "answers", "comments", "sessions")
@@ -184,6 +184,8 @@ async def test_a_plaintext_database_is_encrypted_on_first_open(tmp_path):
         assert session is not None and not session.completed
         assert flow.state_of(questionnaire(session.org or ""), session).cursor > 0
         assert len(await store.completed_responses([1])) == 6
+        # the fixed nl/en label columns became labels in every language (schema 3)
+        assert await store.roles() == [RoleRow("staff", {"nl": "Medewerker", "en": "Staff"})]
     finally:
         await store.close()
 
