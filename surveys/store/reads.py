@@ -39,7 +39,8 @@ PACKED = (
     "SELECT r.wave, r.org, r.role, "
     "group_concat(a.question || char(31) || "
     "CASE a.part WHEN '' THEN a.target ELSE a.part END, char(30)), "
-    "group_concat(ifnull(a.value, 'NaN'), ','), "
+    # a response without answer rows still meets one (empty) joined row: no value for it
+    "group_concat(CASE WHEN a.response IS NOT NULL THEN ifnull(a.value, 'NaN') END, ','), "
     "group_concat(CASE WHEN a.text IS NOT NULL THEN "
     "a.question || char(31) || a.target || char(31) || a.text END, char(30)) "
     "FROM responses r LEFT JOIN answers a ON a.response = r.id "

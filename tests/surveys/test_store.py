@@ -404,3 +404,15 @@ async def test_reads_hand_out_typed_rows(store):
     assert (entry.actor, entry.action, entry.detail) == ("test", "look", "here")
     [who] = await store.completed_responses([wave.id])
     assert (who.wave, who.org, who.role) == (wave.id, "north", "staff") and who.answers > 0
+
+
+async def test_a_response_completed_without_any_answer_still_loads(store):
+    """All questions skipped: the completed response counts and the read protocol holds."""
+    wave = await store.open_wave("mini", 1, ORGS)
+    await answer_all(store, wave.id, USER)  # one with answers beside it
+    session = await store.begin(wave.id, USER + 1, "south", "staff", "nl")
+    await store.complete(session, 0)
+    responses = await store.completed_responses([wave.id])
+    assert sorted(r.org for r in responses) == ["north", "south"]
+    columns = await store.answer_columns([wave.id])
+    assert columns.responses == 2 and len(columns.value) == 5  # only the first one's answers
