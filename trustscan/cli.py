@@ -20,8 +20,9 @@ from pathlib import Path
 
 from surveys.engine import Questionnaire, Respondent
 from surveys.errors import DefinitionError, SurveyError
-from surveys.i18n import LANGUAGES
+from surveys.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from surveys.loader import builtin_paths, load_survey
+from surveys.store import Wave
 
 from .config import Config, ConfigError, load_config
 from .operations import (
@@ -73,10 +74,15 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None) -> int
         parser.print_help()
         return 2
     args.runner = runner
+    lang = getattr(args, "lang", None) or DEFAULT_LANGUAGE
     try:
         config = load_config(getattr(args, "config", None))
+        lang = _lang(args, config)
         return args.handler(args, config) or 0
-    except (ConfigError, SurveyError, UsageError, OperationError) as exc:
+    except OperationError as exc:
+        print(f"trustscan: {t('cli.' + exc.code, lang, **exc.params)}", file=sys.stderr)
+        return 1
+    except (ConfigError, SurveyError, UsageError) as exc:
         print(f"trustscan: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -96,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         default=argparse.SUPPRESS,
         help="configuration file (default: $TRUSTSCAN_CONFIG or embedded defaults)",
+    )
+    common.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=argparse.SUPPRESS,
+        help="language of what trustscan writes for facilitators (default: the config's)",
     )
     parser = argparse.ArgumentParser(
         prog="trustscan",
@@ -129,7 +141,6 @@ def build_parser() -> argparse.ArgumentParser:
         "take a survey in the terminal through the same engine as the bot (nothing is stored)",
     )
     p.add_argument("survey", metavar="SURVEY", help="survey id, e.g. trust, or a .toml file")
-    p.add_argument("--lang", choices=LANGUAGES, default=None)
     p.add_argument("--org", metavar="ID", help="organisation of the respondent")
     p.add_argument("--role", metavar="ID", help="role of the respondent")
 
@@ -189,7 +200,6 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate three measurements of a demo partnership through "
         "the engine and the store, then write the full report (no token, no network)",
     )
-    p.add_argument("--lang", choices=LANGUAGES, default=None)
     p.add_argument(
         "--dir",
         type=Path,
@@ -226,7 +236,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, metavar="DIR", help="also write the tables as CSV here")
     p.add_argument("--png", type=Path, metavar="DIR", help="also write every chart as PNG")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="also write the tables as XLSX")
-    p.add_argument("--lang", choices=LANGUAGES, default=None)
 
     p = command(
         "export",
@@ -237,11 +246,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", type=int, action="append", metavar="WAVE")
     p.add_argument("--csv", type=Path, metavar="DIR")
     p.add_argument("--xlsx", type=Path, metavar="FILE")
-    p.add_argument("--lang", choices=LANGUAGES, default=None)
 
     p = command("backup", cmd_backup, "write a consistent copy of the live database")
     p.add_argument("path", type=Path, metavar="PATH")
     return parser
+
+
+def _lang(args: argparse.Namespace, config: Config) -> str:
+    """The language facilitators read: --lang, else the config's default."""
+    return getattr(args, "lang", None) or config.default_language
+
+
+def _wave_line(wave: Wave, lang: str) -> str:
+    """One wave of `wave list`: number, name, survey, status and its dates."""
+    dates = ", ".join(
+        x
+        for x in (
+            t("cli.opens", lang, date=wave.opens_on) if wave.status == "scheduled" else "",
+            t("cli.closes", lang, date=wave.closes_on) if wave.closes_on else "",
+            t("cli.closed", lang, date=wave.closed_at[:10]) if wave.closed_at else "",
+        )
+        if x
+    )
+    line = t(
+        "cli.wave_line",
+        lang,
+        wave=wave.id,
+        name=wave.name,
+        survey=wave.survey,
+        status=t(f"cli.status_{wave.status}", lang),
+    )
+    return line + (f"  ({dates})" if dates else "")
 
 
 def _wave_help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace, Config], int]:
@@ -294,7 +329,7 @@ def cmd_preview(args: argparse.Namespace, config: Config) -> int:
         survey = survey_of(load_registry(config), args.survey)
     org = organisation_of(config, args.org).id if args.org else config.organisations[0].id
     role = role_of(config, args.role).id if args.role else config.roles[0].id
-    lang = args.lang or config.default_language
+    lang = _lang(args, config)
     questionnaire = Questionnaire(survey, Respondent(org, role, lang, config.partners()))
 
     def write(text: str) -> None:
@@ -328,7 +363,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     from .reporting import build_reports, write_csv
     from .simulation import simulate_wave
 
-    lang = args.lang or config.default_language
+    lang = _lang(args, config)
     folder = args.dir.resolve()
     if folder.exists():
         shutil.rmtree(folder)
@@ -380,7 +415,7 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
 def _demo_preview(args: argparse.Namespace, config: Config) -> int:
     from .demo import run_demo
 
-    lang = args.lang or config.default_language
+    lang = _lang(args, config)
     registry = load_registry(config)
     org, role = config.organisations[0].id, config.roles[0].id
     for survey_id in args.survey or ["trust", "culture", "evaluation"]:
@@ -399,12 +434,19 @@ def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
             wave = await ops.open_wave(
                 ACTOR, args.survey, name=args.name, closes_on=args.closes, opens_on=args.opens
             )
-        state = f"scheduled to open on {wave.opens_on}" if wave.status == "scheduled" else "open"
-        print(
-            f"wave {wave.id} '{wave.name}' ({wave.survey}) is {state}"
-            + (f", closes on {wave.closes_on}" if wave.closes_on else "")
+        lang = _lang(args, config)
+        said = t(
+            "cli.wave_is_scheduled" if wave.status == "scheduled" else "cli.wave_is_open",
+            lang,
+            wave=wave.id,
+            name=wave.name,
+            survey=wave.survey,
+            opens=wave.opens_on,
         )
-        print("next: trustscan invite   (links and QR codes for the organisations)")
+        if wave.closes_on:
+            said += t("cli.closes_on", lang, closes=wave.closes_on)
+        print(said)
+        print(t("cli.next_invite", lang))
 
     asyncio.run(go())
     return 0
@@ -414,15 +456,17 @@ def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
         async with open_operations(config) as ops:
             closed = await ops.close_wave(ACTOR, args.wave)
+        lang = _lang(args, config)
         if closed.unlink_pending:
-            print(
-                "warning: another program is reading the database, so the erased links are "
-                "still in its write-ahead log; close that program (trustscan clears it)",
-                file=sys.stderr,
-            )
+            print(t("cli.unlink_pending", lang), file=sys.stderr)
         print(
-            f"wave {closed.wave.id} '{closed.wave.name}' is closed with {closed.completed} "
-            "completed responses; its linking secret is destroyed"
+            t(
+                "cli.wave_is_closed",
+                lang,
+                wave=closed.wave.id,
+                name=closed.wave.name,
+                completed=closed.completed,
+            )
         )
 
     asyncio.run(go())
@@ -433,43 +477,39 @@ def cmd_wave_list(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
         async with open_operations(config) as ops:
             statuses = await ops.overview(ACTOR)
+        lang = _lang(args, config)
         if not statuses:
-            print("no waves yet; open one with: trustscan wave open trust")
+            print(t("cli.no_waves", lang))
             return
         for status in statuses:
-            wave = status.wave
-            dates = ", ".join(
-                x
-                for x in (
-                    f"opens {wave.opens_on}" if wave.status == "scheduled" else "",
-                    f"closes {wave.closes_on}" if wave.closes_on else "",
-                    f"closed {wave.closed_at[:10]}" if wave.closed_at else "",
-                )
-                if x
-            )
-            print(
-                f"wave {wave.id}  {wave.name}  [{wave.survey}]  {wave.status}"
-                + (f"  ({dates})" if dates else "")
-            )
+            print(_wave_line(status.wave, lang))
             for count in status.counts:
                 org = config.organisation(count.org)
                 rate = (
-                    f"  {100 * count.completed / org.headcount:.0f}% of {org.headcount}"
+                    t(
+                        "cli.rate",
+                        lang,
+                        percent=round(100 * count.completed / org.headcount),
+                        headcount=org.headcount,
+                    )
                     if org and org.headcount
                     else ""
                 )
                 print(
-                    f"    {count.org:<16} {count.completed:>5} completed  "
-                    f"{count.in_progress:>4} in progress{rate}"
+                    t(
+                        "cli.count_line",
+                        lang,
+                        org=count.org,
+                        completed=count.completed,
+                        in_progress=count.in_progress,
+                        rate=rate,
+                    )
                 )
             for flag in status.flags:
                 # a role's own count is not shown: by subtraction from the
                 # organisation's count it could give away a small group
                 group = f"{flag.org}/{flag.role}" if flag.role else flag.org
-                print(
-                    f"    ! {group}: more completed responses than its headcount of "
-                    f"{flag.headcount}; was the link shared outside the group?"
-                )
+                print(t("cli.flag_line", lang, group=group, headcount=flag.headcount))
 
     asyncio.run(go())
     return 0
@@ -481,11 +521,7 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
         async with open_operations(config) as ops:
             if args.wave is None and not await ops.store.waves(status="open"):
-                print(
-                    "note: no wave is open yet; the links work once one opens "
-                    "(trustscan wave open SURVEY)",
-                    file=sys.stderr,
-                )
+                print(t("cli.no_open_wave", _lang(args, config)), file=sys.stderr)
             links = await ops.links(ACTOR, args.org, args.role, args.wave)
         for link in links:
             line = f"{link.label:<32} {link.url}"
@@ -498,9 +534,7 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
         restricted = sorted({link.role.id for link in links if link.role and not link.poster})
         if restricted:
             print(
-                f"note: {', '.join(restricted)} are restricted roles: never offered on the "
-                "organisation's link, only through their own link above. Hand those only "
-                "to the people themselves (QR code: --role ROLE --qr DIR).",
+                t("cli.restricted_note", _lang(args, config), roles=", ".join(restricted)),
                 file=sys.stderr,
             )
 
@@ -513,20 +547,20 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
 
     from .reporting import write_csv, write_xlsx
 
-    lang = args.lang or config.default_language
+    lang = _lang(args, config)
 
     async def go() -> None:
         async with open_operations(config) as ops:
             result = await ops.report(ACTOR, args.wave, lang)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(result.page, encoding="utf-8")
-        print(f"report written to {args.out.resolve()}")
+        print(t("cli.report_written", lang, path=args.out.resolve()))
         if args.csv:
             files = write_csv(result.reports, args.csv)
-            print(f"{len(files)} tables written to {args.csv.resolve()}")
+            print(t("cli.tables_written", lang, count=len(files), path=args.csv.resolve()))
         if args.xlsx:
             write_xlsx(result.reports, args.xlsx)
-            print(f"tables written to {args.xlsx.resolve()}")
+            print(t("cli.workbook_written", lang, path=args.xlsx.resolve()))
         if args.png:
             figures = [(r.survey.id, name, fig) for r in result.reports for name, fig in r.figures]
             try:
@@ -536,7 +570,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
             args.png.mkdir(parents=True, exist_ok=True)
             for i, ((survey, name, _), png) in enumerate(zip(figures, pngs, strict=True)):
                 (args.png / f"{i + 1:02d}_{survey}_{name}.png").write_bytes(png)
-            print(f"{len(pngs)} charts written to {args.png.resolve()}")
+            print(t("cli.charts_written", lang, count=len(pngs), path=args.png.resolve()))
 
     asyncio.run(go())
     return 0
@@ -548,16 +582,17 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     if not args.csv and not args.xlsx:
         raise UsageError("say where to: --csv DIR and/or --xlsx FILE")
 
+    lang = _lang(args, config)
+
     async def go() -> None:
         async with open_operations(config) as ops:
-            reports = await ops.reports(
-                ACTOR, args.wave, args.lang or config.default_language, action="export"
-            )
+            reports = await ops.reports(ACTOR, args.wave, lang, action="export")
         if args.csv:
-            print(f"{len(write_csv(reports, args.csv))} tables written to {args.csv.resolve()}")
+            count = len(write_csv(reports, args.csv))
+            print(t("cli.tables_written", lang, count=count, path=args.csv.resolve()))
         if args.xlsx:
             write_xlsx(reports, args.xlsx)
-            print(f"tables written to {args.xlsx.resolve()}")
+            print(t("cli.workbook_written", lang, path=args.xlsx.resolve()))
 
     asyncio.run(go())
     return 0
@@ -568,8 +603,7 @@ def cmd_backup(args: argparse.Namespace, config: Config) -> int:
         async with open_operations(config) as ops:
             await ops.backup(ACTOR, args.path)
         print(
-            f"backup written to {args.path} (encrypted; the master key is not in it: keep "
-            f"{config.key_file} safe separately)"
+            t("cli.backup_written", _lang(args, config), path=args.path, key_file=config.key_file)
         )
 
     asyncio.run(go())

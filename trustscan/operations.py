@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from surveys.errors import StoreError, UnknownWaveError, UnlinkPendingError, WaveClosedError
+from surveys.i18n import t
 from surveys.model import Survey
 from surveys.store import Invitation, OrgCount, Store, Wave
 
@@ -33,26 +34,18 @@ from .services import load_registry, open_store
 if TYPE_CHECKING:
     from analysis.report import Report
 
-# What each error code says on the command line; the bot has its own words per code.
-MESSAGES = {
-    "unknown_survey": "unknown survey '{survey}' (available: {available})",
-    "unknown_org": "unknown organisation '{org}' (known: {known})",
-    "unknown_role": "unknown role '{role}' (known: {known})",
-    "unknown_wave": "there is no wave {wave}",
-    "wave_closed": "wave {wave} is already closed",
-    "wave_not_open": "wave {wave} is not open",
-    "invalid": "{reason}",
-    "survey_language": "survey '{survey}' is not written in this language (only: {languages})",
-}
-
 
 class OperationError(Exception):
-    """A use case refused: `code` (a key of `MESSAGES`) and `params` say why."""
+    """A use case refused: `code` and `params` say why, each adapter in its own words.
+
+    The command line's sentences are the catalogue's `cli.<code>`, the bot's
+    `refusals.<code>`; `str()` gives the English one (for logs).
+    """
 
     def __init__(self, code: str, **params: Any) -> None:
         self.code = code
         self.params = params
-        super().__init__(MESSAGES[code].format(**params))
+        super().__init__(t(f"cli.{code}", "en", **params))
 
 
 @dataclass(frozen=True, slots=True)

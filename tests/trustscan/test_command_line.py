@@ -85,9 +85,11 @@ def assert_private(folder: Path, *written_by_test: str) -> None:
 
 
 def run_in(
-    folder: Path, *args: str, stdin: str = "", key: str | None = KEY
+    folder: Path, *args: str, stdin: str = "", key: str | None = KEY, lang: str = "en"
 ) -> subprocess.CompletedProcess:
     """Run the installed command in `folder` with a clean trustscan environment.
+
+    Facilitator-facing lines follow `--lang` (the tests read English unless they say).
 
     The umask is the permissive 022, so a file trustscan leaves readable shows up.
     """
@@ -95,7 +97,7 @@ def run_in(
     if key:
         env["TRUSTSCAN_KEY"] = key
     return subprocess.run(
-        [trustscan_path(), *args],
+        [trustscan_path(), "--lang", lang, *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -110,8 +112,10 @@ def run_in(
 def run(tmp_path: Path):
     """`run_in` the test's own folder."""
 
-    def go(*args: str, stdin: str = "", key: str | None = KEY) -> subprocess.CompletedProcess:
-        return run_in(tmp_path, *args, stdin=stdin, key=key)
+    def go(
+        *args: str, stdin: str = "", key: str | None = KEY, lang: str = "en"
+    ) -> subprocess.CompletedProcess:
+        return run_in(tmp_path, *args, stdin=stdin, key=key, lang=lang)
 
     return go
 
@@ -183,7 +187,7 @@ def test_preview_with_piped_answers_handles_hints_back_skip_and_dont_know(run, s
 
 def test_preview_stops_cleanly_when_input_ends(run, sample) -> None:
     """Input ending early exits 1 with a clear message; nothing is stored."""
-    result = run("preview", str(sample), stdin="\n4\n")
+    result = run("preview", str(sample), stdin="\n4\n", lang="nl")
     assert result.returncode == 1
     assert "Invoer gestopt bij vraag" in result.stdout
 
@@ -198,9 +202,20 @@ def test_preview_of_a_builtin_in_dutch(run) -> None:
         "--role",
         "manager",
         stdin="\n".join(["3"] * 40 + [""] * 5 + ["s"]) + "\n",
+        lang="nl",
     )
     assert result.returncode == 0, result.stdout[-500:]
     assert "Vraag 1 van" in result.stdout and "Klaar!" in result.stdout
+
+
+def test_facilitator_lines_follow_the_language(run) -> None:
+    """wave open/list speak the config's language by default, --lang on request."""
+    dutch = run("wave", "open", "trust", "--name", "Voorjaar", lang="nl")
+    assert dutch.returncode == 0 and "meting 1 'Voorjaar' (trust) is open" in dutch.stdout
+    german = run("wave", "list", lang="de")
+    assert "Messung 1  Voorjaar  [trust]  geöffnet" in german.stdout
+    refused = run("wave", "close", "7", lang="nl")
+    assert refused.returncode == 1 and "er is geen meting 7" in refused.stderr
 
 
 def test_waves_invitations_and_backup(run, tmp_path: Path) -> None:

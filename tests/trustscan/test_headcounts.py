@@ -114,6 +114,7 @@ def test_wave_list_flags_oversubscribed_groups(
     asyncio.run(fill())
     assert main(["--config", str(path), "wave", "list"]) == 0
     out = capsys.readouterr().out
-    assert "! dijkhoven: more completed responses than its headcount of 2" in out
-    assert "! dijkhoven/council: more completed responses than its headcount of 1" in out
+    # the config's default language: Dutch
+    assert "! dijkhoven: meer ingevulde vragenlijsten dan de 2 mensen" in out
+    assert "! dijkhoven/council: meer ingevulde vragenlijsten dan de 1 mensen" in out
     assert "! veenstede" not in out
