@@ -171,3 +171,19 @@ async def test_report_in_the_chat_sends_charts_and_the_html(e2e_app, server) -> 
     outsider = FakeUser(server, USER_ID + 99)
     await outsider.send("/report")
     assert "alleen voor begeleiders" in outsider.last["text"]
+
+
+async def test_the_scheduler_rebuilds_the_file_once_a_night_while_a_wave_is_open(
+    e2e_app, clock
+) -> None:
+    """From 03:00 the scheduler rewrites the file once that day, and only with a wave open."""
+    app = e2e_app
+    clock.current = clock.current.replace(day=2, hour=2)
+    await jobs.run_due(app)
+    assert not await store(app).rebuild_daily("2026-12-01")  # nothing open: nothing done
+    await open_wave(app, "e2e")
+    await jobs.run_due(app)  # 02:00: too early
+    assert await store(app).rebuild_daily("2026-12-01")  # so yesterday's is still due
+    clock.current = clock.current.replace(hour=3)
+    await jobs.run_due(app)
+    assert not await store(app).rebuild_daily("2026-12-02")  # done by the scheduler
