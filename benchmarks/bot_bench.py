@@ -5,10 +5,14 @@ N respondents answer at once; every update is built as Telegram JSON and parsed
 durable store. Telegram is answered in-process by a stub request object, which also
 lets each scripted respondent see the keyboard the bot sent and press the next button.
 
-Baseline, same run: a bare python-telegram-bot Application whose only handler does
-what any answer needs — answer the callback and edit the message with a keyboard of
-the same size — fed the very same update JSON. Also in the same run: trustscan on a
-plaintext database (SQLCipher swapped for sqlite3), for the cost of encryption at rest.
+The scripted respondents' presses are recorded once; the timed figures are replays of
+those very JSON streams, so the driver's own work (choosing a button, building JSON) is
+charged to nobody. Replayed: trustscan on a copy of the database as it was before the
+first press (same wave secret, same link, so every chat must end on the same message),
+the same on a plaintext copy (SQLCipher swapped for sqlite3) for the cost of encryption
+at rest, and the baseline: a bare python-telegram-bot Application whose only handler
+does what any answer needs — answer the callback and edit the message with the very
+text and keyboard trustscan sent.
 
 Afterwards respondents are added until R are in progress, to measure peak RSS
 (state lives in SQLite, not in memory).
@@ -23,13 +27,15 @@ import asyncio
 import json
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from plaintext import plaintext  # benchmarks/ is the script's folder, first on sys.path
+# benchmarks/ is the script's folder, first on sys.path
+from plaintext import plaintext, plaintext_copy
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 from telegram.request import BaseRequest, RequestData
@@ -230,56 +236,82 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def start_trustscan(args: argparse.Namespace) -> tuple[Any, StubTelegram, Any, str]:
-    """The real Application on a fresh database, one open wave, Telegram stubbed."""
-    tmp = Path(tempfile.mkdtemp())
-    (tmp / "config.toml").write_text(
+async def start_app(folder: Path) -> tuple[Any, StubTelegram, Any]:
+    """The real Application on the database in `folder`, Telegram answered in-process."""
+    (folder / "config.toml").write_text(
         '[telegram]\ntoken = "1:bench"\n[database]\npath = "bench.db"\n', encoding="utf-8"
     )
-    config = load_config(tmp / "config.toml", env={"TRUSTSCAN_KEY": KEY})
+    config = load_config(folder / "config.toml", env={"TRUSTSCAN_KEY": KEY})
     stub = StubTelegram()
-    app = build_application(config, request=stub)  # Telegram answered in-process
+    app = build_application(config, request=stub)
     await app.initialize()
     await app.post_init(app)
     if app.job_queue is not None:
         app.job_queue.scheduler.remove_all_jobs()
-    store = app.bot_data["services"].store
+    return app, stub, app.bot_data["services"].store
+
+
+async def start_trustscan(args: argparse.Namespace) -> tuple[Any, StubTelegram, Any, str, Path]:
+    """A fresh database with one open wave; also a snapshot of it, for the timed replays."""
+    tmp = Path(tempfile.mkdtemp())
+    app, stub, store = await start_app(tmp)
     survey = app.bot_data["services"].registry[args.survey]
-    await store.open_wave(survey.id, survey.version, [o.id for o in config.organisations])
+    organisations = [o.id for o in app.bot_data["services"].config.organisations]
+    await store.open_wave(survey.id, survey.version, organisations)
     token = (await store.ensure_invitation("dijkhoven", "staff")).token
-    return app, stub, store, token
+    await store.backup(tmp / "snapshot.db")  # same wave secret, same link: same replies
+    return app, stub, store, token, tmp / "snapshot.db"
 
 
-async def measure_trustscan(
-    args: argparse.Namespace,
-    app: Any,
-    stub: StubTelegram,
-    token: str,
-    streams: list[list[str]],
-    replies: dict[int, Any],
-    name: str,
+async def replay_trustscan(
+    snapshot: Path, streams: list[list[str]], recorded: StubTelegram, name: str
 ) -> dict[str, Any]:
-    users = [10**9 + i for i in range(args.respondents)]
+    """The recorded presses through a fresh Application on a copy of the snapshot.
+
+    Every chat must end on the very message it ended on while recording: proof that the
+    replay did the same work (no press refused as outdated).
+    """
+    folder = Path(tempfile.mkdtemp())
+    shutil.copyfile(snapshot, folder / "bench.db")
+    app, stub, _ = await start_app(folder)
     cpu0, t0 = time.process_time(), time.perf_counter()
-    ours = await drive(app, stub, users, token, args.updates, streams, replies)
-    ours_s, ours_cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    result = summary(name, ours, ours_s)
-    result["cpu_us"] = 1e6 * ours_cpu / len(ours)
+    latencies = await replay(app, streams)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    await app.post_shutdown(app)
+    await app.shutdown()
+    differ = [chat for chat, text in stub.texts.items() if recorded.texts.get(chat) != text]
+    if differ or not stub.texts:
+        raise SystemExit(f"{name} replay ended differently in {len(differ)} chats")
+    result = summary(name, latencies, seconds)
+    result["cpu_us"] = 1e6 * cpu / len(latencies)
     return result
 
 
-async def main_async(args: argparse.Namespace) -> int:
-    # The same run on a plaintext database first: the cost of encryption at rest.
-    with plaintext():
-        app, stub, store, token = await start_trustscan(args)
-        plain_summary = await measure_trustscan(args, app, stub, token, [], {}, "plaintext")
-        await app.post_shutdown(app)
-        await app.shutdown()
+Recorded = tuple[Any, Any, Any, str, Path, list[list[str]], dict[int, Any]]
 
-    app, stub, store, token = await start_trustscan(args)
+
+async def record(args: argparse.Namespace) -> Recorded:
+    """Scripted respondents drive the real bot once; their presses are recorded as JSON.
+
+    The driver (choosing the next button from the keyboard the bot sent, building the
+    JSON) is not timed: both applications are then timed replaying the same streams.
+    """
+    app, stub, store, token, snapshot = await start_trustscan(args)
+    users = [10**9 + i for i in range(args.respondents)]
     streams: list[list[str]] = []
     replies: dict[int, Any] = {}
-    ours_summary = await measure_trustscan(args, app, stub, token, streams, replies, "trustscan")
+    await drive(app, stub, users, token, args.updates, streams, replies)
+    return app, stub, store, token, snapshot, streams, replies
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    app, stub, store, token, snapshot, streams, replies = await record(args)
+
+    # The same presses on a plaintext database: the cost of encryption at rest.
+    plain = plaintext_copy(snapshot, bytes.fromhex(KEY))
+    with plaintext():
+        plain_summary = await replay_trustscan(plain, streams, stub, "plaintext")
+    ours_summary = await replay_trustscan(snapshot, streams, stub, "trustscan")
 
     base_stub = StubTelegram()
     base = (
