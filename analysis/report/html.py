@@ -7,6 +7,7 @@ methods appendix: the order in which a workshop reads it. Nothing is computed he
 from __future__ import annotations
 
 import html
+from importlib import resources
 from typing import Any, cast
 
 import pandas as pd
@@ -18,21 +19,15 @@ from .. import charts
 from .build import one_family
 from .model import Context, Report, dimension_names
 
+# The page's style lives beside this module, so screen, phone and print rules are one file.
+CSS = (resources.files("analysis.report") / "page.css").read_text("utf-8")
+
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ font-family: Arial, Helvetica, sans-serif; max-width: 1100px; margin: 0 auto;
-       padding: 1rem; color: #222; line-height: 1.45; }}
-h1 {{ font-size: 1.7rem; }} h2 {{ margin-top: 2.2rem; border-bottom: 2px solid #0072B2; }}
-.findings li {{ margin: .4rem 0; }} .note {{ background: #FFF4D6; padding: .6rem 1rem; }}
-blockquote {{ border-left: 4px solid #56B4E9; margin: .4rem 0; padding: .1rem .8rem; }}
-.meta {{ color: #555; font-size: .92rem; }}
-table {{ border-collapse: collapse; margin: .6rem 0; }}
-td, th {{ border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }}
-@media print {{ .figure {{ page-break-inside: avoid; }} }}
-</style></head><body>
+{css}</style></head><body>
 {body}
 </body></html>
 """
@@ -79,7 +74,9 @@ def render_html(reports: list[Report], ctx: Context) -> str:
     for report in reports:
         parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
         parts.extend(_appendix(report, ctx))
-    return PAGE.format(lang=lang, title=html.escape(ctx.partnership), body="\n".join(parts))
+    return PAGE.format(
+        lang=lang, title=html.escape(ctx.partnership), css=CSS, body="\n".join(parts)
+    )
 
 
 def _per_option(report: Report, ctx: Context) -> list[str]:
