@@ -21,6 +21,9 @@ HIDDEN = "#BBBBBB"
 DIVERGING = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]
 ONE_SIDED = 0.4  # trust A→B and B→A this far apart is worth a conversation
 FONT = {"family": "Arial, Helvetica, sans-serif", "size": 14}
+TITLE_SIZE = 17
+TITLE_CHARS = 36  # title characters per line that fit a 390 px phone at TITLE_SIZE
+TITLE_LINE = 24  # px a further title line adds to the figure's height
 
 
 def label(key: str, lang: str) -> str:
@@ -38,17 +41,54 @@ def number(value: float, spec: str, lang: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, lang: str, height: int = 480) -> go.Figure:
+    """Title, fonts, margins and legend that hold from a 390 px phone to a 1100 px screen.
+
+    Plotly never wraps a title, so a long one is broken at words here (`TITLE_CHARS` fit
+    a phone), and its lines get height of their own. The title pushes the plot down
+    (`automargin`) and the legend sits at the foot of the figure, pushing the plot up:
+    however many rows a narrow screen folds the legend into, it never covers the title.
+    """
+    lines = _title_lines(title)
+    extra = TITLE_LINE * (len(lines) - 1)
     fig.update_layout(
-        title={"text": title, "x": 0.01},
+        title={
+            "text": "<br>".join(lines),
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 12},
+            "font": {"size": TITLE_SIZE},
+            "automargin": True,
+        },
         separators=i18n.LOCALES[lang].decimal + i18n.LOCALES[lang].thousands,
         font=FONT,
         template="plotly_white",
-        height=height,
-        margin={"l": 60, "r": 20, "t": 110, "b": 60},
-        # above the plot, under the title: never on top of an axis title, on any height
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+        height=height + extra,
+        margin={"l": 60, "r": 20, "t": 50 + extra, "b": 50, "autoexpand": True},
+        legend={
+            "orientation": "h",
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0,
+            "xanchor": "left",
+            "x": 0,
+        },
     )
     return fig
+
+
+def _title_lines(title: str, width: int | None = None) -> list[str]:
+    """The title broken at spaces into lines of at most `width` characters (one word may exceed)."""
+    width = width or TITLE_CHARS
+    lines: list[str] = []
+    for word in title.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def dimension_profile(
@@ -91,8 +131,22 @@ def dimension_profile(
     return _layout(fig, label("profile", lang), lang)
 
 
-def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, str]) -> go.Figure:
-    """Directed trust: rows trust columns; one-sided pairs marked ◆; hidden cells 'n < k'."""
+def trust_heatmap(
+    matrix: pd.DataFrame,
+    *,
+    lang: str,
+    k: int,
+    names: dict[str, str],
+    title: str = "",
+    pairs: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Directed trust: rows trust columns; one-sided pairs marked ◆; hidden cells 'n < k'.
+
+    `title` names a further matrix dimension (goodwill beside trust) in the title. With
+    `pairs` (the reciprocity tests, `org`/`target`/`significant`), ◆ marks the pairs the
+    report's one family finds one-sided, as the network picture does (an empty frame: a
+    matrix without a test, no ◆); without, the pairs ONE_SIDED apart.
+    """
     orgs = sorted(set(matrix["org"]) | set(matrix["target"]))
     z = np.full((len(orgs), len(orgs)), np.nan)
     text = [["" for _ in orgs] for _ in orgs]
@@ -104,7 +158,15 @@ def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, s
         else:
             z[i, j] = mean
             text[i][j] = number(mean, ".1f", lang)
-    one_sided = np.abs(z - z.T) >= ONE_SIDED  # NaN (hidden or missing) compares False
+    if pairs is None:
+        one_sided = np.abs(z - z.T) >= ONE_SIDED  # NaN (hidden or missing) compares False
+    else:
+        one_sided = np.zeros(z.shape, dtype=bool)
+        for a, b in _significant(pairs):
+            if a in orgs and b in orgs:
+                one_sided[orgs.index(a), orgs.index(b)] = one_sided[
+                    orgs.index(b), orgs.index(a)
+                ] = True
     for i, j in zip(*np.nonzero(one_sided), strict=True):
         text[i][j] += " ◆"
     labels = [names.get(o, o) for o in orgs]
@@ -124,12 +186,20 @@ def trust_heatmap(matrix: pd.DataFrame, *, lang: str, k: int, names: dict[str, s
     )
     fig.update_xaxes(title=label("to", lang), side="top")
     fig.update_yaxes(title=label("from", lang), autorange="reversed")
-    title = (
-        label("matrix", lang)
-        + " — ◆ "
-        + label("one_sided", lang).format(d=number(ONE_SIDED, ".1f", lang))
-    )
-    return _layout(fig, title, lang, height=140 + 70 * len(orgs))
+    heading = label("matrix", lang) + (f" ({title})" if title else "")
+    if pairs is None:
+        heading += " — ◆ " + label("one_sided", lang).format(d=number(ONE_SIDED, ".1f", lang))
+    elif len(pairs):
+        heading += " — " + _words("network.one_sided_legend", lang)
+    return _layout(fig, heading, lang, height=140 + 70 * len(orgs))
+
+
+def _significant(pairs: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (org, target) pairs the reciprocity tests find one-sided."""
+    if pairs.empty or "significant" not in pairs:
+        return []
+    chosen = pairs[pairs["significant"].fillna(False).astype(bool).to_numpy()]
+    return [(str(a), str(b)) for a, b in zip(chosen["org"], chosen["target"], strict=True)]
 
 
 def role_gap(
@@ -355,3 +425,263 @@ def response_counts(counts: pd.DataFrame, *, lang: str, names: dict[str, str]) -
     )
     fig.update_yaxes(title=label("count", lang))
     return _layout(fig, label("responses", lang), lang, height=400)
+
+
+def _words(key: str, lang: str, **params: object) -> str:
+    """A chart's words from another area of the catalogue (`network.*`, `questions.*`)."""
+    return i18n.t(key, lang, **params)
+
+
+def _circle(count: int) -> np.ndarray:
+    """`count` points on the unit circle, the first at the top, clockwise."""
+    angle = np.pi / 2 - 2 * np.pi * np.arange(count) / max(count, 1)
+    return np.column_stack([np.cos(angle), np.sin(angle)])
+
+
+def trust_network(
+    matrix: pd.DataFrame,
+    pairs: pd.DataFrame,
+    *,
+    lang: str,
+    k: int,
+    names: dict[str, str],
+    points: int = 5,
+    title: str = "",
+) -> go.Figure:
+    """Organisations on a circle, an arrow A → B per shown cell, thicker for more trust.
+
+    The two directions of a pair run side by side; a pair whose directions differ
+    (the reciprocity test, significant in the report's one family) is drawn in orange
+    and marked ◆. A hidden cell draws no arrow: the legend counts them.
+    """
+    orgs = sorted(set(matrix["org"].astype(str)) | set(matrix["target"].astype(str)))
+    at = {org: xy for org, xy in zip(orgs, _circle(len(orgs)), strict=True)}
+    one_sided = {pair for a, b in _significant(pairs) for pair in ((a, b), (b, a))}
+
+    fig = go.Figure()
+    shown = matrix[matrix["mean"].notna().to_numpy()]
+    for org, target, mean in zip(shown["org"], shown["target"], shown["mean"], strict=True):
+        _arrow(
+            fig,
+            at[str(org)],
+            at[str(target)],
+            float(mean),
+            points,
+            lang,
+            (str(org), str(target)) in one_sided,
+        )
+    strength = shown.groupby(shown["target"].astype(str))["mean"].mean()
+    fig.add_scatter(
+        x=[at[o][0] for o in orgs],
+        y=[at[o][1] for o in orgs],
+        mode="markers+text",
+        text=[names.get(o, o) for o in orgs],
+        textposition=[_outside(at[o]) for o in orgs],
+        marker={"size": 26, "color": PALETTE[0], "line": {"color": "white", "width": 2}},
+        hovertext=[
+            f"{names.get(o, o)}: {_words('network.in_strength', lang)} "
+            + (number(strength[o], ".1f", lang) if o in strength else small(k))
+            for o in orgs
+        ],
+        hoverinfo="text",
+        showlegend=False,
+    )
+    hidden = int(matrix["mean"].isna().sum())
+    legend = [
+        (_words("network.arrow_legend", lang), PALETTE[0], "solid"),
+        (_words("network.one_sided_legend", lang), PALETTE[5], "solid"),
+    ]
+    if hidden:
+        legend.append((_words("network.hidden_legend", lang, count=hidden, k=k), HIDDEN, "dot"))
+    for name, colour, dash in legend:
+        fig.add_scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            name=name,
+            line={"color": colour, "width": 4, "dash": dash},
+        )
+    fig.update_xaxes(visible=False, range=[-1.5, 1.5])
+    fig.update_yaxes(visible=False, range=[-1.45, 1.45], scaleanchor="x", scaleratio=1)
+    heading = (
+        _words("network.title", lang, dimension=title)
+        if title
+        else _words("network.title_plain", lang)
+    )
+    return _layout(fig, heading, lang, height=560)
+
+
+def _outside(xy: np.ndarray) -> str:
+    """Where a node's name goes: away from the circle's centre, clear of the arrows."""
+    x, y = float(xy[0]), float(xy[1])
+    if abs(x) < 0.3:
+        return "top center" if y > 0 else "bottom center"
+    return ("top " if y > 0.3 else "bottom " if y < -0.3 else "middle ") + (
+        "right" if x > 0 else "left"
+    )
+
+
+def _arrow(
+    fig: go.Figure,
+    start: np.ndarray,
+    end: np.ndarray,
+    mean: float,
+    points: int,
+    lang: str,
+    one_sided: bool,
+) -> None:
+    """One directed relation: an arrow beside its reverse, its width and label the mean."""
+    direction = end - start
+    length = float(np.hypot(*direction)) or 1.0
+    unit = direction / length
+    side = np.array([unit[1], -unit[0]]) * 0.05  # to the right of travel: the reverse runs apart
+    tail, head = start + unit * 0.14 + side, end - unit * 0.16 + side
+    strength = (mean - 1) / max(points - 1, 1)
+    colour = PALETTE[5] if one_sided else PALETTE[0]
+    fig.add_annotation(
+        x=head[0],
+        y=head[1],
+        ax=tail[0],
+        ay=tail[1],
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        showarrow=True,
+        arrowhead=2,
+        arrowsize=1,
+        arrowwidth=1 + 5 * max(strength, 0.0),
+        arrowcolor=colour,
+        opacity=0.35 + 0.65 * max(strength, 0.0),
+    )
+    middle = tail + (head - tail) * 0.4 + side * 1.6
+    fig.add_annotation(
+        x=middle[0],
+        y=middle[1],
+        text=number(mean, ".1f", lang) + (" ◆" if one_sided else ""),
+        showarrow=False,
+        font={"size": 12, "color": colour},
+        bgcolor="rgba(255,255,255,0.8)",
+    )
+
+
+def familiarity_heatmap(
+    table: pd.DataFrame, *, lang: str, k: int, names: dict[str, str]
+) -> go.Figure:
+    """Share of "don't know" about each partner: rows do not know columns; hidden 'n < k'."""
+    orgs = sorted(set(table["org"].astype(str)) | set(table["target"].astype(str)))
+    z = np.full((len(orgs), len(orgs)), np.nan)
+    text = [["" for _ in orgs] for _ in orgs]
+    for org, target, hidden, share in zip(
+        table["org"], table["target"], table["hidden"], table["dont_know"], strict=True
+    ):
+        i, j = orgs.index(str(org)), orgs.index(str(target))
+        if hidden:
+            text[i][j] = small(k)
+        else:
+            z[i, j] = share
+            text[i][j] = number(share, ".0f", lang) + "%"
+    labels = [names.get(o, o) for o in orgs]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Greys",
+            zmin=0,
+            zmax=100,
+            hoverongaps=False,
+            showscale=False,
+        )
+    )
+    fig.update_xaxes(title=label("to", lang), side="top")
+    fig.update_yaxes(title=label("from", lang), autorange="reversed")
+    return _layout(
+        fig, _words("network.familiarity_title", lang), lang, height=140 + 70 * len(orgs)
+    )
+
+
+def nps_bars(
+    scores: pd.DataFrame, *, lang: str, k: int, names: dict[str, str], title: str
+) -> go.Figure:
+    """Detractors, passives and promoters (%) per organisation, the NPS beside each bar."""
+    orgs = [names.get(str(o), str(o)) for o in scores["org"]]
+    hidden = scores["hidden"].to_numpy(dtype=bool)
+    fig = go.Figure()
+    parts = (("detractors", DIVERGING[0]), ("passives", DIVERGING[2]), ("promoters", DIVERGING[4]))
+    for column, colour in parts:
+        fig.add_bar(
+            y=orgs,
+            x=scores[column],
+            name=_words(f"questions.{column}", lang),
+            orientation="h",
+            marker_color=colour,
+        )
+    labels = [
+        small(k) if h else _words("questions.nps_score", lang, score=number(s, "+.0f", lang))
+        for h, s in zip(hidden, scores["score"].fillna(0), strict=True)
+    ]
+    fig.add_scatter(
+        y=orgs,
+        x=[101] * len(orgs),
+        mode="text",
+        text=labels,
+        textposition="middle right",
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=label("share", lang), range=[0, 125], tickvals=[0, 20, 40, 60, 80, 100])
+    fig.update_layout(legend_traceorder="normal")
+    heading = _words("questions.nps_title", lang, question=title)
+    return _layout(fig, heading, lang, height=180 + 50 * len(orgs))
+
+
+def option_shares(
+    shares: pd.DataFrame,
+    *,
+    lang: str,
+    k: int,
+    names: dict[str, str],
+    options: dict[str, str],
+    title: str,
+) -> go.Figure:
+    """Share (%) per option and organisation of one choice or multi question; hidden 'n < k'."""
+    fig = go.Figure()
+    orgs = list(dict.fromkeys(shares["org"].astype(str)))
+    labels = [names.get(o, o) for o in orgs]
+    share = shares.assign(org=shares["org"].astype(str)).set_index(["option", "org"])["share"]
+    for i, (value, name) in enumerate(options.items()):
+        values = [float(share.get((value, o), np.nan)) for o in orgs]
+        fig.add_bar(
+            y=labels,
+            x=values,
+            name=name,
+            orientation="h",
+            marker_color=PALETTE[i % len(PALETTE)],
+            text=[number(v, ".0f", lang) + "%" if v == v else "" for v in values],
+            textposition="inside",
+        )
+    hidden = shares.groupby(shares["org"].astype(str), sort=False)["hidden"].any()
+    marks = [o for o in orgs if hidden.get(o, False)]
+    if marks:
+        fig.add_scatter(
+            y=[names.get(o, o) for o in marks],
+            x=[2] * len(marks),
+            mode="text",
+            text=[small(k)] * len(marks),
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    multi = shares.groupby(["org"], observed=True)["share"].sum().max() > 100.5
+    fig.update_layout(barmode="group" if multi else "stack", legend_traceorder="normal")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=label("share", lang), range=[0, 100])
+    heading = _words("questions.shares_title", lang, question=title)
+    return _layout(
+        fig, heading, lang, height=200 + (40 * len(options) if multi else 50) * len(orgs)
+    )

@@ -8,8 +8,9 @@ tenth of the time: the bot imports this module on a facilitator's first /report.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -120,6 +121,35 @@ def _hedges(n1: Any, n2: Any, m1: Any, m2: Any, v1: Any, v2: Any) -> Any:
     return d * (1 - 3 / (4 * (n1 + n2) - 9))
 
 
+class Welch(NamedTuple):
+    """Welch's t-test of m2 − m1 per group (arrays): the statistic, its df, p, Hedges' g.
+
+    `spread` is False where both groups answered without any variance: there is nothing
+    to test (p and g are NaN), the difference is one every respondent gave.
+    """
+
+    t: np.ndarray
+    df: np.ndarray
+    p: np.ndarray
+    g: np.ndarray
+    se: np.ndarray
+    spread: np.ndarray
+
+
+def welch(n1: Any, n2: Any, m1: Any, m2: Any, v1: Any, v2: Any) -> Welch:
+    """Welch's t-test from group sizes, means and variances (the formulas of
+    `scipy.stats.ttest_ind(equal_var=False)`), NaN where neither group has any spread."""
+    n1, n2, m1, m2, v1, v2 = (np.asarray(a, dtype="float64") for a in (n1, n2, m1, m2, v1, v2))
+    se1, se2 = v1 / n1, v2 / n2
+    spread = (se1 + se2) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(spread, (m2 - m1) / np.sqrt(se1 + se2), np.nan)
+        df = np.where(spread, (se1 + se2) ** 2 / (se1**2 / (n1 - 1) + se2**2 / (n2 - 1)), np.nan)
+        p = 2 * special.stdtr(df, -np.abs(t))
+    g = np.where(spread, _hedges(n1, n2, m1, m2, v1, v2), np.nan)
+    return Welch(t, df, p, g, np.sqrt(se1 + se2), spread)
+
+
 def hedges_g(a: np.ndarray, b: np.ndarray) -> float:
     """Standardised mean difference (b − a) with the small-sample correction."""
     n1, n2 = len(a), len(b)
@@ -169,18 +199,14 @@ def wave_changes(
     n1, n2 = n1[enough], n2[enough]
     m1, m2 = wide["mean"][before].to_numpy(), wide["mean"][after].to_numpy()
     v1, v2 = wide["var"][before].to_numpy(), wide["var"][after].to_numpy()
-    se1, se2 = v1 / n1, v2 / n2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = (m2 - m1) / np.sqrt(se1 + se2)
-        df = (se1 + se2) ** 2 / (se1**2 / (n1 - 1) + se2**2 / (n2 - 1))
+    test = welch(n1, n2, m1, m2, v1, v2)
     table: pd.DataFrame = wide.index.to_frame(index=False)
     table["before"], table["after"] = before, after
     table["n_before"], table["n_after"] = n1.astype("int64"), n2.astype("int64")
     table["mean_before"], table["mean_after"] = m1, m2
     table["diff"] = m2 - m1
-    table["t"], table["df"] = t, df
-    table["p"] = 2 * special.stdtr(df, -np.abs(t))
-    table["g"] = _hedges(n1, n2, m1, m2, v1, v2)
+    table["t"], table["df"], table["p"], table["g"] = test.t, test.df, test.p, test.g
+    table["spread"] = test.spread
     if table.empty:
         return pd.DataFrame()
     table["p_holm"] = holm(table["p"].to_list())
@@ -262,3 +288,87 @@ def reciprocity(matrix: pd.DataFrame) -> pd.DataFrame:
     table["reverse_mean"] = table["reverse_mean"].where(table["mean"].notna())
     table["asymmetry"] = table["mean"] - table["reverse_mean"]
     return table
+
+
+class Paired(NamedTuple):
+    """A paired t-test of the differences of one group's two scores (same respondents).
+
+    `dz` is the mean difference in standard deviations of the differences (Cohen's d_z);
+    without spread (every respondent gave the same difference) t, p and dz are NaN.
+    """
+
+    n: int
+    diff: float
+    sd: float
+    t: float
+    df: float
+    p: float
+    dz: float
+    spread: bool
+
+
+def paired_t(first: np.ndarray, second: np.ndarray) -> Paired:
+    """Paired t-test of first − second (equal-length arrays, one pair per respondent).
+
+    The same numbers as `scipy.stats.ttest_rel`; the differences are summed in value
+    order, so the same pairs give the same bits whatever order they arrive in.
+    """
+    first, second = np.asarray(first, dtype="float64"), np.asarray(second, dtype="float64")
+    if first.shape != second.shape:
+        raise ValueError("a paired test needs the same respondents on both sides")
+    d = np.sort(first - second)
+    n = len(d)
+    if n < 2:
+        raise ValueError("a paired test needs at least two respondents")
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd == 0:
+        return Paired(n, mean, 0.0, math.nan, float(n - 1), math.nan, math.nan, False)
+    t = mean / (sd / math.sqrt(n))
+    p = float(2 * special.stdtr(n - 1, -abs(t)))
+    return Paired(n, mean, sd, t, float(n - 1), p, mean / sd, True)
+
+
+def directions(scores: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Welch's test of A→B against B→A per wave and unordered pair of organisations.
+
+    `scores` has one row per respondent and target (`wave, org, target, score`): the raters
+    of the two directions are different people, so the groups are independent. One row per
+    pair with both directions scored (`org` < `target`): n and mean of each direction
+    (`_to`: A→B, `_from`: B→A), the difference (A→B minus B→A) with its Welch interval,
+    t, df, p and Hedges' g. Call it on the shown cells only.
+    """
+    columns = ["wave", "org", "target", "n_to", "n_from", "mean_to", "mean_from", "diff"]
+    columns += ["ci_low", "ci_high", "t", "df", "p", "g", "spread"]
+    frame = scores.dropna(subset=["score"])
+    frame = frame.assign(org=frame["org"].astype(str), target=frame["target"].astype(str))
+    frame = frame[(frame["target"] != "") & (frame["org"] != frame["target"])]
+    frame = frame.sort_values("score", kind="stable")  # sums in value order, as `describe`
+    cells = (
+        frame.groupby(["wave", "org", "target"])["score"]
+        .agg(n="count", mean="mean", var="var")
+        .reset_index()
+    )
+    back = cells.rename(columns={"org": "target", "target": "org"})
+    pairs = cells.merge(back, on=["wave", "org", "target"], suffixes=("", "_back"))
+    pairs = pairs[(pairs["org"] < pairs["target"]) & (pairs["n"] >= 2) & (pairs["n_back"] >= 2)]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    test = welch(
+        pairs["n_back"],
+        pairs["n"],
+        pairs["mean_back"],
+        pairs["mean"],
+        pairs["var_back"],
+        pairs["var"],
+    )
+    table = pairs.reset_index(drop=True).rename(
+        columns={"n": "n_to", "n_back": "n_from", "mean": "mean_to", "mean_back": "mean_from"}
+    )
+    table["diff"] = table["mean_to"] - table["mean_from"]
+    with np.errstate(invalid="ignore"):
+        half = special.stdtrit(test.df, 0.5 + confidence / 2) * test.se
+    half = np.where(test.spread, half, 0.0)
+    table["ci_low"], table["ci_high"] = table["diff"] - half, table["diff"] + half
+    table["t"], table["df"], table["p"], table["g"] = test.t, test.df, test.p, test.g
+    table["spread"] = test.spread
+    return table[columns]

@@ -39,7 +39,7 @@ KEY = bytes(range(32))
 
 def survey_toml() -> str:
     parts = [
-        'id = "bench"\ntitle = { nl = "Bench", en = "Bench" }\n',
+        'id = "bench"\nlanguages = ["nl", "en"]\ntitle = { nl = "Bench", en = "Bench" }\n',
         "[scales.agree5]\npoints = 5\n"
         'labels = { nl = ["1","2","3","4","5"], en = ["1","2","3","4","5"] }\n'
         "dont_know = true\n",

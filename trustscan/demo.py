@@ -1,8 +1,8 @@
 """`trustscan demo --preview`: a survey answered by a scripted respondent in the terminal.
 
 Walks the real engine alongside the preview, so what scrolls by is what a respondent
-meets. The full demo (three simulated waves and the report) is `bot.simulation` plus
-`trustscan demo` in `bot.cli`.
+meets. The full demo (three simulated waves and the report) is `trustscan.simulation`
+plus `trustscan demo` in `trustscan.cli`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.data import WaveData, load_waves
 from analysis.report import (
@@ -16,11 +18,25 @@ from analysis.report import (
     one_family,
     render_html,
 )
+from surveys.cipher import private_file
 from surveys.model import Survey
 from surveys.store import OrgCount, Store
 
 from .config import Config
 from .headcounts import oversubscribed_groups
+
+if TYPE_CHECKING:
+    from analysis.png import PngRenderer
+
+CAPTION_LIMIT = 1024  # characters Telegram keeps of a photo caption
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumPhoto:
+    """A chart for the chat: the PNG and the caption that says what, when and over how many."""
+
+    png: bytes
+    caption: str
 
 
 def context_for(config: Config, lang: str) -> Context:
@@ -98,9 +114,12 @@ async def build_reports(
     return await page_of(reports, config, lang), reports
 
 
-async def page_of(reports: list[Report], config: Config, lang: str) -> str:
-    """The self-contained HTML page of some reports (written in a worker thread)."""
-    return await asyncio.to_thread(render_html, reports, context_for(config, lang))
+async def page_of(reports: list[Report], config: Config, lang: str, org: str | None = None) -> str:
+    """The self-contained HTML page of some reports (written in a worker thread).
+
+    With `org`, the page of that one partner organisation (its section and the methods).
+    """
+    return await asyncio.to_thread(render_html, reports, context_for(config, lang), org)
 
 
 def write_csv(reports: list[Report], folder: Path) -> list[Path]:
@@ -122,3 +141,47 @@ def write_xlsx(reports: list[Report], path: Path) -> Path:
     return write_workbook(
         {f"{r.survey.id}_{n}": t for r in reports for n, t in r.tables.items()}, path
     )
+
+
+async def pdf_of(
+    reports: Sequence[Report], page: str, config: Config, lang: str, renderer: PngRenderer
+) -> bytes:
+    """The page as A4 PDF with its cover (partnership, surveys, measurements, date)."""
+    from analysis import paper
+
+    cover = paper.Cover.of(reports, config.partnership)
+    return await paper.pdf(page, cover, lang, renderer)
+
+
+async def pptx_of(
+    reports: Sequence[Report], config: Config, lang: str, renderer: PngRenderer
+) -> bytes:
+    """The slide deck: a title slide, then one slide per chart with its finding and notes."""
+    from analysis import paper, slides
+
+    return await slides.deck(reports, paper.Cover.of(reports, config.partnership), lang, renderer)
+
+
+async def album_of(
+    reports: Sequence[Report], renderer: PngRenderer, limit: int
+) -> list[AlbumPhoto]:
+    """The chat album: the key charts at 2x with fonts legible on a phone, each captioned."""
+    from analysis.captions import album
+    from analysis.png import ALBUM_SCALE, ALBUM_WIDTH
+
+    notes = album(reports, limit)
+    pngs = await renderer.render(
+        [note.figure for note in notes], width=ALBUM_WIDTH, scale=ALBUM_SCALE
+    )
+    lang = reports[0].lang if reports else "nl"
+    return [
+        AlbumPhoto(png, note.caption(lang)[:CAPTION_LIMIT])
+        for note, png in zip(notes, pngs, strict=True)
+    ]
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write a report file readable by its owner only (0600, whatever the umask)."""
+    private_file(path)
+    path.write_bytes(data)
+    return path

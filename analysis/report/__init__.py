@@ -12,13 +12,11 @@ pooled statistic uses the shown cells only: answers inside hidden cells change n
 from __future__ import annotations
 
 from .build import ALPHA, FAMILY, build_report, one_family
-from .findings import EVEN
 from .html import PAGE, render_html
 from .model import KEY_CHARTS, Context, HeadcountFlag, Report
 
 __all__ = [
     "ALPHA",
-    "EVEN",
     "FAMILY",
     "KEY_CHARTS",
     "PAGE",

@@ -2,15 +2,18 @@
 
 `build_report` computes everything for the waves of one survey; only closed waves give
 results (open waves: response counts only). What is shown is decided first (the
-profile), and every later section uses the shown cells only. The changes shown on one
-page are one Holm family (`one_family`). A new chart is a table in `tables`, a function
-in `charts` and one section here.
+profile), and every later section uses the shown cells only. Every comparison a page
+shows or a finding rests on (changes, strongest against weakest dimension, the two
+directions of a trust relation: `FAMILY`) is one Holm family (`one_family`), and the
+findings that depend on it are worded after it (`FindingSlot`). A new chart is a table
+in `tables`, a function in `charts` and one section here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -23,13 +26,21 @@ from surveys.store import OrgCount
 
 from .. import charts, stats, suppression
 from ..data import WaveData
-from . import findings, tables
-from .model import Context, Report, dimension_names
+from . import convergence, detectable, findings, sections, tables
+from .model import Context, FindingSlot, Report, dimension_names
 from .tables import SCORES, Frames, Shape
 
 ALPHA = 0.05  # significance level of the report's one Holm family
-# the tables whose rows, together, are the one family of tests of a report
-FAMILY = ("trust_matrix_changes", "changes")
+# the tables whose rows, together, are the one family of tests of a report: changes
+# between waves, each organisation's strongest against its weakest dimension (paired),
+# and the two directions of every shown trust relation (Welch)
+FAMILY = (
+    "trust_matrix_changes",
+    "changes",
+    "dimension_contrasts",
+    "reciprocity_tests",
+    convergence.OVERALL,  # do the partners' wishes lie closer together than their cultures?
+)
 
 
 @dataclass(frozen=True)
@@ -77,11 +88,13 @@ def build_report(
     profile = _profile(build)  # first: what is shown
     shown = tables.shown_cells(profile)
     whole = tables.whole_orgs(profile if shape.scale else None, build.frames.people, ctx.k)
+    unscored = tables.unscored(build.frames.scored, profile, whole, shape.scale)
+    _strengths(build, profile, unscored)
     _roles(build, shown)
     has_matrix = _matrix(build)
     _changes(build, profile, shown)
     if build.frames.previous is not None and (shape.scale or has_matrix):
-        report.change_slot = len(report.findings)  # filled in by `one_family`
+        _slot(report, _change_words)
     if shape.allocate:
         _culture(build)
     _items(build, shown, whole)
@@ -90,8 +103,14 @@ def build_report(
     report.comments = tables.comments(data, build.frames, whole, ctx.k_comments)
     report.tables["group_sizes"] = tables.group_sizes(build.frames.people, ctx.k)
     report.tables["reliability"] = tables.reliability(
-        build.frames.scored, shape.scale, shown, ctx.k
+        build.frames.scored,
+        shape.scale,
+        shown,
+        ctx.k,
+        unscored[unscored["wave"].isin(build.frames.waves)],
+        {d: sum(q.dimension == d for q in survey.questions) for d in shape.scale},
     )
+    sections.add_sections(report, ctx, shape, build.frames, shown, whole, counted)
     one_family([report])
     return report
 
@@ -100,7 +119,9 @@ def _profile(build: _Build) -> pd.DataFrame:
     """The scale dimensions per organisation: table, chart, strongest and weakest."""
     report, ctx, frames = build.report, build.ctx, build.frames
     profile = tables.profile(frames.main, ctx.k)
-    report.tables["dimension_scores"] = suppression.mask(profile, SCORES)
+    report.tables["dimension_scores"] = suppression.mask(profile, SCORES).assign(
+        hidden_reason=tables.hidden_reason(profile, ctx.k)
+    )
     latest = profile[profile["wave"] == frames.latest]
     if build.shape.scale and (latest.empty or latest["hidden"].all()):
         report.notes.append(t("report.nothing", ctx.lang, k=ctx.k))
@@ -115,8 +136,53 @@ def _profile(build: _Build) -> pd.DataFrame:
             names=ctx.orgs,
             dimensions=dims,
         )
-        report.findings.extend(findings.strengths(latest, ctx, dims))
     return profile
+
+
+def _strengths(build: _Build, profile: pd.DataFrame, unscored: pd.DataFrame) -> None:
+    """The latest wave's hidden organisations, strongest and weakest dimensions, and flat cells.
+
+    Each shown organisation's highest dimension is tested against its lowest within its
+    respondents (`tables.contrasts`, in the family); the sentences wait for the family.
+    """
+    report, ctx, frames = build.report, build.ctx, build.frames
+    latest = profile[profile["wave"] == frames.latest]
+    if latest.empty:
+        return
+    report.findings.extend(findings.hidden(tables.hidden_orgs(latest, ctx.k), ctx))
+    contrasts = tables.contrasts(frames.main, latest, ctx.k)
+    report.tables["dimension_contrasts"] = _untested(contrasts)
+    shown = latest[~latest["hidden"]]
+    counts = {str(o): int(n) for o, n in shown["org"].astype(str).value_counts().items()}
+    gone = unscored[unscored["wave"] == frames.latest]
+    _slot(
+        report,
+        partial(_strength_words, unscored=gone, counts=counts),
+    )
+    report.notes.extend(findings.zero_width(latest, ctx, report.dimension_names))
+
+
+def _untested(table: pd.DataFrame) -> pd.DataFrame:
+    """A family table before the family's adjustment: no adjusted p, nothing significant."""
+    return table.assign(p_holm=np.nan, significant=False)
+
+
+def _slot(report: Report, word: Callable[[Report], list[str]]) -> None:
+    """Reserve the place of findings worded once the family is adjusted (`one_family`)."""
+    report.slots.append(FindingSlot(len(report.findings), 0, word))
+
+
+def _strength_words(report: Report, unscored: pd.DataFrame, counts: dict[str, int]) -> list[str]:
+    ctx = report.context
+    table = report.tables.get("dimension_contrasts")
+    if ctx is None or table is None:
+        return []
+    return findings.strengths(table, unscored, ctx, report.dimension_names, counts)
+
+
+def _one_sided_words(report: Report) -> list[str]:
+    ctx = report.context
+    return [] if ctx is None else findings.one_sided(report.tables.get("reciprocity_tests"), ctx)
 
 
 def _roles(build: _Build, shown: pd.DataFrame) -> None:
@@ -149,10 +215,17 @@ def _matrix(build: _Build) -> bool:
     if not len(scores):
         return False
     matrix = tables.matrix(scores, build.shape.matrix, ctx.k)
-    report.tables["trust_matrix"] = stats.reciprocity(suppression.mask(matrix, SCORES))
+    report.tables["trust_matrix"] = stats.reciprocity(
+        suppression.mask(matrix, SCORES).assign(hidden_reason=tables.hidden_reason(matrix, ctx.k))
+    )
     latest = matrix[matrix["wave"] == frames.latest]
-    report.chart("matrix", charts.trust_heatmap, latest, lang=ctx.lang, k=ctx.k, names=ctx.orgs)
-    report.findings.extend(findings.one_sided(latest, ctx))
+    report.chart(
+        "matrix", sections.matrix_chart, report, latest, lang=ctx.lang, k=ctx.k, names=ctx.orgs
+    )
+    pairs = tables.reciprocity_tests(scores, matrix, frames.latest)
+    if not pairs.empty:
+        report.tables["reciprocity_tests"] = _untested(pairs)
+    _slot(report, _one_sided_words)
     if frames.previous is not None:
         pairs = tables.matrix_changes(scores, matrix, frames.previous, frames.latest)
         if not pairs.empty:
@@ -168,8 +241,9 @@ def _changes(build: _Build, profile: pd.DataFrame, shown: pd.DataFrame) -> None:
     report.tables["changes"] = tables.dimension_changes(
         frames.main, shown, frames.previous, frames.latest
     )
+    detectable.add(report, ctx, profile, frames.previous, frames.latest)
     names = {w: report.wave_names[w] for w in frames.waves}
-    for dim in scale[:3]:
+    for dim in scale:
         report.chart(
             "trend",
             _trend,
@@ -219,8 +293,11 @@ def _culture(build: _Build) -> None:
             hidden=hidden,
             k=ctx.k,
         )
-        report.findings.extend(findings.distance(distance, ctx))
-    report.findings.extend(findings.culture_gap(shown, ctx, types))
+        report.findings.extend(findings.distance(distance, ctx, findings.sizes_of(shown)))
+        orgs = sorted({str(o) for o in shown["org"]})
+        if convergence.add(report, frames.answers, build.shape, orgs, frames.latest):
+            _slot(report, convergence.words)
+    report.findings.extend(findings.culture_gap(shown, ctx, types, findings.sizes_of(shown)))
 
 
 def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame) -> None:
@@ -247,8 +324,9 @@ def one_family(reports: Sequence[Report], alpha: float = ALPHA) -> None:
     """Holm over exactly the comparisons these reports show, as one family.
 
     Every comparison in the family has both of its groups shown (hidden ones were never
-    tested). The adjusted p, the `significant` flags, the findings about change and the
-    trend charts' stars all come from this one adjustment. `build_report` calls it for
+    tested). The adjusted p, the `significant` flags, every finding worded from them
+    (strongest and weakest, one-sided, change: the report's `slots`) and the trend
+    charts' stars all come from this one adjustment. `build_report` calls it for
     its own report; call it again with all reports that go out together (one page, one
     export) before using their tables, findings or charts. Calling it twice changes
     nothing.
@@ -272,23 +350,35 @@ def one_family(reports: Sequence[Report], alpha: float = ALPHA) -> None:
         report.tables[name] = table.assign(p_holm=new, significant=new < alpha)
         report.forget_figures()  # drawn again, with the new stars
     for report in reports:
-        _change_findings(report)
+        _reword(report)
 
 
-def _change_findings(report: Report) -> None:
-    """Put the findings about change (from the adjusted family) in their slot."""
+def _reword(report: Report) -> None:
+    """Word the findings of every slot again from the adjusted family, in place.
+
+    A slot's sentences may grow or shrink in number; the slots after it move along.
+    """
+    moved, slots = 0, []
+    for slot in report.slots:
+        start = slot.start + moved
+        found = slot.word(report)
+        report.findings[start : start + slot.count] = found
+        moved += len(found) - slot.count
+        slots.append(FindingSlot(start, len(found), slot.word))
+    report.slots[:] = slots
+
+
+def _change_words(report: Report) -> list[str]:
+    """The findings about change, from the adjusted family."""
     ctx = report.context
-    if report.change_slot is None or ctx is None:
-        return
-    found = findings.changes(
+    if ctx is None:
+        return []
+    return findings.changes(
         report.tables.get("trust_matrix_changes"),
         report.tables.get("changes"),
         ctx,
         report.dimension_names,
     )
-    slot = report.change_slot
-    report.findings[slot : slot + report.change_count] = found
-    report.change_count = len(found)
 
 
 def _trend(report: Report, profile: pd.DataFrame, **kwargs: Any) -> go.Figure:

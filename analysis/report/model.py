@@ -52,6 +52,19 @@ class HeadcountFlag:
     headcount: int
 
 
+@dataclass(frozen=True, slots=True)
+class FindingSlot:
+    """Findings worded from the report's one Holm family, so worded again after it.
+
+    They sit at `findings[start : start + count]`; `word` makes them from the report's
+    tables as adjusted last. `build.one_family` replaces them in place.
+    """
+
+    start: int
+    count: int
+    word: Callable[[Report], list[str]]
+
+
 @dataclass
 class Report:
     """Suppressed tables, findings and the charts to draw from them.
@@ -70,9 +83,8 @@ class Report:
     wave_names: dict[int, str] = field(default_factory=dict)
     context: Context | None = field(default=None, repr=False)
     dimension_names: dict[str, str] = field(default_factory=dict, repr=False)
-    # where the findings about change sit among `findings`, and how many there are
-    change_slot: int | None = field(default=None, repr=False)
-    change_count: int = field(default=0, repr=False)
+    # the findings worded from the one Holm family: where they sit among `findings`
+    slots: list[FindingSlot] = field(default_factory=list, repr=False)
 
     def chart(self, name: str, draw: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> None:
         """Add a chart, drawn later by `draw(*args, **kwargs)`."""

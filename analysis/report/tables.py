@@ -9,6 +9,7 @@ from the ids of the built-in surveys.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -322,9 +323,22 @@ def group_sizes(people: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def reliability(
-    scored: pd.DataFrame, scale: list[str], shown: pd.DataFrame, k: int
+    scored: pd.DataFrame,
+    scale: list[str],
+    shown: pd.DataFrame,
+    k: int,
+    unscored: pd.DataFrame | None = None,
+    sizes: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
-    """Cronbach's alpha per wave and scale dimension, over the shown cells only, masked."""
+    """Cronbach's alpha per wave and scale dimension, over the shown cells only, masked.
+
+    `note` says why a row has no alpha or how to read it: "one_item" (the definition
+    gives the dimension one statement: there is no alpha to compute), "role_specific"
+    (fewer than two statements were asked of everyone: not computed), "dont_know" (a row
+    added for a dimension the organisations shown answered with "don't know" only, from
+    `unscored`), "no_spread" (everyone gave the same answers: alpha is undefined), "low"
+    (below 0.7). `sizes` is the number of statements per dimension in the definition.
+    """
     items = scored[scored["dimension"].isin(scale).to_numpy()]
     items = items.assign(dimension=items["dimension"].cat.set_categories(scale))
     table = suppression.suppress(
@@ -332,7 +346,174 @@ def reliability(
         k,
         by=["wave", "dimension"],
     )
+    table["note"] = [
+        _alpha_note(row, (sizes or {}).get(str(row.dimension), 2)) for row in table.itertuples()
+    ]
+    if unscored is not None and len(unscored):
+        table = pd.concat([table, _dont_know_rows(unscored, table)], ignore_index=True)
+    table = table.assign(dimension=pd.Categorical(table["dimension"].astype(str), scale))
+    table = table.sort_values(["wave", "dimension"], kind="stable").reset_index(drop=True)
     return suppression.mask(table, ["alpha", "low"])
+
+
+def _alpha_note(row: object, size: int) -> str:
+    """Why a reliability row has no alpha, or how to read the one it has ("" if plainly)."""
+    if getattr(row, "hidden", False):
+        return ""
+    if size < 2:
+        return "one_item"
+    if not getattr(row, "computed", True):
+        return "role_specific"
+    alpha = float(getattr(row, "alpha", math.nan))
+    if alpha != alpha:
+        return "no_spread"
+    return "low" if alpha < 0.7 else ""
+
+
+def _dont_know_rows(unscored: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """A row per (wave, dimension) answered only with "don't know" where no alpha row is."""
+    keys = set(zip(table["wave"], table["dimension"].astype(str), strict=True))
+    rows = [
+        {
+            "wave": int(wave),
+            "dimension": str(dim),
+            "items": 0,
+            "n": math.nan,  # no complete answer: reads 'n < k' beside its note
+            "alpha": math.nan,
+            "low": False,
+            "computed": False,
+            "hidden": False,
+            "note": "dont_know",
+        }
+        for wave, dim in unscored[["wave", "dimension"]].drop_duplicates().itertuples(index=False)
+        if (int(wave), str(dim)) not in keys
+    ]
+    return pd.DataFrame(rows, columns=list(table.columns))
+
+
+def unscored(
+    scored: pd.DataFrame, profile: pd.DataFrame, whole: pd.DataFrame, scale: Sequence[str]
+) -> pd.DataFrame:
+    """(wave, org, dimension) of the organisations shown whole that were asked a scale
+    dimension's statements but have no score on it: they answered "don't know" (or left
+    more than half of them open). Such a dimension is noted, never compared.
+
+    `profile` holds a row per (wave, org, dimension) with scores: only the organisations
+    it lacks a dimension of are looked up among the answers, so a report without such a
+    gap reads no answer at all.
+    """
+    keys = ["wave", "org", "dimension"]
+    if not scale or whole.empty:
+        return pd.DataFrame(columns=keys)
+    plain = {"org": str, "dimension": str}
+    groups = whole.astype({"org": str}).merge(pd.DataFrame({"dimension": list(scale)}), how="cross")
+    have = profile[keys].astype(plain).drop_duplicates()
+    missing = groups.merge(have, how="left", indicator=True)
+    missing = missing.loc[missing["_merge"] == "left_only", keys]
+    if missing.empty:
+        return missing.reset_index(drop=True)
+    inside = in_cells(scored, missing, keys)
+    asked = scored.loc[inside, keys].groupby(keys, observed=True).size().reset_index()[keys]
+    return asked.astype(plain).reset_index(drop=True)
+
+
+CONTRASTS = ["wave", "org", "high", "low", "mean_high", "mean_low", "n", "diff", "sd"]
+CONTRASTS += ["t", "df", "p_pair", "pairs", "p", "dz", "spread", "tested"]
+
+
+def contrasts(main: pd.DataFrame, profile: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per shown organisation of the rows' waves: its highest against its lowest dimension,
+    tested within the respondents who have a score on both (paired t).
+
+    `profile` holds the shown cells compared (one wave); `high` and `low` name every
+    dimension tied at the top or bottom (space-separated ids), the test takes the first
+    of each. Picking the extremes of m dimensions is itself a choice among m(m − 1)/2
+    pairs: `p` is the paired p times that number (Bonferroni, at most 1), and that `p`
+    joins the report's one Holm family. A pair that fewer than k respondents both
+    answered is not tested (`tested` False, p and n NaN: no count below k is shown);
+    neither is one without spread.
+    """
+    rows = []
+    for (wave, org), cells in profile[~profile["hidden"]].groupby(["wave", "org"], observed=True):
+        if len(cells) < 2:
+            continue
+        cells = cells.sort_values("dimension", kind="stable")  # survey order
+        means = cells["mean"].to_numpy(dtype="float64")
+        dims = cells["dimension"].astype(str).to_numpy()
+        high, low = dims[means == means.max()], dims[means == means.min()]
+        rows.append(_contrast(main, wave, org, high, low, means, len(cells), k))
+    return pd.DataFrame(rows, columns=CONTRASTS)
+
+
+def _contrast(
+    main: pd.DataFrame,
+    wave: object,
+    org: object,
+    high: np.ndarray,
+    low: np.ndarray,
+    means: np.ndarray,
+    m: int,
+    k: int,
+) -> dict[str, object]:
+    """One organisation's contrast of `high[0]` against `low[0]` (see `contrasts`)."""
+    row: dict[str, object] = {
+        "wave": wave,
+        "org": str(org),
+        "high": " ".join(high),
+        "low": " ".join(low),
+        "mean_high": float(means.max()),
+        "mean_low": float(means.min()),
+        "pairs": m * (m - 1) // 2,
+    }
+    empty = {"n": 0, "diff": 0.0, "sd": math.nan, "t": math.nan, "df": math.nan}
+    row |= empty | {"p_pair": math.nan, "p": math.nan, "dz": math.nan}
+    row |= {"spread": False, "tested": False}
+    if means.max() == means.min():
+        return row
+    own = main[((main["wave"] == wave) & (main["org"] == org)).to_numpy()]
+    own = own.assign(dimension=own["dimension"].astype(str))
+    wide = own[own["dimension"].isin([high[0], low[0]])].pivot_table(
+        index="response", columns="dimension", values="score"
+    )
+    wide = wide.dropna()
+    if len(wide) < max(k, 2):  # too few to test, and a count below k is never shown
+        return row | {"n": math.nan}
+    row["n"] = len(wide)
+    test = stats.paired_t(wide[high[0]].to_numpy(), wide[low[0]].to_numpy())
+    row |= {"diff": test.diff, "sd": test.sd, "t": test.t, "df": test.df, "dz": test.dz}
+    row |= {"p_pair": test.p, "spread": test.spread, "tested": test.spread}
+    row["p"] = min(1.0, test.p * int(str(row["pairs"]))) if test.spread else math.nan
+    return row
+
+
+def reciprocity_tests(scores: pd.DataFrame, matrix: pd.DataFrame, wave: int) -> pd.DataFrame:
+    """Welch's test of A→B against B→A for the pairs whose two cells are shown in `wave`."""
+    cells = matrix.loc[~matrix["hidden"] & (matrix["wave"] == wave), ["wave", "org", "target"]]
+    return stats.directions(scores[in_cells(scores, cells, ["wave", "org", "target"])])
+
+
+def hidden_reason(table: pd.DataFrame, k: int) -> np.ndarray:
+    """Per row of a suppressed (unmasked) table: "" shown, "small" hidden with fewer than k,
+    "protect" hidden only so that a smaller cell cannot be derived by subtraction.
+
+    The label a chart or table prints instead of 'n < k' for the second kind: that cell
+    may hold many respondents.
+    """
+    hidden = table["hidden"].to_numpy(dtype=bool)
+    small = table["n"].to_numpy(dtype="float64") < k
+    return np.where(hidden, np.where(small, "small", "protect"), "")
+
+
+def hidden_orgs(profile: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The organisations whose every cell of `profile` is hidden, and why: "small" (a
+    cell below k) or "protect" (hidden only so that a smaller group cannot be derived)."""
+    cells = profile.assign(org=profile["org"].astype(str))
+    groups = cells.groupby("org", sort=True)
+    hidden = groups["hidden"].all()
+    small = groups["n"].min() < k
+    table = pd.DataFrame({"org": hidden.index, "small": small.to_numpy()})[hidden.to_numpy()]
+    table["reason"] = np.where(table["small"], "small", "protect")
+    return table[["org", "reason"]].reset_index(drop=True)
 
 
 def comments(data: WaveData, frames: Frames, whole: pd.DataFrame, k_comments: int) -> pd.DataFrame:

@@ -63,7 +63,7 @@ def with_items(data: WaveData, old_to_new: dict[str, str]) -> WaveData:
 
 def in_old_ids(table: pd.DataFrame, back: dict[str, str]) -> pd.DataFrame:
     table = table.copy()
-    for column in ("dimension", "item"):
+    for column in ("dimension", "item", "question", "high", "low"):
         if column in table:
             table[column] = table[column].astype(object).map(lambda v: back.get(v, v))
     return table.reset_index(drop=True)

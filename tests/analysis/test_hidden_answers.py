@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from analysis import stats
 from analysis.data import load_waves
 from analysis.export import xlsx_bytes
-from analysis.report import Report
+from analysis.report import FAMILY, Report
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.model import Survey
@@ -164,14 +164,16 @@ def hidden_cells(reports: list[Report]) -> Hidden:
     """The perturbation of exactly the answers inside hidden cells of these reports.
 
     A profile cell (wave, org, dimension) hidden: that organisation's statements of that
-    dimension; all its cells hidden: everything it answered outside the trust matrix. A
-    trust-matrix cell A→B hidden: A's answers about B. A hidden culture profile: the
-    organisation's points. A hidden per-option cell (a mean rank): the organisation's
-    answers to that question. Waves are numbered per survey, as in the plan.
+    dimension; all its cells hidden: everything it answered outside the matrices. A
+    matrix cell A→B hidden (trust, goodwill: every matrix dimension): A's answers about B
+    to that dimension's questions. A hidden culture profile or aspect: the
+    organisation's points. A hidden per-option cell (a mean rank) or answer share (a
+    choice, an NPS): the organisation's answers to that question. Waves are numbered per
+    survey, as in the plan.
     """
     profile: set[tuple[str, int, str, str]] = set()
     whole: set[tuple[str, int, str]] = set()
-    matrix: set[tuple[str, int, str, str]] = set()
+    matrix: set[tuple[str, int, str, str, str]] = set()  # (…, org, target, dimension)
     per_option: set[tuple[str, int, str, str]] = set()  # (survey, wave, org, question)
     for report in reports:
         survey, number = report.survey.id, {w: i + 1 for i, w in enumerate(report.wave_names)}
@@ -184,13 +186,20 @@ def hidden_cells(reports: list[Report]) -> Hidden:
         culture = report.tables.get("culture_profiles", pd.DataFrame())
         for row in culture[culture["hidden"]].itertuples() if len(culture) else ():
             whole.add((survey, number[row.wave], str(row.org)))
-        for name in PER_OPTION:
+        aspects = report.tables.get("culture_aspects", pd.DataFrame())
+        for row in aspects[aspects["hidden"]].itertuples() if len(aspects) else ():
+            whole.add((survey, number[row.wave], str(row.org)))
+        for name in (*PER_OPTION, "answer_shares"):
             table = report.tables.get(name, pd.DataFrame())
             for row in table[table["hidden"]].itertuples() if len(table) else ():
                 per_option.add((survey, number[row.wave], str(row.org), str(row.question)))
+        kinds = report.survey.dimensions_of("matrix")
         trust = report.tables.get("trust_matrix", pd.DataFrame())
-        for row in trust[trust["hidden"]].itertuples() if len(trust) else ():
-            matrix.add((survey, number[row.wave], str(row.org), str(row.target)))
+        further = report.tables.get("matrices", pd.DataFrame())  # goodwill: every other one
+        for cells in (trust.assign(dimension=kinds[0].id) if len(trust) else trust, further):
+            for row in cells[cells["hidden"]].itertuples() if len(cells) else ():
+                key = (survey, number[row.wave], str(row.org), str(row.target), row.dimension)
+                matrix.add(key)
     dimension_of = {
         q.id: q.dimension or "" for s in load_registry(CONFIG).values() for q in s.questions
     }
@@ -201,7 +210,7 @@ def hidden_cells(reports: list[Report]) -> Hidden:
     def hidden(survey: str, wave: int, person: Person) -> Perturb:
         def perturb(item: str, target: str) -> bool:
             if item in per_partner:
-                return (survey, wave, person.org, target) in matrix
+                return (survey, wave, person.org, target, dimension_of[item]) in matrix
             if (survey, wave, person.org, item) in per_option:
                 return True
             if (survey, wave, person.org) in whole:
@@ -427,9 +436,7 @@ def test_one_holm_family_per_page(tmp_path: Path) -> None:
     plan: Plan = {"trust": waves((2, 4), (3, 5), "t"), "evaluation": waves((1, 3), (3, 5), "e")}
     _, reports = asyncio.run(build(tmp_path / "page.db", plan, CONFIG))
     _, [alone] = asyncio.run(build(tmp_path / "alone.db", plan, CONFIG, waves=[1, 2]))
-    tables = [
-        r.tables[n] for r in reports for n in ("trust_matrix_changes", "changes") if n in r.tables
-    ]
+    tables = [r.tables[n] for r in reports for n in FAMILY if n in r.tables]
     p = np.concatenate([t["p"].to_numpy() for t in tables])
     adjusted = np.concatenate([t["p_holm"].to_numpy() for t in tables])
     assert list(adjusted) == pytest.approx(list(stats.holm(p)))

@@ -49,7 +49,8 @@ async def test_one_closed_wave_gives_findings_and_charts(store) -> None:
     """One wave: key findings, the profile, the matrix; plotly.js inlined exactly once."""
     await wave_with(store, {"north": 11, "south": 9, "east": 7}, 1)
     page, [trust] = await report(store)
-    assert any("strongest on" in f for f in trust.findings)
+    # random answers: the paired and Welch tests (one family) support no claim of either
+    assert sum("no dimension stands out" in f or "strongest on" in f for f in trust.findings) == 3
     assert any("one-sided" in f for f in trust.findings)
     assert page.count("<script>/**") == 1  # plotly.js inlined once, for offline use
     assert "<script src=" not in page  # nothing fetched from the network
@@ -159,8 +160,8 @@ async def test_a_german_report_has_german_findings_and_decimal_commas(store) -> 
     """German findings, headings, chart titles and numbers (decimal comma) from the catalogue."""
     await wave_with(store, {"north": 11, "south": 9, "east": 7}, 1)
     page, [trust] = await report(store, lang="de")
-    assert any("am stärksten bei" in f for f in trust.findings)
-    assert any("Einseitigste Vertrauensbeziehung" in f for f in trust.findings)
+    assert any("keine Dimension sticht heraus" in f for f in trust.findings)
+    assert any("Keine Vertrauensbeziehung ist eindeutig einseitig" in f for f in trust.findings)
     numbers = [w for f in trust.findings for w in f.replace("(", " ").replace(")", " ").split()]
     decimals = [w.rstrip(".,") for w in numbers if any(c.isdigit() for c in w)]
     assert decimals and all("." not in d for d in decimals)

@@ -1,0 +1,160 @@
+"""The demo's simulated partnership: realistic alphas, suppression that shows, and the
+report's detectable change and culture convergence on it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from analysis import power
+from analysis.data import load_waves
+from analysis.report import Report
+from analysis.report.detectable import trend_dimension
+from surveys.store import Store
+from trustscan import simulation
+from trustscan.config import load_config
+from trustscan.reporting import build_reports
+from trustscan.services import load_registry
+
+SEASONS = ("voorjaar 2026", "najaar 2026", "voorjaar 2027")
+SURVEYS = ("trust", "culture", "evaluation")
+
+
+async def simulate_demo(path: Path) -> tuple[str, list[Report]]:
+    """The three measurements of `trustscan demo` (same seeds), and their reports."""
+    config = load_config(None, env={})
+    registry = load_registry(config)
+    async with await Store.open(path, bytes(32)) as store:
+        for number, season in enumerate(SEASONS, start=1):
+            for offset, survey_id in enumerate(SURVEYS):
+                survey = registry[survey_id]
+                wave = await store.open_wave(
+                    survey.id,
+                    survey.version,
+                    [o.id for o in config.organisations],
+                    name=f"{survey.title.get('nl')} {season}",
+                )
+                await simulation.simulate_wave(
+                    store, survey, wave.id, number, config.partners(), seed=number * 100 + offset
+                )
+                await store.close_wave(wave.id)
+        return await build_reports(store, config, registry, None, "nl")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Report]]:
+    page, reports = asyncio.run(simulate_demo(tmp_path_factory.mktemp("demo") / "demo.db"))
+    return page, {r.survey.id: r for r in reports}
+
+
+def test_every_multi_item_scale_of_the_demo_has_a_realistic_alpha(demo: Any) -> None:
+    """Each computed alpha of the report's reliability table lies in 0.70–0.85."""
+    _, reports = demo
+    alphas = []
+    for survey in ("trust", "evaluation"):
+        table = reports[survey].tables["reliability"]
+        computed = table[table["alpha"].notna()]
+        assert len(computed) >= 9, survey  # every scale, every measurement
+        alphas.extend(computed["alpha"])
+    assert min(alphas) >= 0.70 and max(alphas) <= 0.85, sorted(alphas)
+
+
+def test_item_noise_gives_the_target_alpha_of_parallel_items() -> None:
+    """kρ/(1 + (k−1)ρ) with ρ = V/(V + e² + 1/12) is the target, for 2 to 7 items."""
+    for items in range(2, 8):
+        noise = simulation.item_noise(items, extra=0.1)
+        true = simulation.TRUE_VARIANCE + 0.1
+        rho = true / (true + noise**2 + 1 / 12)
+        alpha = items * rho / (1 + (items - 1) * rho)
+        assert alpha == pytest.approx(simulation.TARGET_ALPHA, abs=1e-9)
+    assert simulation.item_noise(1) == simulation.DEFAULT_NOISE
+
+
+def test_a_small_partner_is_suppressed_in_a_chart(demo: Any) -> None:
+    """Lindermeer sends a handful to the evaluation: hidden (n < 5) in the profile chart,
+    and Brugwoude hidden with it so the two together hold at least k."""
+    _, reports = demo
+    report = reports["evaluation"]
+    scores = report.tables["dimension_scores"]
+    latest = scores[scores["wave"] == scores["wave"].max()]
+    hidden = set(latest.loc[latest["hidden"], "org"].astype(str))
+    assert hidden == {"lindermeer", "brugwoude"}
+    profile = next(figure for name, figure in report.figures if name == "profile")
+    marked = [trace for trace in profile.data if trace.name == "n < 5"]
+    assert marked and set(marked[0].x) == {"Brugwoude", "Lindermeer"}
+
+
+async def test_the_simulated_waves_are_deterministic(tmp_path: Path) -> None:
+    """The same seed gives the same answers, stored twice (the demo stays the same)."""
+    config = load_config(None, env={})
+    survey = load_registry(config)["evaluation"]
+    frames = []
+    for name in ("a.db", "b.db"):
+        async with await Store.open(tmp_path / name, bytes(32)) as store:
+            wave = await store.open_wave(survey.id, 1, [o.id for o in config.organisations])
+            await simulation.simulate_wave(store, survey, wave.id, 1, config.partners(), seed=7)
+            await store.close_wave(wave.id)
+            answers = (await load_waves(store, [wave.id])).answers
+        columns = ["org", "role", "item", "target", "value"]
+        frames.append(
+            sorted(tuple(map(str, row)) for row in answers[columns].itertuples(index=False))
+        )
+    assert frames[0] == frames[1]
+    lindermeer = [row for row in frames[0] if row[0] == "lindermeer"]
+    assert 0 < len({row[1] for row in lindermeer}) <= 3  # the small group: 4 people, 3 roles
+
+
+def test_every_trend_has_its_detectable_change_beside_it(demo: Any) -> None:
+    """One MDC table under each trend chart; each figure is statsmodels-grade t power of
+    the shown cells' n and pooled SD, with the FPC from the configured headcount."""
+    page, reports = demo
+    report = reports["trust"]
+    table = report.tables["detectable_change"]
+    scores = report.tables["dimension_scores"]
+    before, after = sorted(scores["wave"].unique())[-2:]
+    shown = scores[~scores["hidden"]]
+    both = shown[shown["wave"] == before].merge(
+        shown[shown["wave"] == after], on=["org", "dimension"], suffixes=("_1", "_2")
+    )
+    assert len(table) == len(both) == 12  # 4 organisations × 3 dimensions
+    headcounts = {o.id: o.headcount for o in load_config(None, env={}).organisations}
+    for row in both.itertuples():
+        n1, n2 = row.n_1, row.n_2
+        sd = np.sqrt(((n1 - 1) * row.sd_1**2 + (n2 - 1) * row.sd_2**2) / (n1 + n2 - 2))
+        got = table[(table["org"] == row.org) & (table["dimension"] == row.dimension)].iloc[0]
+        assert got["mdc"] == pytest.approx(power.detectable_change(n1, n2, sd), abs=1e-9)
+        population = headcounts[str(row.org)]
+        assert got["mdc_fpc"] == pytest.approx(
+            power.detectable_change(
+                n1, n2, sd, population_before=population, population_after=population
+            ),
+            abs=1e-9,
+        )
+    trends = [i for i, (name, _) in enumerate(report.charts) if name == "trend"]
+    assert {trend_dimension(report, i) for i in trends} == set(table["dimension"].astype(str))
+    tables = re.findall(r"<div class='detectable'>.*?</div>", page, flags=re.S)
+    evaluation_trends = sum(name == "trend" for name, _ in reports["evaluation"].charts)
+    assert len(tables) == len(trends) + evaluation_trends
+    assert "Aantoonbare verandering: twee metingen" in page  # the methods paragraph
+
+
+def test_the_partners_wishes_converge_beyond_chance_in_the_demo(demo: Any) -> None:
+    """Lindermeer's culture differs, the wishes are alike: convergence, significant in the
+    report's one Holm family, with its finding and its table on the page."""
+    page, reports = demo
+    report = reports["culture"]
+    overall = report.tables["culture_convergence"].iloc[0]
+    assert overall["convergence"] > 5 and overall["significant"]
+    assert overall["p_holm"] >= overall["p"] and overall["p_holm"] < 0.05
+    assert not overall["low"] <= overall["convergence"] <= overall["high"]
+    pairs = report.tables["culture_convergence_pairs"]
+    assert len(pairs) == 6  # four partners shown
+    assert any(
+        f.startswith("De gewenste culturen van de partners liggen dichter") for f in report.findings
+    )
+    assert "Willen de partners meer op elkaar gaan lijken?" in page
