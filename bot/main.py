@@ -15,7 +15,9 @@ from trustscan.config import Config
 
 def run_bot(config: Config, args: argparse.Namespace) -> None:
     """`trustscan run`: the bot, by long polling or behind a webhook."""
-    from .app import NoTokenError, run
+    from telegram.error import InvalidToken
+
+    from .app import BAD_TOKEN, BadTokenError, NoTokenError, run
 
     try:
         run(
@@ -25,8 +27,10 @@ def run_bot(config: Config, args: argparse.Namespace) -> None:
             port=args.port,
             secret_token=args.secret_token,
         )
-    except NoTokenError as exc:
+    except (NoTokenError, BadTokenError) as exc:
         raise cli.UsageError(str(exc)) from None
+    except InvalidToken:  # revoked while running; its message repeats the token
+        raise cli.UsageError(BAD_TOKEN) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,45 +1,35 @@
-"""Telegram's limits and hiccups, handled in one place.
+"""Which failed requests to Telegram are worth sending again, and when.
 
-`AIORateLimiter` keeps the bot within Telegram's flood limits and retries 429 answers
-after their `retry_after`. Telegram also answers 5xx now and then; those requests are
-retried here with a short backoff, so a hiccup never costs a respondent their next
-question. Time-outs are not retried (the request may have gone through).
+Only two kinds are: flood control (429, after its `retry_after`) and Telegram's own
+server errors (5xx, or the connection failing before an answer), after a short backoff.
+Everything else is final. A 400 in particular ("message is not modified", "query is too
+old") must never be re-sent: re-sending an edit later overwrites whatever newer state
+the person is looking at by then. Time-outs are not retried either: the request may
+have gone through.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any
-
-from telegram.error import NetworkError, TimedOut
-from telegram.ext import AIORateLimiter
+from telegram.error import NetworkError, RetryAfter
 
 SERVER_ERROR_RETRIES = 3
 BACKOFF_SECONDS = 0.5
+FLOOD_RETRIES = 5
 
 
-class PatientRateLimiter(AIORateLimiter):
-    """AIORateLimiter that also retries Telegram's server errors (5xx)."""
+def retry_delay(error: Exception, attempt: int) -> float | None:
+    """Seconds to wait before attempt number `attempt + 1`, or None: do not retry.
 
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        for attempt in range(SERVER_ERROR_RETRIES + 1):
-            try:
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
-            except TimedOut:
-                raise
-            except NetworkError:
-                if attempt == SERVER_ERROR_RETRIES:
-                    raise
-                await asyncio.sleep(BACKOFF_SECONDS * 2**attempt)
-        raise AssertionError("unreachable")
+    `NetworkError` itself (not one of its subclasses BadRequest, Forbidden, InvalidToken,
+    Conflict, TimedOut) is what python-telegram-bot raises for 5xx answers and for
+    connections that fail; its subclasses are the final answers.
+    """
+    if isinstance(error, RetryAfter):
+        if attempt >= FLOOD_RETRIES:
+            return None
+        after = error.retry_after  # an int, or a timedelta where PTB_TIMEDELTA is set
+        seconds = after if isinstance(after, int) else after.total_seconds()
+        return float(seconds) + 0.1
+    if type(error) is NetworkError and attempt < SERVER_ERROR_RETRIES:
+        return float(BACKOFF_SECONDS * 2**attempt)
+    return None

@@ -6,7 +6,9 @@ editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendPhoto,
 sendDocument, sendMediaGroup, setMyCommands, deleteWebhook and friends. Tests play
 the users: they push updates (commands, text, button presses) and read what the bot
 sent. Failures can be injected: 429 flood control with retry_after, 5xx, and 403 for
-chats that blocked the bot.
+chats that blocked the bot. Like Telegram, it can answer slowly (`delay`), keep flood
+limits (`limits`: about 30 messages a second per bot and one new message a second per
+chat, else 429), and refuse to answer a button press more than 15 seconds old.
 """
 
 from __future__ import annotations
@@ -36,6 +38,43 @@ JSON_FIELDS = {
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time"}
 
 
+ERRORS = {401: "Unauthorized", 404: "Not Found", 502: "Bad Gateway"}
+BAD_GATEWAY_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+QUERY_TIMEOUT = 15.0  # Telegram's deadline for answering a button press
+TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's flood control as token buckets: a burst, then a steady rate.
+
+    Every request about a chat counts against the bot's budget (answering a button
+    press does not); new messages (send*) also against the chat's.
+    """
+
+    per_second: float = 30.0
+    burst: float = 30.0
+    per_chat_second: float = 1.0
+    per_chat_burst: float = 4.0
+
+
+@dataclass
+class Bucket:
+    rate: float
+    tokens: float
+    capacity: float
+    stamp: float = field(default_factory=time.monotonic)
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 @dataclass
 class Call:
     method: str
@@ -55,7 +94,16 @@ class FakeTelegram:
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.failures: list[tuple[str, int, int]] = []  # (method, status, retry_after)
         self.blocked: set[int] = set()
+        self.pages: list[str] = []  # methods to answer once with a proxy's 502 HTML page
         self.webhook: dict[str, Any] | None = None
+        self.delay = 0.0  # seconds before each answer (not getUpdates'), like a slow network
+        self.limits: FloodLimits | None = None
+        self.query_timeout = QUERY_TIMEOUT
+        self.flood_refusals = 0  # 429s answered because of `limits`
+        self.late_answers = 0  # presses answered after QUERY_TIMEOUT (refused)
+        self.pushed_at: dict[str, float] = {}  # callback query id -> when the person tapped
+        self._bot_bucket: Bucket | None = None
+        self._chat_buckets: dict[int, Bucket] = {}
         self.files: dict[str, bytes] = {}
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -68,12 +116,12 @@ class FakeTelegram:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         app = web.Application(client_max_size=50 * 2**20)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -90,6 +138,9 @@ class FakeTelegram:
     async def push(self, update: dict[str, Any], *, twice: bool = False) -> int:
         """Queue an update (twice: the very same update delivered two times)."""
         update = {"update_id": next(self._update_ids), **update}
+        query = update.get("callback_query")
+        if isinstance(query, dict):
+            self.pushed_at.setdefault(str(query.get("id")), time.monotonic())
         async with self._changed:
             self.updates.append(update)
             if twice:
@@ -130,6 +181,14 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(Call(method, params))
+        if self.delay and method != "getUpdates":
+            await asyncio.sleep(self.delay)
+        refusal = self._refusal(method, params)
+        if refusal is not None:
+            return refusal
+        if method in self.pages:
+            self.pages.remove(method)
+            return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
         for i, (name, status, retry_after) in enumerate(self.failures):
             if name == method:
                 del self.failures[i]
@@ -148,6 +207,32 @@ class FakeTelegram:
             self._changed.notify_all()
         return web.json_response({"ok": True, "result": result})
 
+    def _refusal(self, method: str, params: dict[str, Any]) -> web.Response | None:
+        """Telegram's 429 for a flood, or its 400 for a press answered too late."""
+        if method == "answerCallbackQuery":
+            tapped = self.pushed_at.get(str(params.get("callback_query_id")))
+            if tapped is not None and time.monotonic() - tapped > self.query_timeout:
+                self.late_answers += 1
+                return self._error(400, 0, f"Bad Request: {TOO_OLD}")
+            return None
+        chat = params.get("chat_id")
+        if self.limits is None or not isinstance(chat, int):
+            return None
+        limits = self.limits
+        if self._bot_bucket is None:
+            self._bot_bucket = Bucket(limits.per_second, limits.burst, limits.burst)
+        if method.startswith("send"):
+            bucket = self._chat_buckets.setdefault(
+                chat, Bucket(limits.per_chat_second, limits.per_chat_burst, limits.per_chat_burst)
+            )
+            if not bucket.take():
+                self.flood_refusals += 1
+                return self._error(429, 1)
+        if not self._bot_bucket.take():
+            self.flood_refusals += 1
+            return self._error(429, 1)
+        return None
+
     @staticmethod
     async def _params(request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -157,6 +242,7 @@ class FakeTelegram:
         for key, value in form.items():
             if hasattr(value, "file"):
                 params[key] = value.file.read()
+                params.setdefault("filename", value.filename)  # as Telegram keeps it
             elif key in JSON_FIELDS:
                 params[key] = json.loads(str(value))
             elif key in INT_FIELDS:
@@ -173,7 +259,7 @@ class FakeTelegram:
             body["description"] = f"Too Many Requests: retry after {retry_after}"
             body["parameters"] = {"retry_after": retry_after}
         else:
-            body["description"] = description or "Internal Server Error"
+            body["description"] = description or ERRORS.get(status, "Internal Server Error")
         return web.json_response(body, status=status)
 
     def _message(self, chat_id: int, **content: Any) -> dict[str, Any]:
