@@ -7,14 +7,19 @@ position, and stay within Telegram's 64 bytes:
     k:<wave>:<pos>  s:…  b:…  n:…   don't know, skip, back, next (info)
     m:<wave>:<pos>:<mask>:<opt>     toggle a multi option (mask = chosen so far, hex)
     M:<wave>:<pos>:<mask>           multi done
-    l:<wave>:<pos>:<p.p.p>:<opt><±> allocate: change one option by one step
+    l:<wave>:<pos>:<p.p.p>[/<m>]:<op> allocate (<m>: the option amounts go to next):
+                                    <opt>+ <opt>- one step, <opt>++ <opt>-- two, <opt>= the
+                                    rest; *<n> an amount for option <m>, *r its rest;
+                                    ~ the paired earlier answer; x start over
     L:<wave>:<pos>:<p.p.p>          allocate done
     p:<wave>:<pos>:<i.i.i>:<opt>    ranking: put option <opt> next (<i.i.i> = order so far)
     p:<wave>:<pos>:-                ranking: start over
     P:<wave>:<pos>:<i.i.i>          ranking done
 
 The widget state of multi, allocate and ranking lives in the callback data itself, so a
-restart never loses it and nothing half-made is stored. The other buttons (consent,
+restart never loses it and nothing half-made is stored. Quick taps on a keyboard that is
+not redrawn yet apply to the newest state its message showed (multi and allocate, kept in
+memory per chat: `widgets.redraw_in_order`). The other buttons (consent,
 role, erase, language, closing a wave, opt-in) have their own anchored patterns below;
 the letters of all of them are disjoint.
 """

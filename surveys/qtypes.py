@@ -27,6 +27,7 @@ VALUE_RE = re.compile(r"^[a-z0-9_]{1,16}$")
 MAX_TEXT_LENGTH = 3500  # leaves room in Telegram's 4096-character message for the prompt
 NPS_POINTS = 11
 MAX_RANKED = 10  # a longer list is no longer ranked with care (and fits the callback data)
+POINTS_SEPARATORS = re.compile(r"[\s,;]+")  # between typed points: spaces, commas, semicolons
 
 
 class ParseContext:
@@ -155,6 +156,14 @@ class QuestionType:
 
     def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
         return ()
+
+    def from_text(self, question: Question, text: str) -> Answer:
+        """The answer a typed line stands for, before `validate_answer` judges it.
+
+        One reading for every adapter that takes typed answers (the chat, the terminal
+        preview): the line itself, unless the type reads it (allocate's points).
+        """
+        return text
 
     def condition_values(self, question: Question) -> frozenset[int | str] | None:
         """Values a `when` may test; None when this type cannot be tested."""
@@ -363,6 +372,28 @@ class AllocateType(QuestionType):
 
     def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
         return tuple((o.value, o.label.get(lang)) for o in question.options)
+
+    def from_text(self, question: Question, text: str) -> Answer:
+        """Typed points in option order: "40 30 20 10", "40,30,20,10", "40; 30; 20; 10".
+
+        One number fewer than there are options leaves exactly one option open: it gets
+        what is left ("40 30 20" is 40 30 20 10), as long as nothing is overspent. Any
+        other count, or anything but whole numbers (a "%" after one is allowed), is
+        `allocate_shape`; the sum is `validate_answer`'s to judge (`allocate_total`
+        names both the sum and the total).
+        """
+        count = len(question.options)
+        parts = [n for p in POINTS_SEPARATORS.split(text) if (n := p.removesuffix("%").strip())]
+        if not parts or not all(p.isascii() and p.isdigit() for p in parts):
+            raise AnswerError("allocate_shape", count=count)
+        points = [int(p) for p in parts]
+        if len(points) == count - 1 and sum(points) <= question.total:
+            points.append(question.total - sum(points))
+        if len(points) != count:
+            if len(points) == count - 1:  # overspent before the last option
+                raise AnswerError("allocate_total", total=question.total, got=sum(points))
+            raise AnswerError("allocate_shape", count=count)
+        return tuple(points)
 
     def encode(self, question: Question, answer: Answer) -> list[ItemRow]:
         """One row per option, its number as the value (points here, ranks for ranking)."""

@@ -15,6 +15,7 @@ from surveys.engine import Change, Done, Questionnaire, QuestionStep, State
 from surveys.errors import AnswerError
 from surveys.hints import hint
 from surveys.i18n import t
+from surveys.qtypes import QUESTION_TYPES
 
 
 def ui(key: str, lang: str, **params: object) -> str:
@@ -179,7 +180,8 @@ class AllocatePreview(Preview):
         return ui("allocate", lang, total=q.total, count=len(q.options))
 
     def parse(self, step: QuestionStep, line: str) -> Answer:
-        return tuple(_numbers(line))
+        """Points as the chat reads them (the type's reading: the rest may be implied)."""
+        return QUESTION_TYPES[step.type].from_text(step.question, line)
 
     def script(self, step: QuestionStep, rng: random.Random) -> str:
         q = step.question
