@@ -127,7 +127,8 @@ class TrustscanContext(
     @property
     def operations(self) -> Operations:
         """The facilitator's use cases (validated, audited) over the bot's store."""
-        return Operations(self.config, self.store, self.services.registry)
+        services = self.services
+        return Operations(self.config, self.store, services.registry, services.clock.today)
 
 
 TrustscanApp = Application[Any, TrustscanContext, Any, Any, Any, Any]

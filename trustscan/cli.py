@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from surveys.engine import Questionnaire, Respondent
 from surveys.errors import DefinitionError, SurveyError
@@ -26,14 +27,20 @@ from surveys.store import Wave
 
 from .config import Config, ConfigError, load_config
 from .operations import (
+    Closing,
+    Link,
     OperationError,
     Operations,
+    check_database_access,
     open_operations,
     organisation_of,
     role_of,
     survey_of,
 )
 from .services import load_registry, open_store, survey_files
+
+if TYPE_CHECKING:
+    from .operations import Reports
 
 ACTOR = "cli"
 Runner = Callable[[Config, argparse.Namespace], None]
@@ -56,6 +63,7 @@ examples:
   trustscan invite --qr qr-codes/          group links and QR codes per organisation
   trustscan wave list                      waves with response counts
   trustscan wave close 1                   close wave 1 (destroys its linking secret)
+  trustscan wave extend 1 2027-04-15       move the closing date of wave 1
 """
 
 
@@ -80,7 +88,7 @@ def main(argv: Sequence[str] | None = None, runner: Runner | None = None) -> int
         lang = _lang(args, config)
         return args.handler(args, config) or 0
     except OperationError as exc:
-        print(f"trustscan: {t('cli.' + exc.code, lang, **exc.params)}", file=sys.stderr)
+        print(f"trustscan: {t(exc.key('cli'), lang, **exc.params)}", file=sys.stderr)
         return 1
     except (ConfigError, SurveyError, UsageError) as exc:
         print(f"trustscan: {exc}", file=sys.stderr)
@@ -157,14 +165,31 @@ def build_parser() -> argparse.ArgumentParser:
         type=_date,
         help="opening date in the future: the wave is scheduled",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="open even though a wave of this survey is open (its links keep leading there)",
+    )
     p = command(
         "close",
         cmd_wave_close,
         "close a wave: results become available and the "
-        "secret that links answers to people is destroyed",
+        "secret that links answers to people is destroyed (asks first)",
         wave_sub,
     )
     p.add_argument("wave", type=int, metavar="WAVE")
+    p.add_argument("-y", "--yes", action="store_true", help="close without asking")
+    p = command("rename", cmd_wave_rename, "give a wave the name reports show", wave_sub)
+    p.add_argument("wave", type=int, metavar="WAVE")
+    p.add_argument("name", metavar="NAME", help="e.g. 'Vertrouwensscan voorjaar 2027'")
+    p = command(
+        "extend",
+        cmd_wave_extend,
+        "move the closing date of a wave not yet closed (not before today)",
+        wave_sub,
+    )
+    p.add_argument("wave", type=int, metavar="WAVE")
+    p.add_argument("closes", metavar="YYYY-MM-DD", type=_date, help="the new closing date")
     command("list", cmd_wave_list, "list waves with response counts per organisation", wave_sub)
 
     p = command(
@@ -176,7 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--wave",
         type=int,
         metavar="WAVE",
-        help="tie the links to one wave (default: whichever wave is open)",
+        help="tie the links to one wave (default: the open wave of each link's survey)",
+    )
+    p.add_argument(
+        "--survey",
+        metavar="SURVEY",
+        help="links for this survey, also before a wave of it opens "
+        "(default: every survey with a wave open or scheduled)",
     )
     p.add_argument("--org", metavar="ID", help="only this organisation")
     p.add_argument("--role", metavar="ID", help="links that fix this role")
@@ -236,6 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, metavar="DIR", help="also write the tables as CSV here")
     p.add_argument("--png", type=Path, metavar="DIR", help="also write every chart as PNG")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="also write the tables as XLSX")
+    p.add_argument(
+        "--org",
+        metavar="ID",
+        help="the page of one partner organisation only (the same figures as the full report)",
+    )
+    p.add_argument(
+        "--pdf", type=Path, metavar="FILE", help="also print the report to PDF (A4, with a cover)"
+    )
+    p.add_argument(
+        "--pptx", type=Path, metavar="FILE", help="also write a slide deck, a slide per chart"
+    )
 
     p = command(
         "export",
@@ -344,6 +386,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
     if args.runner is None:
         raise UsageError("the Telegram adapter is not installed: start trustscan via bot.main")
+    check_database_access(config)  # one sentence now, not a traceback from the bot's start
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -432,9 +475,15 @@ def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
         async with open_operations(config) as ops:
             wave = await ops.open_wave(
-                ACTOR, args.survey, name=args.name, closes_on=args.closes, opens_on=args.opens
+                ACTOR,
+                args.survey,
+                name=args.name,
+                closes_on=args.closes,
+                opens_on=args.opens,
+                force=args.force,
             )
-        lang = _lang(args, config)
+            lang = _lang(args, config)
+            detectable = await ops.detectable_lines(wave.survey, lang)
         said = t(
             "cli.wave_is_scheduled" if wave.status == "scheduled" else "cli.wave_is_open",
             lang,
@@ -446,6 +495,7 @@ def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
         if wave.closes_on:
             said += t("cli.closes_on", lang, closes=wave.closes_on)
         print(said)
+        print("\n".join(detectable))
         print(t("cli.next_invite", lang))
 
     asyncio.run(go())
@@ -453,10 +503,18 @@ def cmd_wave_open(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
-    async def go() -> None:
+    lang = _lang(args, config)
+
+    async def go() -> int:
+        async with open_operations(config) as ops:
+            closing = await ops.closing(args.wave)
+        _print_closing(closing, config, lang)
+        # asked with the database closed: a facilitator pondering holds up no one
+        if not args.yes and not _confirmed(t("waves.cli_close_question", lang), lang):
+            print(t("waves.cli_close_cancelled", lang), file=sys.stderr)
+            return 1
         async with open_operations(config) as ops:
             closed = await ops.close_wave(ACTOR, args.wave)
-        lang = _lang(args, config)
         if closed.unlink_pending:
             print(t("cli.unlink_pending", lang), file=sys.stderr)
         print(
@@ -468,6 +526,61 @@ def cmd_wave_close(args: argparse.Namespace, config: Config) -> int:
                 completed=closed.completed,
             )
         )
+        return 0
+
+    return asyncio.run(go())
+
+
+def _print_closing(closing: Closing, config: Config, lang: str) -> None:
+    """The counts a close would freeze, and the organisations the report will leave out."""
+    wave = closing.wave
+    print(
+        t(
+            "waves.cli_closing",
+            lang,
+            wave=wave.id,
+            name=wave.name,
+            completed=closing.completed,
+            in_progress=closing.in_progress,
+        )
+    )
+    if closing.below_k:
+        groups = ", ".join(f"{_org_name(config, c.org)} ({c.completed})" for c in closing.below_k)
+        print(t("waves.cli_below_k", lang, k=closing.k, groups=groups))
+    print(t("waves.cli_roles_below_k", lang, k=closing.k))
+
+
+def _org_name(config: Config, org_id: str) -> str:
+    org = config.organisation(org_id)
+    return org.name if org else org_id
+
+
+def _confirmed(question: str, lang: str) -> bool:
+    """Ask on the terminal; only an explicit yes counts (end of input is a no)."""
+    print(question, end=" ", flush=True)
+    line = sys.stdin.readline()
+    if not line:  # end of input: the prompt's line still wants its end
+        print()
+    answer = line.strip().lower()
+    return answer in {"y", "yes", t("waves.cli_yes_short", lang), t("waves.cli_yes_long", lang)}
+
+
+def cmd_wave_rename(args: argparse.Namespace, config: Config) -> int:
+    async def go() -> None:
+        async with open_operations(config) as ops:
+            wave = await ops.rename_wave(ACTOR, args.wave, args.name)
+        print(t("waves.cli_renamed", _lang(args, config), wave=wave.id, name=wave.name))
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_wave_extend(args: argparse.Namespace, config: Config) -> int:
+    async def go() -> None:
+        async with open_operations(config) as ops:
+            wave = await ops.extend_wave(ACTOR, args.wave, args.closes)
+        lang = _lang(args, config)
+        print(t("waves.cli_extended", lang, wave=wave.id, name=wave.name, date=wave.closes_on))
 
     asyncio.run(go())
     return 0
@@ -518,25 +631,29 @@ def cmd_wave_list(args: argparse.Namespace, config: Config) -> int:
 def cmd_invite(args: argparse.Namespace, config: Config) -> int:
     from .invites import qr_filename
 
+    lang = _lang(args, config)
+
     async def go() -> None:
         async with open_operations(config) as ops:
-            if args.wave is None and not await ops.store.waves(status="open"):
-                print(t("cli.no_open_wave", _lang(args, config)), file=sys.stderr)
-            links = await ops.links(ACTOR, args.org, args.role, args.wave)
-        for link in links:
-            line = f"{link.label:<32} {link.url}"
-            if args.qr and link.poster:
-                args.qr.mkdir(parents=True, exist_ok=True)
-                png = args.qr / qr_filename(link.invitation)
-                png.write_bytes(Operations.qr_code(link))
-                line += f"  ({png})"
-            print(line)
+            links = await ops.links(ACTOR, args.org, args.role, args.wave, args.survey)
+        several = len({link.survey for link in links}) > 1
+        for survey in dict.fromkeys(link.survey for link in links):
+            if several:
+                print(t("waves.cli_links_of", lang, survey=survey))
+            for link in (x for x in links if x.survey == survey):
+                print(_link_line(args, link))
         restricted = sorted({link.role.id for link in links if link.role and not link.poster})
         if restricted:
-            print(
-                t("cli.restricted_note", _lang(args, config), roles=", ".join(restricted)),
-                file=sys.stderr,
-            )
+            print(t("cli.restricted_note", lang, roles=", ".join(restricted)), file=sys.stderr)
+
+    def _link_line(args: argparse.Namespace, link: Link) -> str:
+        line = f"{link.label:<32} {link.url}"
+        if args.qr and link.poster:
+            args.qr.mkdir(parents=True, exist_ok=True)
+            png = args.qr / qr_filename(link.invitation)
+            png.write_bytes(Operations.qr_code(link))
+            line += f"  ({png})"
+        return line
 
     asyncio.run(go())
     return 0
@@ -551,7 +668,9 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
 
     async def go() -> None:
         async with open_operations(config) as ops:
-            result = await ops.report(ACTOR, args.wave, lang)
+            if args.csv or args.xlsx:  # tables exist for closed waves only: say so, write none
+                await ops.refuse_open_for_tables(args.wave)
+            result = await ops.report(ACTOR, args.wave, lang, org=args.org)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(result.page, encoding="utf-8")
         print(t("cli.report_written", lang, path=args.out.resolve()))
@@ -571,9 +690,30 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
             for i, ((survey, name, _), png) in enumerate(zip(figures, pngs, strict=True)):
                 (args.png / f"{i + 1:02d}_{survey}_{name}.png").write_bytes(png)
             print(t("cli.charts_written", lang, count=len(pngs), path=args.png.resolve()))
+        if args.pdf or args.pptx:
+            await _paper(args, config, result, lang)
 
     asyncio.run(go())
     return 0
+
+
+async def _paper(args: argparse.Namespace, config: Config, result: Reports, lang: str) -> None:
+    """`report --pdf/--pptx`: both through one Chromium, each file 0600."""
+    from analysis.png import ExportError, PngRenderer
+
+    from .reporting import pdf_of, pptx_of, write_private
+
+    try:
+        async with PngRenderer() as renderer:
+            if args.pdf:
+                pdf = await pdf_of(result.reports, result.page, config, lang, renderer)
+                write_private(args.pdf, pdf)
+                print(t("paper.pdf_written", lang, path=args.pdf.resolve()))
+            if args.pptx:
+                write_private(args.pptx, await pptx_of(result.reports, config, lang, renderer))
+                print(t("paper.pptx_written", lang, path=args.pptx.resolve()))
+    except ExportError as exc:
+        raise UsageError(f"{exc} (the HTML report and any tables were written)") from None
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
@@ -587,6 +727,8 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
     async def go() -> None:
         async with open_operations(config) as ops:
             reports = await ops.reports(ACTOR, args.wave, lang, action="export")
+        if not any(r.tables for r in reports):  # e.g. every group below k: nothing to write
+            raise OperationError("waves.no_tables")
         if args.csv:
             count = len(write_csv(reports, args.csv))
             print(t("cli.tables_written", lang, count=count, path=args.csv.resolve()))

@@ -201,8 +201,26 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: config file not found") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: TOML syntax error: {exc}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {_unreadable(exc)}") from exc
         base = path.parent.resolve()
     return _build(_Reader(raw, source), base, path, env)
+
+
+def _unreadable(exc: OSError | UnicodeDecodeError) -> str:
+    """Why a config file could not be read, and what to do, in one clause."""
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"not a UTF-8 text file (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+            "give the path of the .toml config, saved as UTF-8"
+        )
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a config file; give the path of the .toml file in it"
+    if isinstance(exc, PermissionError):
+        return (
+            "cannot be read by this user (permission denied); make it readable or run as its owner"
+        )
+    return f"cannot be read ({exc.strerror or type(exc).__name__}); check the path"
 
 
 def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) -> Config:

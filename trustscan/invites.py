@@ -16,7 +16,8 @@ def deep_link(bot_username: str, token: str) -> str:
 
 
 def qr_filename(invitation: Invitation) -> str:
-    parts = [invitation.org, invitation.role, f"wave{invitation.wave}" if invitation.wave else None]
+    wave = f"wave{invitation.wave}" if invitation.wave else None
+    parts = [invitation.survey, invitation.org, invitation.role, wave]  # one file per link
     return "qr-" + "-".join(p for p in parts if p) + ".png"
 
 

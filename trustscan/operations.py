@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import importlib
-from collections.abc import AsyncIterator, Sequence
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +36,8 @@ from .services import load_registry, open_store
 if TYPE_CHECKING:
     from analysis.report import Report
 
+MAX_WAVE_NAME = 80  # characters: a chart legend and a Telegram line stay readable
+
 
 class OperationError(Exception):
     """A use case refused: `code` and `params` say why, each adapter in its own words.
@@ -45,7 +49,17 @@ class OperationError(Exception):
     def __init__(self, code: str, **params: Any) -> None:
         self.code = code
         self.params = params
-        super().__init__(t(f"cli.{code}", "en", **params))
+        super().__init__(t(self.key("cli"), "en", **params))
+
+    def key(self, adapter: str) -> str:
+        """The catalogue key of the sentence for `adapter` ("cli" or "refusals").
+
+        A plain code is `<adapter>.<code>`; a code of another area (`waves.second_open`)
+        keeps both sentences in that area, as `waves.cli_second_open` and
+        `waves.refusals_second_open`.
+        """
+        area, _, name = self.code.rpartition(".")
+        return f"{area}.{adapter}_{name}" if area else f"{adapter}.{self.code}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +81,38 @@ class Closed:
 
 
 @dataclass(frozen=True, slots=True)
+class Closing:
+    """What closing a wave would do: its counts, and the organisations below k.
+
+    Organisation counts are shown live anyway; a role's group is not listed while the
+    wave is open (a group leaving the list would tell who just finished), the facilitator
+    only hears that small role groups are left out of the report as well.
+    """
+
+    wave: Wave
+    counts: tuple[OrgCount, ...]
+    below_k: tuple[OrgCount, ...]
+    k: int
+
+    @property
+    def completed(self) -> int:
+        return sum(c.completed for c in self.counts)
+
+    @property
+    def in_progress(self) -> int:
+        return sum(c.in_progress for c in self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class WavePage:
+    """One page of the wave overview: `statuses` from `start` of `total` waves."""
+
+    statuses: tuple[WaveStatus, ...]
+    start: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """One group link: an organisation's, or a role's own (restricted roles)."""
 
@@ -75,6 +121,7 @@ class Link:
     invitation: Invitation
     url: str
     poster: bool  # fit for a QR code on a poster: the organisation's own link
+    survey: str = ""  # the survey the link leads to for its whole life
 
     @property
     def label(self) -> str:
@@ -92,10 +139,33 @@ class Reports:
 class Operations:
     """The facilitator's use cases over one open store."""
 
-    def __init__(self, config: Config, store: Store, registry: dict[str, Survey]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        registry: dict[str, Survey],
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.config = config
         self.store = store
         self.registry = registry
+        self._today = today  # the bot's clock (partnership time zone), the machine's for the CLI
+
+    def today(self) -> str:
+        """Today's date: closing dates are whole local days."""
+        return self._today().isoformat()
+
+    async def detectable_lines(self, survey_id: str, lang: str) -> list[str]:
+        """The change the next wave of a survey can detect per organisation, as lines.
+
+        Printed when a wave opens (CLI and bot), so nobody later reads a trend that is not
+        significant as "nothing changed" without having been told what n could show.
+        Imported here, not at start-up: it loads pandas (see `_reporting`).
+        """
+        detectable = importlib.import_module("trustscan.detectable")
+        plan = await detectable.plan_next_wave(self.store, self.config, self.survey(survey_id))
+        lines: list[str] = detectable.detectable_lines(plan, lang)
+        return lines
 
     # -- lookups that validate -------------------------------------------------------
 
@@ -114,12 +184,16 @@ class Operations:
         except UnknownWaveError:
             raise OperationError("unknown_wave", wave=wave_id) from None
 
-    async def open_wave_to_close(self, wave_id: int) -> tuple[Wave, list[OrgCount]]:
-        """The wave a close would end, with its counts (for a confirmation step)."""
+    async def closing(self, wave_id: int) -> Closing:
+        """What closing the wave would do (for a confirmation step before it is done)."""
         wave = await self.wave(wave_id)
+        if wave.status == "closed":
+            raise OperationError("wave_closed", wave=wave_id)
         if not wave.is_open:
             raise OperationError("wave_not_open", wave=wave_id)
-        return wave, await self.store.response_counts(wave.id)
+        counts = tuple(await self.store.response_counts(wave.id))
+        k = self.config.min_group_size
+        return Closing(wave, counts, tuple(c for c in counts if c.completed < k), k)
 
     # -- waves -----------------------------------------------------------------------
 
@@ -131,9 +205,17 @@ class Operations:
         name: str | None = None,
         closes_on: str | None = None,
         opens_on: str | None = None,
+        force: bool = False,
     ) -> Wave:
-        """Open (or schedule) a wave of a survey for every organisation."""
+        """Open (or schedule) a wave of a survey for every organisation.
+
+        A second open wave of the same survey is refused unless `force`: the survey's
+        group links lead to one of them only (the older), so the other would need links
+        of its own (`links(wave_id=…)`).
+        """
         survey = self.survey(survey_id)
+        if not force:
+            await self._refuse_second_open(survey.id, opens_on)
         try:
             wave = await self.store.open_wave(
                 survey.id,
@@ -146,6 +228,45 @@ class Operations:
         except StoreError as exc:
             raise OperationError("invalid", reason=str(exc)) from None
         await self.store.audit(actor, "wave.open", f"wave {wave.id} ({survey.id})")
+        return wave
+
+    async def _refuse_second_open(self, survey_id: str, opens_on: str | None) -> None:
+        """Refuse a wave that would be open beside an open wave of the same survey."""
+        starts = max(opens_on or "", self.today())
+        for other in await self.store.waves(status="open", survey=survey_id):
+            if other.closes_on is None or other.closes_on >= starts:
+                raise OperationError(
+                    "waves.second_open", survey=survey_id, wave=other.id, name=other.name
+                )
+
+    async def rename_wave(self, actor: str, wave_id: int, name: str) -> Wave:
+        """Give a wave the name charts and reports show (any status: a name is no promise)."""
+        name = " ".join(name.split())
+        if not name or len(name) > MAX_WAVE_NAME:
+            raise OperationError("waves.bad_name", limit=MAX_WAVE_NAME)
+        await self.wave(wave_id)
+        wave = await self.store.rename_wave(wave_id, name)
+        await self.store.audit(actor, "wave.rename", f"wave {wave_id}")
+        return wave
+
+    async def extend_wave(self, actor: str, wave_id: int, closes_on: str) -> Wave:
+        """Move the closing date of a wave not yet closed; never before today.
+
+        The wave closes at the end of `closes_on`. A closed wave stays closed: its
+        secret is gone, so nobody could resume, and a later date must not suggest otherwise.
+        """
+        wave = await self.wave(wave_id)
+        if wave.status == "closed":
+            raise OperationError("wave_closed", wave=wave_id)
+        today = self.today()
+        earliest = max(today, wave.opens_on or "") if wave.status == "scheduled" else today
+        if closes_on < earliest or (wave.status == "scheduled" and closes_on == earliest):
+            raise OperationError("waves.closes_too_early", wave=wave_id, date=earliest)
+        try:
+            wave = await self.store.set_closing_date(wave_id, closes_on)
+        except WaveClosedError:  # closed meanwhile (the scheduler, another facilitator)
+            raise OperationError("wave_closed", wave=wave_id) from None
+        await self.store.audit(actor, "wave.extend", f"wave {wave_id} until {closes_on}")
         return wave
 
     async def close_wave(self, actor: str, wave_id: int) -> Closed:
@@ -178,6 +299,24 @@ class Operations:
             for wave in shown
         ]
 
+    async def overview_page(self, actor: str, start: int | None, size: int) -> WavePage:
+        """`size` waves from the `start`-th (0 = oldest; None = the newest page), clamped."""
+        waves = await self.store.waves()
+        last = max(0, len(waves) - size)
+        start = last if start is None else max(0, min(start, last))
+        shown = waves[start : start + size]
+        flags = await oversubscribed_groups(self.store, self.config.organisations, shown)
+        await self.store.audit(actor, "waves", f"from {start}")
+        statuses = [
+            WaveStatus(
+                wave,
+                tuple(await self.store.response_counts(wave.id)),
+                tuple(f for f in flags if f.wave == wave.id),
+            )
+            for wave in shown
+        ]
+        return WavePage(tuple(statuses), start, len(waves))
+
     # -- links -----------------------------------------------------------------------
 
     async def links(
@@ -186,9 +325,12 @@ class Operations:
         org_id: str | None = None,
         role_id: str | None = None,
         wave_id: int | None = None,
+        survey_id: str | None = None,
     ) -> list[Link]:
         """The group links: per organisation its own, plus each restricted role's own.
 
+        Every link leads to one survey for its whole life: the given one, the given
+        wave's, or else each survey with a wave open or scheduled now (refused if none).
         Restricted roles are never offered on the organisation's link, so their people
         need a link that fixes the role; it is handed to them, not put on a poster.
         With `role_id`, only the links that fix that role.
@@ -197,19 +339,38 @@ class Operations:
         roles: list[Role | None] = (
             [self.role(role_id)] if role_id else [None, *self.config.restricted_roles()]
         )
-        if wave_id is not None and (await self.wave(wave_id)).status == "closed":
-            raise OperationError("wave_closed", wave=wave_id)
+        surveys = await self._link_surveys(wave_id, survey_id)
         links = []
-        for org in orgs:
-            for role in roles:
-                invitation = await self.store.ensure_invitation(
-                    org.id, role.id if role else None, wave_id
-                )
-                url = deep_link(self.config.telegram.bot_username, invitation.token)
-                links.append(Link(org, role, invitation, url, poster=role is None or bool(role_id)))
-        detail = f"orgs={','.join(o.id for o in orgs)} role={role_id} wave={wave_id}"
+        for survey in surveys:
+            for org in orgs:
+                for role in roles:
+                    invitation = await self.store.ensure_invitation(
+                        org.id, role.id if role else None, wave_id, survey
+                    )
+                    url = deep_link(self.config.telegram.bot_username, invitation.token)
+                    poster = role is None or bool(role_id)
+                    links.append(Link(org, role, invitation, url, poster, survey))
+        detail = (
+            f"orgs={','.join(o.id for o in orgs)} role={role_id} wave={wave_id} "
+            f"surveys={','.join(surveys)}"
+        )
         await self.store.audit(actor, "invite", detail)
         return links
+
+    async def _link_surveys(self, wave_id: int | None, survey_id: str | None) -> list[str]:
+        """The surveys links are made for: the wave's, the one named, or those running now."""
+        if wave_id is not None:
+            wave = await self.wave(wave_id)
+            if wave.status == "closed":
+                raise OperationError("wave_closed", wave=wave_id)
+            return [wave.survey]
+        if survey_id is not None:
+            return [self.survey(survey_id).id]
+        running = await self.store.waves(status="open") + await self.store.waves(status="scheduled")
+        surveys = list(dict.fromkeys(w.survey for w in sorted(running, key=lambda w: w.id)))
+        if not surveys:
+            raise OperationError("waves.no_survey_for_links", available=", ".join(self.registry))
+        return surveys
 
     @staticmethod
     def qr_code(link: Link) -> bytes:
@@ -221,7 +382,13 @@ class Operations:
     async def reports(
         self, actor: str, wave_ids: Sequence[int] | None, lang: str, *, action: str = "report"
     ) -> list[Report]:
-        """Reports per survey of the given waves (default all), one Holm family, drawn."""
+        """Reports per survey of the given waves (default all), one Holm family, drawn.
+
+        An export is of tables, and an open wave has none yet (only counts until it
+        closes): asking for one is refused in a sentence rather than giving empty files.
+        """
+        if action == "export":
+            await self.refuse_open_for_tables(wave_ids)
         waves = [await self.wave(w) for w in wave_ids] if wave_ids else await self.store.waves()
         for survey_id in dict.fromkeys(w.survey for w in waves):
             survey = self.registry.get(survey_id)
@@ -240,13 +407,23 @@ class Operations:
         await self.store.audit(actor, action, f"waves={list(wave_ids) if wave_ids else 'all'}")
         return reports
 
-    async def page(self, reports: list[Report], lang: str) -> str:
-        """The self-contained HTML page of reports that go out together."""
-        return str(await (await _reporting()).page_of(reports, self.config, lang))
+    async def refuse_open_for_tables(self, wave_ids: Sequence[int] | None) -> None:
+        """Tables of these waves (default all) exist only once closed: refuse in a sentence."""
+        waves = [await self.wave(w) for w in wave_ids] if wave_ids else await self.store.waves()
+        _refuse_open_for_tables(waves, named=bool(wave_ids))
 
-    async def report(self, actor: str, wave_ids: Sequence[int] | None, lang: str) -> Reports:
+    async def page(self, reports: list[Report], lang: str, org: str | None = None) -> str:
+        """The self-contained HTML page of reports that go out together (of `org` only)."""
+        return str(await (await _reporting()).page_of(reports, self.config, lang, org))
+
+    async def report(
+        self, actor: str, wave_ids: Sequence[int] | None, lang: str, org: str | None = None
+    ) -> Reports:
+        """The reports and their page; with `org`, the page of that partner only."""
+        if org is not None:
+            organisation_of(self.config, org)  # an unknown id is refused before any work
         reports = await self.reports(actor, wave_ids, lang)
-        return Reports(reports, await self.page(reports, lang))
+        return Reports(reports, await self.page(reports, lang, org))
 
     async def backup(self, actor: str, path: Path) -> None:
         """An encrypted copy of the database without answers in progress."""
@@ -255,6 +432,16 @@ class Operations:
         except StoreError as exc:
             raise OperationError("invalid", reason=str(exc)) from None
         await self.store.audit(actor, "backup", str(path.name))
+
+
+def _refuse_open_for_tables(waves: Sequence[Wave], *, named: bool) -> None:
+    """Tables exist for closed waves only: refuse a named open wave, or no closed wave."""
+    unclosed = [w for w in waves if w.status != "closed"]
+    if unclosed and (named or len(unclosed) == len(waves)):
+        wave = unclosed[0]
+        raise OperationError("waves.counts_only", wave=wave.id, name=wave.name)
+    if not waves:
+        raise OperationError("waves.nothing_closed")
 
 
 def survey_of(registry: dict[str, Survey], survey_id: str) -> Survey:
@@ -280,9 +467,29 @@ def role_of(config: Config, role_id: str) -> Role:
     return role
 
 
+def check_database_access(config: Config) -> None:
+    """Refuse, in one sentence, a database this user may not write, before touching it.
+
+    SQLite needs to write the file and to create its journal files beside it; without
+    that it fails deep inside with messages that point elsewhere (a wrong master key).
+    A file someone made read-only is not made writable again behind their back.
+    """
+    path = config.database.resolve()
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the store creates missing folders from the first that exists
+    if path.is_dir():
+        raise OperationError("waves.database_is_folder", path=path)
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise OperationError("waves.database_read_only", path=path)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OperationError("waves.database_folder_read_only", path=path, folder=folder)
+
+
 @contextlib.asynccontextmanager
 async def open_operations(config: Config) -> AsyncIterator[Operations]:
     """The use cases over the configured store, closed again afterwards (CLI, scripts)."""
+    check_database_access(config)
     store = await open_store(config)
     try:
         yield Operations(config, store, load_registry(config))

@@ -212,6 +212,15 @@ class Store:
         await self._maintenance.rebuild()
         return await self._waves.wave(wave_id)
 
+    async def rename_wave(self, wave_id: int, name: str) -> Wave:
+        await self._waves.rename_wave(wave_id, name)
+        return await self._waves.wave(wave_id)
+
+    async def set_closing_date(self, wave_id: int, closes_on: str) -> Wave:
+        """Move the closing date of a wave not yet closed (`WaveClosedError` otherwise)."""
+        await self._waves.set_closing_date(wave_id, closes_on)
+        return await self._waves.wave(wave_id)
+
     async def wave(self, wave_id: int) -> Wave:
         return await self._waves.wave(wave_id)
 
@@ -238,10 +247,22 @@ class Store:
         return await self._directory.invitations()
 
     async def ensure_invitation(
-        self, org: str, role: str | None = None, wave: int | None = None
+        self,
+        org: str,
+        role: str | None = None,
+        wave: int | None = None,
+        survey: str | None = None,
     ) -> Invitation:
-        """The group link for (org, role, wave), created the first time it is asked for."""
-        return await self._directory.ensure_invitation(org, role, wave)
+        """The group link for (org, role, wave, survey), created the first time it is asked for.
+
+        A link bound to a survey leads to that survey's open wave whatever else opens;
+        `survey=None` gives a link bound on its first use (`bind_invitation`).
+        """
+        return await self._directory.ensure_invitation(org, role, wave, survey)
+
+    async def bind_invitation(self, token: str, survey: str) -> None:
+        """Bind a link not yet bound to a survey to `survey`, for good (first use wins)."""
+        await self._directory.bind_invitation(token, survey)
 
     async def set_contact(self, chat_id: int, org: str | None, lang: str) -> None:
         """Opt a chat in for reminders and new-wave invitations."""

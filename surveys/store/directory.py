@@ -20,35 +20,55 @@ class Directory:
 
     async def invitation(self, token: str) -> Invitation | None:
         rows = await self._base.read(
-            "SELECT token, org, role, wave FROM invitations WHERE token = ?", (token,)
+            "SELECT token, org, role, wave, survey FROM invitations WHERE token = ?", (token,)
         )
         return Invitation(*rows[0]) if rows else None
 
     async def invitations(self) -> list[Invitation]:
         rows = await self._base.read(
-            "SELECT token, org, role, wave FROM invitations "
-            "ORDER BY org, coalesce(role, ''), coalesce(wave, 0)"
+            "SELECT token, org, role, wave, survey FROM invitations "
+            "ORDER BY org, coalesce(role, ''), coalesce(wave, 0), coalesce(survey, '')"
         )
         return [Invitation(*r) for r in rows]
 
     async def ensure_invitation(
-        self, org: str, role: str | None = None, wave: int | None = None
+        self,
+        org: str,
+        role: str | None = None,
+        wave: int | None = None,
+        survey: str | None = None,
     ) -> Invitation:
-        """The group link for (org, role, wave), created the first time it is asked for."""
+        """The group link for (org, role, wave, survey), created the first time it is asked for.
+
+        A link bound to a survey leads to that survey's open wave whatever else opens
+        (one printed on a poster must not switch questionnaire); `survey=None` gives a
+        link that is bound on its first use (`bind_invitation`).
+        """
         async with self._base.transaction() as db:
             async with db.execute(
-                "SELECT token FROM invitations WHERE org = ? AND role IS ? AND wave IS ?",
-                (org, role, wave),
+                "SELECT token FROM invitations WHERE org = ? AND role IS ? AND wave IS ? "
+                "AND survey IS ?",
+                (org, role, wave, survey),
             ) as cursor:
                 row = await cursor.fetchone()
             if row:
                 (token,) = row
-                return Invitation(token, org, role, wave)
+                return Invitation(token, org, role, wave, survey)
             token = secrets.token_urlsafe(TOKEN_BYTES)
             await db.execute(
-                "INSERT INTO invitations VALUES (?, ?, ?, ?, ?)", (token, org, role, wave, now())
+                "INSERT INTO invitations (token, org, role, wave, created_at, survey) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (token, org, role, wave, now(), survey),
             )
-        return Invitation(token, org, role, wave)
+        return Invitation(token, org, role, wave, survey)
+
+    async def bind_invitation(self, token: str, survey: str) -> None:
+        """Bind a link not yet bound to a survey to `survey`, for good (first use wins)."""
+        async with self._base.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET survey = ? WHERE token = ? AND survey IS NULL",
+                (survey, token),
+            )
 
     async def set_contact(self, chat_id: int, org: str | None, lang: str) -> None:
         """Opt a chat in for reminders and new-wave invitations."""

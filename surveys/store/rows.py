@@ -101,10 +101,17 @@ class Wave:
 
 @dataclass(frozen=True, slots=True)
 class Invitation:
+    """A group link: it leads to its wave, or else to the open wave of its survey.
+
+    `survey` is None only for a link made before links were bound to a survey; such a
+    link is bound to the survey of the first wave it leads to.
+    """
+
     token: str
     org: str
     role: str | None
     wave: int | None
+    survey: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,20 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE roles;
     ALTER TABLE roles_by_language RENAME TO roles;
     """,
+    # 4: a group link leads to one survey for its whole life (issue 11): bind each link
+    # to its wave's survey, or to the survey its organisation is answering now; waves
+    # opened before announcements went out from wherever a wave opens count as announced
+    """
+    ALTER TABLE invitations ADD COLUMN survey TEXT;
+    UPDATE invitations SET survey = (SELECT survey FROM waves WHERE waves.id = invitations.wave)
+        WHERE wave IS NOT NULL;
+    UPDATE invitations SET survey = (
+        SELECT w.survey FROM waves w JOIN wave_organisations wo ON wo.wave = w.id
+        WHERE w.status = 'open' AND wo.org = invitations.org ORDER BY w.id DESC LIMIT 1
+    ) WHERE wave IS NULL;
+    INSERT OR IGNORE INTO notifications_sent SELECT id, 'opened' FROM waves
+        WHERE status != 'scheduled';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 PRAGMAS = (

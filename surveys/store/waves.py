@@ -102,6 +102,23 @@ class Waves:
                 raise UnknownWaveError(f"wave {wave_id} is not a scheduled wave")
         return await self.wave(wave_id)
 
+    async def rename_wave(self, wave_id: int, name: str) -> None:
+        async with self._base.transaction() as db:
+            cursor = await db.execute("UPDATE waves SET name = ? WHERE id = ?", (name, wave_id))
+            if cursor.rowcount != 1:
+                raise UnknownWaveError(f"there is no wave {wave_id}")
+
+    async def set_closing_date(self, wave_id: int, closes_on: str) -> None:
+        """Move a wave's closing date; a closed wave is never reopened by a later date."""
+        async with self._base.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE waves SET closes_on = ? WHERE id = ? AND status != 'closed'",
+                (closes_on, wave_id),
+            )
+            if cursor.rowcount != 1:
+                await self.wave(wave_id)  # UnknownWaveError if there is none
+                raise WaveClosedError(f"wave {wave_id} is already closed")
+
     async def close_wave(self, wave_id: int) -> None:
         """Destroy the salt, delete the wave's sessions and unfinished responses.
 

@@ -8,6 +8,7 @@ import random
 import shutil
 
 from bot import jobs
+from surveys.i18n import t
 from tests.anonymity import keyed
 
 from .conftest import (
@@ -128,6 +129,16 @@ async def test_reminders_and_new_wave_invitations_follow_the_clock(
     await jobs.run_due(app)
     assert len(laggard.inbox()) == sent_before[laggard.id] + 1
 
+    # The button under a reminder stops them; the reminder itself stays readable.
+    reminder = laggard.last
+    [(label, data)] = laggard.buttons(reminder)
+    assert label == t("bot.unsubscribe_button", "nl")
+    await laggard.press(data, reminder)
+    await server.wait_for(lambda: laggard.last["text"] == t("bot.unsubscribed", "nl"))
+    assert laggard.buttons(server.messages[(laggard.id, reminder["message_id"])]) == []
+    assert "Herinnering" in server.messages[(laggard.id, reminder["message_id"])]["text"]
+    assert laggard.id not in {c.chat_id for c in await store(app).contacts()}
+
     # After the closing date the wave closes itself.
     clock.current = dt.datetime(2026, 12, 11, 10, 30, tzinfo=clock.tz)
     await jobs.run_due(app)
@@ -153,7 +164,7 @@ async def test_report_in_the_chat_sends_charts_and_the_html(e2e_app, server) -> 
     app.bot_data["services"].forget_wave(wave.id)
     await boss.send(f"/report {wave.id}")
     document = await server.wait_for(lambda: server.calls_of("sendDocument"), timeout=120)
-    html_bytes = document[-1].params["document"]
+    html_bytes = document[0].params["document"]  # the HTML first, its PDF after it
     assert b"<html" in html_bytes and b"Testscan" in html_bytes
     photos = server.calls_of("sendMediaGroup") + server.calls_of("sendPhoto")
     if shutil.which("chromium"):  # PNG export needs the system browser

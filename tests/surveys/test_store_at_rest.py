@@ -20,7 +20,7 @@ import pytest
 from surveys import flow, keys
 from surveys.engine import Done, State
 from surveys.errors import MasterKeyError, UnlinkPendingError
-from surveys.store import RoleRow, Store
+from surveys.store import RoleRow, Store, schema
 from tests.anonymity import (
     PAGE,
     SALT,
@@ -170,7 +170,8 @@ async def test_a_plaintext_database_is_encrypted_on_first_open(tmp_path):
             assert b"SQLite format 3" not in file.read_bytes(), file.name
             assert b"comment of" not in file.read_bytes(), file.name
         with keyed(path, KEY) as db:
-            assert db.execute("SELECT version FROM schema_version").fetchone() == (3,)
+            version = db.execute("SELECT version FROM schema_version").fetchone()
+            assert version == (schema.SCHEMA_VERSION,)
             now = {
                 t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in ("waves", "responses", "answers", "comments", "sessions")
