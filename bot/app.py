@@ -6,14 +6,15 @@ The store opens in `post_init` and closes in `post_shutdown`; the scheduler job 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,7 +25,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from surveys.i18n import LANGUAGES, section, t
 from surveys.keys import load_or_create_key
@@ -36,13 +37,30 @@ from . import callbacks, facilitator, jobs, respondent
 from .context import Clock, Services, TrustscanContext
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
-from .ratelimit import PatientRateLimiter
+from .outbox import Outbox
+from .updates import ReadableUpdates
 
 log = logging.getLogger(__name__)
 
 
+STUB_CONCURRENCY = 64
+OUTBOX_CONCURRENCY = 4096
+
+
 class NoTokenError(Exception):
     """`trustscan run` without a bot token."""
+
+
+class BadTokenError(Exception):
+    """Telegram does not accept the bot token."""
+
+
+BAD_TOKEN = (
+    "Telegram does not accept the bot token: check TRUSTSCAN_TOKEN (or [telegram] token "
+    "in the config) against the token @BotFather gave you."
+)
+FIRST_RETRY_SECONDS = 1.0
+LAST_RETRY_SECONDS = 60.0
 
 
 def build_application(
@@ -50,14 +68,16 @@ def build_application(
     *,
     registry: dict[str, Survey] | None = None,
     clock: Clock | None = None,
-    concurrent_updates: bool | int = 64,
+    concurrent_updates: bool | int | None = None,
     request: BaseRequest | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The configured Application, ready for polling or a webhook.
 
     `request` puts something in Telegram's place (handler tests record what the bot
     sends; benchmarks answer in-process). Telegram's flood limits are then not there to
-    respect, so no rate limiter is installed with it.
+    respect, so no outbox is installed with it. With the outbox, a handler waits for its
+    message's turn: many handlers may wait at once, so many run concurrently (a waiting
+    one costs a suspended coroutine), and a press is never held back behind them.
     """
     if not config.telegram.token:
         raise NoTokenError(
@@ -75,22 +95,44 @@ def build_application(
         ApplicationBuilder()
         .token(config.telegram.token)
         .context_types(ContextTypes(context=TrustscanContext))
-        .concurrent_updates(concurrent_updates)
+        .concurrent_updates(
+            concurrent_updates
+            if concurrent_updates is not None
+            else (STUB_CONCURRENCY if request is not None else OUTBOX_CONCURRENCY)
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.rate_limiter(PatientRateLimiter(max_retries=5))
-    if config.telegram.api_base_url:
-        base = config.telegram.api_base_url.rstrip("/")
-        builder = builder.base_url(base if base.endswith("/bot") else base + "/bot")
-        builder = builder.base_file_url(base.removesuffix("/bot") + "/file/bot")
+        builder = builder.rate_limiter(Outbox()).get_updates_request(
+            ReadableUpdates(HTTPXRequest(connection_pool_size=1))
+        )
+    urls = api_urls(config)
+    if urls is not None:
+        builder = builder.base_url(urls.api).base_file_url(urls.files)
     app = builder.build()
     app.bot_data["services"] = services
     add_handlers(app)
     return app
+
+
+class ApiUrls(NamedTuple):
+    """Where a self-hosted (or fake) Bot API server answers."""
+
+    api: str
+    files: str
+
+
+def api_urls(config: Config) -> ApiUrls | None:
+    """The configured Bot API server's URLs, or None for Telegram's own."""
+    if not config.telegram.api_base_url:
+        return None
+    base = config.telegram.api_base_url.rstrip("/")
+    return ApiUrls(
+        base if base.endswith("/bot") else base + "/bot", base.removesuffix("/bot") + "/file/bot"
+    )
 
 
 LANGUAGE_PATTERN = rf"^g:({'|'.join(LANGUAGES)})$"  # the /language buttons
@@ -106,11 +148,21 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("privacy", respondent.privacy, filters=private))
     app.add_handler(CommandHandler("language", respondent.language, filters=private))
     app.add_handler(CommandHandler("stop", respondent.stop, filters=private))
+    app.add_handler(CommandHandler("unsubscribe", respondent.unsubscribe, filters=private))
+    unsubscribe = respondent.unsubscribe_pressed
+    app.add_handler(CallbackQueryHandler(unsubscribe, pattern=respondent.UNSUBSCRIBE_PATTERN))
+    # group 1 sees every command after group 0; it answers only those no handler knows
+    app.add_handler(MessageHandler(filters.COMMAND & private, respondent.unknown_command), group=1)
     app.add_handler(CommandHandler("delete", respondent.delete, filters=private))
     app.add_handler(CommandHandler("waves", facilitator.waves, filters=private))
     app.add_handler(CommandHandler("invite", facilitator.invite, filters=private))
     app.add_handler(CommandHandler("openwave", facilitator.open_wave, filters=private))
     app.add_handler(CommandHandler("closewave", facilitator.close_wave, filters=private))
+    app.add_handler(CommandHandler("renamewave", facilitator.rename_wave, filters=private))
+    app.add_handler(CommandHandler("extendwave", facilitator.extend_wave, filters=private))
+    app.add_handler(
+        CallbackQueryHandler(facilitator.waves_paged, pattern=facilitator.WAVES_PAGE_PATTERN)
+    )
     app.add_handler(CommandHandler("report", facilitator.report, filters=private))
     app.add_handler(CallbackQueryHandler(respondent.consent, pattern=callbacks.CONSENT_PATTERN))
     app.add_handler(CallbackQueryHandler(respondent.choose_role, pattern=callbacks.ROLE_PATTERN))
@@ -155,9 +207,15 @@ async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def on_error(update: object, context: TrustscanContext) -> None:
     """Log the failure (never user ids or answers) and tell the person, if there is one."""
     error = context.error
-    log.error(
-        "error while handling %s: %s", type(update).__name__, type(error).__name__, exc_info=error
-    )
+    if isinstance(error, TelegramError):  # Telegram's hiccup, already retried: one line
+        log.warning("Telegram failed while handling %s: %s", type(update).__name__, error)
+    else:
+        log.error(
+            "error while handling %s: %s",
+            type(update).__name__,
+            type(error).__name__,
+            exc_info=error,
+        )
     if isinstance(update, Update) and update.effective_chat is not None:
         lang = respondent.user_lang(update, context)
         try:
@@ -179,8 +237,16 @@ def run(
     port: int = 8443,
     secret_token: str | None = None,
 ) -> None:
-    """Run until interrupted: long polling by default, a webhook when a URL is given."""
+    """Run until interrupted: long polling by default, a webhook when a URL is given.
+
+    The bot waits for Telegram first (see `wait_for_telegram`), so a bot started before
+    the network is up comes up with it instead of exiting.
+    """
     app = build_application(config)
+    quiet_hiccups()
+    loop = asyncio.new_event_loop()  # run_polling/run_webhook go on in this loop
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(wait_for_telegram(config))
     if webhook_url:
         app.run_webhook(
             listen=listen,
@@ -191,4 +257,62 @@ def run(
             allowed_updates=Update.ALL_TYPES,
         )
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+
+
+class OneLine(logging.Filter):
+    """Telegram's handled hiccups (a 502 page, a refused connection) as one line.
+
+    python-telegram-bot logs a failed fetch of updates with a full traceback and then
+    simply tries again; the traceback says nothing the one line does not.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "telegram.request.BaseRequest" and record.levelno >= logging.ERROR:
+            return False  # a page that is not JSON: the failed request says so in one line
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, TelegramError):
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = None
+        return True
+
+
+ONE_LINE = OneLine()
+LIBRARY_LOGGERS = (
+    "telegram.ext.Updater",
+    "telegram.ext",
+    "telegram.ext.Application",
+    "telegram.request.BaseRequest",
+)
+
+
+def quiet_hiccups() -> None:
+    """Log the library's handled Telegram failures in one line each (see `OneLine`)."""
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).addFilter(ONE_LINE)
+
+
+async def wait_for_telegram(config: Config, *, sleep: Any = asyncio.sleep) -> None:
+    """Return once Telegram answers with the bot's account; retry while it cannot be reached.
+
+    Each failed attempt is one log line; the pause doubles up to a minute. A token
+    Telegram refuses is a `BadTokenError` at once: waiting would not help.
+    """
+    urls = api_urls(config)
+    bot = Bot(
+        config.telegram.token or "",
+        base_url=urls.api if urls else "https://api.telegram.org/bot",
+        base_file_url=urls.files if urls else "https://api.telegram.org/file/bot",
+    )
+    delay = FIRST_RETRY_SECONDS
+    while True:
+        try:
+            async with bot:
+                return
+        except InvalidToken:  # its message repeats the token: not shown
+            raise BadTokenError(BAD_TOKEN) from None
+        except NetworkError as exc:  # TimedOut included; 5xx and refused connections
+            log.warning("Telegram cannot be reached (%s); trying again in %.0f s", exc, delay)
+        await sleep(delay)
+        delay = min(delay * 2, LAST_RETRY_SECONDS)

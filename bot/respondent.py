@@ -8,10 +8,14 @@ Nothing here logs a user id or an answer.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
+from typing import Any
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
@@ -20,6 +24,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
+from telegram.ext import CommandHandler
 
 from surveys import flow
 from surveys.engine import Change, Done, Questionnaire, QuestionStep, State
@@ -31,16 +36,20 @@ from surveys.errors import (
     WaveClosedError,
 )
 from surveys.hints import hint
-from surveys.i18n import LANGUAGES, LOCALES, language_of, t
+from surveys.i18n import LANGUAGES, LOCALES, language_of, section, t
+from surveys.qtypes import QUESTION_TYPES
 from surveys.store import Invitation, Session, Wave
+from trustscan.invites import deep_link
 
 from .callbacks import Action, Press, decode
 from .context import TrustscanContext
 from .optin import opt_in_data, verified_org
+from .outbox import Outbox
 from .render import render_step
-from .widgets import REDRAWS, WIDGETS
+from .widgets import REDRAWS, WIDGETS, forget_screen, redraw_in_order
 
 log = logging.getLogger(__name__)
+TURN = "turn"  # chat_data key of the chat's lock (see chat_turn)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -81,14 +90,49 @@ def questionnaire_for(
 
 
 async def resolve_wave(context: TrustscanContext, invitation: Invitation) -> Wave | None:
-    """The wave a group link leads to: its own, or the newest open wave of its organisation."""
+    """The wave a group link leads to: its own, or the open wave of its survey.
+
+    A link leads to one survey for its whole life, whatever else opens; with two waves
+    of that survey open (forced), to the older, the one it was handed out for. A link
+    made before links were bound to a survey is bound to the survey it first leads to.
+    """
     if invitation.wave is not None:
         try:
             return await context.services.wave(invitation.wave)
         except UnknownWaveError:
             return None
-    waves = [w for w in await context.store.waves(status="open") if invitation.org in w.orgs]
-    return waves[-1] if waves else None
+    waves = [
+        w
+        for w in await context.store.waves(status="open", survey=invitation.survey)
+        if invitation.org in w.orgs
+    ]
+    if not waves:
+        return None
+    if invitation.survey is None:  # the newest wave's survey, as before; from now on, for good
+        survey = waves[-1].survey
+        await context.store.bind_invitation(invitation.token, survey)
+        waves = [w for w in waves if w.survey == survey]
+    return waves[0]
+
+
+async def closed_wave_text(
+    context: TrustscanContext, invitation: Invitation, wave: Wave, lang: str
+) -> str:
+    """A link to a wave that is not open: say so, and point to its survey's open wave."""
+    if wave.status == "scheduled":
+        return t("bot.no_open_wave", lang)
+    current = [
+        w
+        for w in await context.store.waves(status="open", survey=wave.survey)
+        if invitation.org in w.orgs
+    ]
+    if not current:
+        return t("bot.wave_closed", lang)
+    link = await context.store.ensure_invitation(invitation.org, invitation.role, None, wave.survey)
+    survey = context.services.registry.get(wave.survey)
+    title = survey.title.get(survey.language_for(lang)) if survey else wave.survey
+    url = deep_link(context.config.telegram.bot_username, link.token)
+    return t("waves.link_closed_current", lang, survey=html.escape(title), link=html.escape(url))
 
 
 async def edit(
@@ -108,6 +152,22 @@ async def edit(
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
+
+
+def chat_turn(context: TrustscanContext) -> asyncio.Lock:
+    """The lock that lets one chat's /start and presses take turns.
+
+    Each reads the state, stores, and shows the result before the next one reads: a
+    /start handled while a press is half-way would show the question just answered.
+    Other chats are never held up by it.
+    """
+    data = context.chat_data
+    if data is None:
+        return asyncio.Lock()  # no chat to order within
+    lock = data.get(TURN)
+    if not isinstance(lock, asyncio.Lock):
+        lock = data[TURN] = asyncio.Lock()
+    return lock
 
 
 async def send_step(
@@ -152,7 +212,16 @@ async def finish(
 
 
 async def start(update: Update, context: TrustscanContext) -> None:
-    """/start [token]: welcome with the privacy promise, or resume where the person was."""
+    """/start [token]: welcome with the privacy promise, or resume where the person was.
+
+    Taken in the chat's turn (see `chat_turn`), so a /start racing a press, or delivered
+    twice, shows the question as it is after the press.
+    """
+    async with chat_turn(context):
+        await start_in_turn(update, context)
+
+
+async def start_in_turn(update: Update, context: TrustscanContext) -> None:
     assert update.effective_user is not None and update.effective_message is not None
     user_id = update.effective_user.id
     token = context.args[0] if context.args else None
@@ -173,7 +242,8 @@ async def start(update: Update, context: TrustscanContext) -> None:
         await update.effective_message.reply_text(t("bot.no_open_wave", lang))
         return
     if not wave.is_open:
-        await update.effective_message.reply_text(t("bot.wave_closed", lang))
+        text = await closed_wave_text(context, invitation, wave, lang)
+        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
         return
     session = await context.store.find_session(wave.id, user_id)
     if session is not None and session.completed:
@@ -193,14 +263,48 @@ async def start(update: Update, context: TrustscanContext) -> None:
         partnership=html.escape(context.config.partnership),
         org=html.escape(org.name if org else invitation.org),
         intro=html.escape(intro),
+        role=role_phrase(context, invitation.role, lang),
     )
     text += "\n\n" + privacy_text(context, lang)
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("bot.consent_button", lang), callback_data=f"c:{token}")]]
     )
+    awaiting_consent(context, True)
     await update.effective_message.reply_text(
         text, parse_mode=ParseMode.HTML, reply_markup=keyboard
     )
+
+
+def role_phrase(context: TrustscanContext, role_id: str | None, lang: str) -> str:
+    """The welcome's ", in the role Council member" when the link fixes a role, else "".
+
+    The welcome never assumes who reads it: a link without a role is for everyone of
+    the organisation, and a council member's link says so in the council's own word.
+    """
+    role = context.config.role(role_id)
+    return t("bot.as_role", lang, role=html.escape(role.label.get(lang))) if role else ""
+
+
+def awaiting_consent(context: TrustscanContext, shown: bool) -> None:
+    """Remember that this chat's newest screen is the welcome with the consent button.
+
+    Kept in memory only (a restart forgets it, and the person then hears how to begin).
+    """
+    if context.user_data is not None:
+        if shown:
+            context.user_data["consent"] = True
+        else:
+            context.user_data.pop("consent", None)
+
+
+def not_taking_part(context: TrustscanContext, lang: str) -> str:
+    """The reply to a message from someone without a questionnaire in progress.
+
+    On the consent screen that is a hint to tap the button, not "you are not taking part".
+    """
+    if context.user_data is not None and context.user_data.get("consent"):
+        return t("bot.consent_hint", lang, button=t("bot.consent_button", lang))
+    return t("bot.not_in_survey", lang)
 
 
 async def resume(update: Update, context: TrustscanContext, wave: Wave, session: Session) -> None:
@@ -292,6 +396,7 @@ async def begin(
         await query.answer(t("bot.wave_closed", lang), show_alert=True)
         return
     await query.answer()
+    awaiting_consent(context, False)
     if session.completed:
         await edit(query.message, t("bot.already_done", lang))
         return
@@ -313,7 +418,17 @@ async def begin(
 
 
 async def press(update: Update, context: TrustscanContext) -> None:
-    """Any answer-area button: answer, don't know, skip, back, next, and the widgets."""
+    """Any answer-area button: answer, don't know, skip, back, next, and the widgets.
+
+    Taken in the chat's turn (see `chat_turn`). The press is answered as soon as the
+    answer is stored (that costs nothing of the message budget and must happen within
+    Telegram's 15 seconds), and only then is the next question shown.
+    """
+    async with chat_turn(context):
+        await press_in_turn(update, context)
+
+
+async def press_in_turn(update: Update, context: TrustscanContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     decoded = decode(query.data)
@@ -340,11 +455,11 @@ async def press(update: Update, context: TrustscanContext) -> None:
         if decoded.action in REDRAWS:
             step = q.step(state)
             assert isinstance(step, QuestionStep)
-            await redraw_widget(query.message, decoded, step, wave, lang)
-            await query.answer()
+            await redraw_widget(query, decoded, step, wave, lang, context.chat_data)
             return
         change = act(q, state, decoded)
         await flow.persist(context.store, q, session, state, change)
+        forget_screen(context.chat_data)  # the message moves on: no widget points carry over
     except AnswerError as exc:
         await query.answer(hint(exc, lang))
         return
@@ -382,17 +497,27 @@ def act(q: Questionnaire, state: State, press_: Press) -> Change:
 
 
 async def redraw_widget(
-    message: MaybeInaccessibleMessage | None,
+    query: CallbackQuery,
     press_: Press,
     step: QuestionStep,
     wave: Wave,
     lang: str,
+    memory: dict[Any, Any] | None = None,
 ) -> None:
-    """Widget presses (multi toggles, allocate +/−, ranking picks) only redraw the message."""
+    """Widget presses (multi toggles, allocate +/−, ranking picks) only redraw the message.
+
+    The new state is worked out first, so a refused press (forged, too many options) gets
+    its one toast instead of an empty answer; then the press is answered at once and the
+    message redrawn. `memory` (the chat's data) keeps what the message shows, so quick taps
+    on a keyboard not yet redrawn apply in order (`widgets.redraw_in_order`).
+    """
     widget = WIDGETS[step.type]
     if press_.action not in widget.redraws:
         raise ValueError(f"no widget press {press_.action!r} for a {step.type} question")
-    state = widget.redraw(press_, step)
+    message = query.message
+    shown = message.message_id if isinstance(message, Message) else None
+    state = redraw_in_order(widget, press_, step, memory, shown)
+    await query.answer()
     await edit(message, *render_step(step, wave.id, lang, widget=state))
 
 
@@ -407,7 +532,12 @@ async def show_next(
     chat_id: int,
     send_new: Update | None = None,
 ) -> None:
-    """After a stored step: the next question, or the thank-you when all is answered."""
+    """After a stored step: the next question, or the thank-you when all is answered.
+
+    It replaces the pressed message, unless the bot has sent a newer message into the
+    chat since (a /start that raced the press, a reminder): then it comes as a new
+    message, so the newest message always shows the current question.
+    """
     step = q.step(state)
     if isinstance(step, Done):
         text, keyboard = await finish(context, q, session, state, lang, chat_id)
@@ -417,8 +547,18 @@ async def show_next(
         await send_new.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
+    elif isinstance(message, Message) and newer_than(context, message):
+        await context.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
     else:
         await edit(message, text, keyboard)
+
+
+def newer_than(context: TrustscanContext, message: Message) -> bool:
+    """Whether the bot has sent a message into the chat after `message` (outbox's record)."""
+    outbox = context.bot.rate_limiter
+    return isinstance(outbox, Outbox) and outbox.newest(message.chat.id) > message.message_id
 
 
 async def text_answer(update: Update, context: TrustscanContext) -> None:
@@ -428,7 +568,7 @@ async def text_answer(update: Update, context: TrustscanContext) -> None:
     active = await in_progress(context, update.effective_user.id)
     lang = user_lang(update, context)
     if not active:
-        await message.reply_text(t("bot.not_in_survey", lang))
+        await message.reply_text(not_taking_part(context, lang))
         return
     wave, session = active[0]
     lang = user_lang(update, context, session)
@@ -438,13 +578,15 @@ async def text_answer(update: Update, context: TrustscanContext) -> None:
     if isinstance(step, Done):
         await resume(update, context, wave, session)
         return
-    if not WIDGETS[step.type].typed:
+    if not (WIDGETS[step.type].typed or WIDGETS[step.type].reads_text):
         await message.reply_text(t("bot.use_buttons", lang))
         await send_step(update, step, wave, lang)
         return
-    try:
-        change = q.answer(state, step.index, message.text or "")
+    try:  # the type reads the line: typed points ("40 30 20 10") at an allocate question
+        typed = QUESTION_TYPES[step.type].from_text(step.question, message.text or "")
+        change = q.answer(state, step.index, typed)
         await flow.persist(context.store, q, session, state, change, message_id=message.message_id)
+        forget_screen(context.chat_data)  # the widget's points on screen are behind it now
     except AnswerError as exc:
         await send_step(update, step, wave, lang, hint_text=hint(exc, lang))
         return
@@ -483,17 +625,50 @@ async def opt_in(update: Update, context: TrustscanContext) -> None:
         return
     await context.store.set_contact(update.effective_chat.id, org, lang)
     await query.answer()
-    await edit(query.message, t("bot.notify_ok", lang))
+    await edit(query.message, t("bot.notify_ok", lang), unsubscribe_keyboard(lang))
+
+
+UNSUBSCRIBE_DATA = "U"  # the unsubscribe button: no parameters, so nothing to forge
+UNSUBSCRIBE_PATTERN = rf"^{UNSUBSCRIBE_DATA}$"
+
+
+def unsubscribe_keyboard(lang: str) -> InlineKeyboardMarkup:
+    """One button that stops reminders and announcements for this chat."""
+    button = InlineKeyboardButton(t("bot.unsubscribe_button", lang), callback_data=UNSUBSCRIBE_DATA)
+    return InlineKeyboardMarkup([[button]])
 
 
 async def stop(update: Update, context: TrustscanContext) -> None:
-    """/stop: pause (everything is already stored) and stop notifications."""
+    """/stop: pause. Every answer is already stored, so nothing is deleted or changed.
+
+    Reminders go on (they are how a paused person hears the measurement is closing);
+    /unsubscribe is the separate way to stop them.
+    """
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(t("bot.stopped", user_lang(update, context)))
+
+
+async def unsubscribe(update: Update, context: TrustscanContext) -> None:
+    """/unsubscribe: no more reminders and new-wave announcements for this chat."""
     assert update.effective_message is not None and update.effective_chat is not None
     await context.store.remove_contact(update.effective_chat.id)
-    lang = user_lang(update, context)
-    await update.effective_message.reply_text(
-        t("bot.stopped", lang) + "\n" + t("bot.unsubscribed", lang)
-    )
+    await update.effective_message.reply_text(t("bot.unsubscribed", user_lang(update, context)))
+
+
+async def unsubscribe_pressed(update: Update, context: TrustscanContext) -> None:
+    """The unsubscribe button: as /unsubscribe; the message it sat under stays readable.
+
+    It may sit under an announcement whose link the person still wants to use, so only
+    the button goes; the confirmation comes as a reply of its own.
+    """
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await context.store.remove_contact(update.effective_chat.id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        with contextlib.suppress(BadRequest):  # pressed twice: the button is already gone
+            await query.message.edit_reply_markup(reply_markup=None)
+    await update.effective_chat.send_message(t("bot.unsubscribed", user_lang(update, context)))
 
 
 async def delete(update: Update, context: TrustscanContext) -> None:
@@ -551,6 +726,8 @@ async def language(update: Update, context: TrustscanContext) -> None:
 async def language_chosen(update: Update, context: TrustscanContext) -> None:
     """A language button: remember it for this chat and for the answers in progress.
 
+    The prompt's message becomes the open question, drawn again in the new language, so
+    the newest message is the question to answer (not only a "language changed" line).
     A survey in progress keeps speaking a language it is written in: if it lacks the
     chosen one, its session stays in (or moves to) the survey's first language.
     """
@@ -562,22 +739,69 @@ async def language_chosen(update: Update, context: TrustscanContext) -> None:
         return
     if context.user_data is not None:
         context.user_data["lang"] = lang
-    for wave, session in await in_progress(context, update.effective_user.id):
+    active = await in_progress(context, update.effective_user.id)
+    for wave, session in active:
         survey = context.services.registry.get(wave.survey)
         await context.store.set_language(session, survey.language_for(lang) if survey else lang)
     await query.answer()
-    await edit(query.message, t("bot.language_set", lang))
+    text, keyboard = t("bot.language_set", lang), None
+    if active:  # the question the person is at, drawn again in the new language
+        wave, session = active[0]
+        session = await context.store.find_session(wave.id, update.effective_user.id) or session
+        shown = user_lang(update, context, session)
+        q = questionnaire_for(context, wave, session, shown)
+        step = q.step(flow.state_of(q, session))
+        if isinstance(step, QuestionStep):
+            question, keyboard = render_step(step, wave.id, shown)
+            text += "\n\n" + question
+    await edit(query.message, text, keyboard)
 
 
 async def help_command(update: Update, context: TrustscanContext) -> None:
-    """/help: what the bot does and its commands."""
+    """/help: what the bot does and its commands; a facilitator's commands to facilitators."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(help_text(user_lang(update, context)))
+    user = update.effective_user
+    facilitator = user is not None and user.id in context.config.telegram.facilitators
+    text = help_text(user_lang(update, context), facilitator=facilitator)
+    await update.effective_message.reply_text(text)
 
 
-def help_text(lang: str) -> str:
-    """/help in `lang`, naming every language /language offers."""
-    return t("bot.help", lang, languages="/".join(LOCALES[code].name for code in LANGUAGES))
+def help_text(lang: str, *, facilitator: bool = False) -> str:
+    """/help in `lang`: the commands of the catalogue's [commands], every language named.
+
+    Facilitators get [facilitator_commands] as well; respondents never see them.
+    """
+    languages = "/".join(LOCALES[code].name for code in LANGUAGES)
+    text = t("bot.help", lang, commands=command_lines("commands", lang), languages=languages)
+    if facilitator:
+        heading = t("bot.help_facilitators", lang)
+        text += f"\n\n{heading}\n{command_lines('facilitator_commands', lang)}"
+    return text
+
+
+def command_lines(area: str, lang: str) -> str:
+    """One line "/command – what it does" per command of a catalogue area."""
+    return "\n".join(f"/{name} – {text}" for name, text in section(area, lang).items())
+
+
+async def unknown_command(update: Update, context: TrustscanContext) -> None:
+    """A command no handler takes: a short pointer to /help instead of silence.
+
+    Registered in a later handler group, so it sees every command: it answers only those
+    no CommandHandler of the main group knows (whoever adds a command needs no change here).
+    """
+    message = update.effective_message
+    assert message is not None
+    words = (message.text or "").split(maxsplit=1)
+    name = words[0].removeprefix("/").split("@", 1)[0].lower() if words else ""
+    known = {
+        command
+        for handler in context.application.handlers.get(0, [])
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    if name and name not in known:
+        await message.reply_text(t("bot.unknown_command", user_lang(update, context)))
 
 
 async def privacy(update: Update, context: TrustscanContext) -> None:

@@ -12,7 +12,7 @@ forward again shows the earlier answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -106,6 +106,9 @@ class QuestionStep:
     can_skip: bool
     can_dont_know: bool
     current: Answer | None
+    # the respondent's answer to the question this one is compared with (preferred culture
+    # against now): a widget may offer it as a starting point; None when there is none
+    paired: Answer | None = None
 
     @property
     def type(self) -> str:
@@ -151,6 +154,7 @@ class Questionnaire:
             self._static_before.append(self._static_before[-1] + counts)
         self._conditional = tuple(i for i in items if i.question.answerable and i.question.when)
         self._choices: dict[tuple[int, str], tuple[Choice, ...]] = {}
+        self._paired = _pairs(survey, self._by_key, items)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -166,12 +170,26 @@ class Questionnaire:
         source = self._by_key.get(cond.question)
         if source is None or not self.applies(source, answers):
             return False
-        answer = answers.get(cond.question)
-        if answer is None or answer is DONT_KNOW:
+        return _meets(cond.values, answers.get(cond.question))
+
+    def may_apply(self, item: Item, answers: Mapping[str, Answer], cursor: int) -> bool:
+        """Whether `item` is asked or may still be: true while its condition is open.
+
+        A condition is open while the question it depends on lies at or after the cursor
+        unanswered. Counting such follow-ups in the total keeps the progress line steady:
+        the total can only shrink when an answer rules a follow-up out ("7 of 24" then
+        "8 of 23"), never grow under the respondent's eyes (the old "23 of 23" → "24").
+        """
+        cond = item.question.when
+        if cond is None:
+            return True
+        source = self._by_key.get(cond.question)
+        if source is None or not self.may_apply(source, answers, cursor):
             return False
-        if isinstance(answer, tuple):
-            return any(v in cond.values for v in answer)
-        return answer in cond.values
+        answer = answers.get(cond.question)
+        if answer is None:
+            return source.index >= cursor
+        return _meets(cond.values, answer)
 
     def settle(self, state: State) -> State:
         """Move the cursor past items that do not apply (e.g. after a definition update)."""
@@ -184,13 +202,17 @@ class Questionnaire:
         lang = lang or self.respondent.lang
         self.survey.require_language(lang)
         answers = state.answers
-        conditional = [i.index for i in self._conditional if self.applies(i, answers)]
-        total = self._static_before[-1] + len(conditional)
         if state.cursor >= len(self.items):
             applicable = [
                 i for i in self.items if i.question.answerable and self.applies(i, answers)
             ]
-            return Done(answered=sum(1 for i in applicable if i.key in answers), total=total)
+            return Done(
+                answered=sum(1 for i in applicable if i.key in answers), total=len(applicable)
+            )
+        conditional = [
+            i.index for i in self._conditional if self.may_apply(i, answers, state.cursor)
+        ]
+        total = self._static_before[-1] + len(conditional)
         item = self.items[state.cursor]
         q = item.question
         position = min(  # an info statement after the last question shows no higher number
@@ -219,6 +241,7 @@ class Questionnaire:
             can_skip=q.answerable and not q.required,
             can_dont_know=q.dont_know,
             current=answers.get(item.key),
+            paired=answers.get(self._paired.get(item.index, "")),
         )
 
     def _choices_of(self, item: Item, lang: str) -> tuple[Choice, ...]:
@@ -327,6 +350,34 @@ class Questionnaire:
         while i >= 0 and not self.applies(self.items[i], answers):
             i -= 1
         return i if i >= 0 else None
+
+
+def _meets(values: tuple[int | str, ...], answer: Answer | None) -> bool:
+    """Whether an answer satisfies a condition's values (any of them, for a multi)."""
+    if answer is None or answer is DONT_KNOW:
+        return False
+    if isinstance(answer, tuple):
+        return any(v in values for v in answer)
+    return answer in values
+
+
+def _pairs(survey: Survey, asked: Mapping[str, Item], items: Sequence[Item]) -> dict[int, str]:
+    """Item index -> key of the item it is compared with, for compared profile dimensions.
+
+    The n-th question of a dimension that `compares` another is paired with the n-th
+    question of that other one, when both are asked, per organisation as a whole (not
+    per partner) and offer the same options (pref_glue with now_glue).
+    """
+    pairs: dict[int, str] = {}
+    for base, compared in survey.profile_pairs():
+        bases = [q for q in survey.questions if q.dimension == base.id]
+        others = [q for q in survey.questions if q.dimension == compared.id]
+        for earlier, later in zip(bases, others, strict=False):
+            same = [o.value for o in earlier.options] == [o.value for o in later.options]
+            item = next((i for i in items if i.question is later and i.target is None), None)
+            if same and earlier.id in asked and item is not None:
+                pairs[item.index] = earlier.id
+    return pairs
 
 
 def _get(text: Text | None, lang: str) -> str | None:

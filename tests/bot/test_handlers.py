@@ -18,6 +18,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.app import build_application
 from bot.optin import opt_in_data
 from bot.render import render_step
+from bot.respondent import help_text
 from surveys import flow
 from surveys.answers import DONT_KNOW
 from surveys.engine import QuestionStep, State
@@ -121,14 +122,10 @@ async def test_an_unexpected_error_gets_a_reply_not_silence(bot, monkeypatch) ->
 
 async def test_help_privacy_and_start_say_their_own_text(bot) -> None:
     """/help, /privacy and a bare or bad /start each answer with their own text."""
-    languages = "Nederlands/English/Deutsch"
-    assert await bot.said(RESPONDENT, "/help") == t("bot.help", "nl", languages=languages)
-    assert await bot.said(RESPONDENT, "/help", lang="en") == t(
-        "bot.help", "en", languages=languages
-    )
-    assert await bot.said(RESPONDENT, "/help", lang="de-AT") == t(
-        "bot.help", "de", languages=languages
-    )
+    assert await bot.said(RESPONDENT, "/help") == help_text("nl")
+    assert await bot.said(RESPONDENT, "/help", lang="en") == help_text("en")
+    assert await bot.said(RESPONDENT, "/help", lang="de-AT") == help_text("de")
+    assert "/unsubscribe – " in help_text("nl") and "Nederlands/English/Deutsch" in help_text("nl")
     assert "Telegram-nummer" in await bot.said(RESPONDENT, "/privacy")
     assert await bot.said(RESPONDENT, "/start") == t("bot.no_token", "nl")
     assert await bot.said(RESPONDENT, "/start nonsense-token") == t("bot.bad_token", "nl")
@@ -171,6 +168,7 @@ async def test_openwave_refuses_an_unknown_survey_and_a_bad_date(bot) -> None:
     assert await bot.store.waves() == []
     opened = await bot.said(FACILITATOR, "/openwave trust 2099-03-31")
     assert "Meting #1" in opened and "tot 31-03-2099" in opened  # a Dutch date
+    assert t("detectable.heading", "nl", power=80, alpha=0.05) in opened  # what n can show
     assert [w.survey for w in await bot.store.waves()] == ["trust"]
 
 
@@ -179,6 +177,7 @@ async def test_invite_refuses_an_unknown_organisation(bot) -> None:
     refusal = await bot.said(FACILITATOR, "/invite nowhere")
     assert refusal.startswith("Onbekende organisatie") and "dijkhoven" in refusal
     assert await bot.store.invitations() == []
+    await bot.said(FACILITATOR, "/openwave trust")  # links lead to a survey: one must run
     calls = await bot.send(FACILITATOR, "/invite veenstede")
     text = next(c.text for c in calls if c.method == "sendMessage")
     assert "Veenstede" in text and "Dijkhoven" not in text
@@ -200,7 +199,7 @@ async def test_closewave_checks_its_argument_and_asks_before_closing(bot) -> Non
     confirm = await bot.press(FACILITATOR, "W:1")
     assert "is gesloten" in confirm[-1].text
     assert (await bot.store.wave(1)).status == "closed"
-    assert "is niet open" in await bot.said(FACILITATOR, "/closewave 1")
+    assert "is al gesloten" in await bot.said(FACILITATOR, "/closewave 1")
     again = await bot.press(FACILITATOR, "W:1")  # a second press on the old button
     assert again[-1].text == "Meting #1 is al gesloten."
 
@@ -350,6 +349,7 @@ async def test_start_with_a_link_welcomes_and_asks_for_consent(bot) -> None:
             partnership=config.partnership,
             org="Dijkhoven",
             intro="Een heel korte scan.",
+            role="",  # a link for everyone of the organisation names no role
         )
         assert calls[0].text == welcome + "\n\n" + privacy
         assert calls[0].buttons == [(t("bot.consent_button", "nl"), f"c:{token}")]
@@ -753,9 +753,9 @@ async def test_the_last_answer_completes_and_the_signed_button_opts_in(bot) -> N
     assert [(c.chat_id, c.org, c.lang) for c in await bot.store.contacts()] == [
         (RESPONDENT, "dijkhoven", "nl")
     ]
-    assert await bot.said(RESPONDENT, "/stop") == (
-        t("bot.stopped", "nl") + "\n" + t("bot.unsubscribed", "nl")
-    )
+    assert await bot.said(RESPONDENT, "/stop") == t("bot.stopped", "nl")  # pausing keeps it
+    assert [c.chat_id for c in await bot.store.contacts()] == [RESPONDENT]
+    assert await bot.said(RESPONDENT, "/unsubscribe") == t("bot.unsubscribed", "nl")
     assert await bot.store.contacts() == []
 
 
@@ -819,14 +819,20 @@ async def test_a_language_switch_carries_the_survey_in_progress(bot) -> None:
     wave = await open_unit_wave(bot)
     await join(bot, RESPONDENT)
     calls = await bot.press(RESPONDENT, "g:en")
-    assert edited(calls).text == t("bot.language_set", "en")
+    text, buttons = await screen(bot, wave, RESPONDENT)  # the open question, redrawn
+    assert (edited(calls).text, edited(calls).buttons) == (
+        t("bot.language_set", "en") + "\n\n" + text,
+        buttons,
+    )
+    assert "First a statement." in text
     assert (await bot.store.find_session(wave.id, RESPONDENT)).lang == "en"
     calls = await bot.press(RESPONDENT, f"n:{wave.id}:0")
     assert (edited(calls).text, edited(calls).buttons) == await screen(bot, wave, RESPONDENT)
     assert "Partners keep their commitments." in edited(calls).text
     assert ("strongly agree", f"a:{wave.id}:1:5") in edited(calls).buttons
     calls = await bot.press(RESPONDENT, "g:de")
-    assert edited(calls).text == t("bot.language_set", "de")
+    assert edited(calls).text.startswith(t("bot.language_set", "de") + "\n\n")
+    assert "Partners houden zich aan afspraken." in edited(calls).text  # the survey's Dutch
     assert (await bot.store.find_session(wave.id, RESPONDENT)).lang == "nl"  # the first one
     hint = t("hints.out_of_range", "nl", low=1, high=5)
     assert toasts(await bot.press(RESPONDENT, f"a:{wave.id}:1:0")) == [(hint, None)]

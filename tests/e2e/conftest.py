@@ -171,7 +171,8 @@ async def complete_by_buttons(
         buttons = user.buttons(message)
         if until is not None and until in body:
             return given
-        if "notify" in str(buttons) or (not buttons and ("Dank je" in body or "Thank you" in body)):
+        thanked = "Hartelijk dank" in body or "Thank you" in body
+        if "notify" in str(buttons) or (not buttons and thanked):
             return given
         if any(d.startswith("o:") for _, d in buttons):
             return given
@@ -203,7 +204,7 @@ async def complete_by_buttons(
             given[int(choice.split(":")[2])] = choice.split(":", 3)[3] if choice[0] == "a" else None
             await user.press(choice)
             continue
-        if re.search(r"Typ je antwoord|Type your answer|Schreiben Sie Ihre Antwort", body):
+        if re.search(r"Typ uw antwoord|Type your answer|Schreiben Sie Ihre Antwort", body):
             skip = [d for _, d in buttons if d.startswith("s:")]
             position = int(skip[0].split(":")[2]) if skip else None
             text = (texts or {}).get(position or -1, f"Opmerking {rng.random():.6f}")

@@ -15,10 +15,10 @@ FACTS = {
         "versleuteld",  # encrypted at rest
         "nieuw willekeurig nummer",  # re-keyed on completion
         "ook niet wie de sleutel",  # after closing even the key holder links nothing
-        "chatnummer, je organisatie en je taal",  # what opting in stores
+        "chatnummer, uw organisatie en uw taal",  # what opting in stores
         "minstens 5 mensen",  # k
         "minstens 10",  # comments
-        "niet tegen 4 mensen uit je eigen groep",  # the honest limit: k - 1 insiders
+        "niet tegen 4 mensen uit uw eigen groep",  # the honest limit: k - 1 insiders
     ),
     "en": (
         "Telegram number",

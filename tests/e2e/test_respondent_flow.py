@@ -83,7 +83,7 @@ async def test_scripted_users_complete_builtin_surveys(app, server, config, surv
     await start_survey(user, await link_token(app, "veenstede", fixed), role)
     progress = {"nl": "Vraag 1 van", "en": "Question 1 of", "de": "Frage 1 von"}[lang]
     given = await complete_by_buttons(user, random.Random(f"{survey}{lang}"))
-    thanks = {"nl": "Dank je", "en": "Thank you", "de": "Vielen Dank"}[lang]
+    thanks = {"nl": "Hartelijk dank", "en": "Thank you", "de": "Vielen Dank"}[lang]
     assert thanks in user.last["text"]
     assert any(progress in text for text in user.seen)
     expected, comments = expected_from(app, survey, "veenstede", role, lang, given)
@@ -334,10 +334,10 @@ async def test_the_thanks_says_unlinked_only_once_the_wal_is_clear(e2e_app, serv
         await complete_by_buttons(user, random.Random(3))
         thanks = user.last["text"]
         assert "opgeslagen" in thanks and "nog bezig" in thanks
-        assert "niet meer met jou" not in thanks
+        assert "niet meer met u te verbinden" not in thanks
     finally:
         reader.close()
     second = FakeUser(server, USER_ID + 1)  # with the reader gone the promise holds again
     await start_survey(second, await link_token(app, "dijkhoven"))
     await complete_by_buttons(second, random.Random(4))
-    assert "niet meer met jou te verbinden" in second.last["text"]
+    assert "niet meer met u te verbinden" in second.last["text"]

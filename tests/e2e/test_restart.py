@@ -91,7 +91,7 @@ async def test_resume_after_sigkill_and_restart(server: FakeTelegram, tmp_path: 
         await user.press(user.button(lambda t, _: t == "oneens", current), current)
         assert "Vraag 3 van" in user.last["text"] or "Ik vertrouw" in user.last["text"]
         await complete_by_buttons(user, random.Random(5))
-        assert "Dank je" in user.last["text"]
+        assert "Hartelijk dank" in user.last["text"]
     finally:
         if bot.returncode is None:
             bot.send_signal(signal.SIGTERM)

@@ -317,9 +317,9 @@ when = { question = "tools", in = ["p", "r"] }
         (
             "x",
             [
-                ("hello", 1, 9),
-                ("l1", 1, 9),
-                ("pick", 2, 9),
+                ("hello", 1, 10),
+                ("l1", 1, 10),
+                ("pick", 2, 10),
                 ("ifx", 3, 10),
                 ("pp@south", 4, 10),
                 ("pp@east", 5, 10),
@@ -333,9 +333,9 @@ when = { question = "tools", in = ["p", "r"] }
         (
             "y",
             [
-                ("hello", 1, 9),
-                ("l1", 1, 9),
-                ("pick", 2, 9),
+                ("hello", 1, 10),
+                ("l1", 1, 10),
+                ("pick", 2, 10),
                 ("pp@south", 3, 9),
                 ("pp@east", 4, 9),
                 ("n", 5, 9),
@@ -348,7 +348,11 @@ when = { question = "tools", in = ["p", "r"] }
     ],
 )
 def test_progress_counts_applicable_answerable_items(survey, pick, progress) -> None:
-    """Position and total count applicable questions only; info shares the next position."""
+    """Position and total count the questions asked; info shares the next position.
+
+    A follow-up counts until the answer it depends on rules it out: with "x" the total
+    stays 10 when "ifx" appears (no 9 → 10 jump); with "y" it drops to 9 after "pick".
+    """
     q = engine(survey)
     state, steps = walk(q, {**VALID, "pick": pick})
     assert [(s.key, s.position, s.total) for s in steps] == progress
@@ -999,6 +1003,22 @@ def test_random_use_progress_only_goes_back_by_back(survey, data, respondent) ->
                 assert t.after_step.position <= t.before_step.position
             else:
                 assert t.after_step.position >= t.before_step.position
+
+
+@RANDOM_USE
+@given(data=st.data(), respondent=RESPONDENTS)
+def test_random_use_total_never_grows_going_forward(survey, data, respondent) -> None:
+    """Answering, skipping or passing a question met for the first time never raises the total.
+
+    Only changing an earlier answer (after going back) may bring a follow-up back in.
+    """
+    q = Questionnaire(survey, respondent)
+    for t in run(q, data):
+        before, after = t.before_step, t.after_step
+        if t.error is not None or t.action == "back" or not isinstance(before, QuestionStep):
+            continue
+        if isinstance(after, QuestionStep) and before.key not in t.before.answers:
+            assert after.total <= before.total, (before.key, before.total, after.total)
 
 
 @RANDOM_USE
