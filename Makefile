@@ -34,6 +34,8 @@ bench: install
 	$(BIN)/python benchmarks/bot_bench.py
 	$(BIN)/python benchmarks/analysis_bench.py --png
 	$(BIN)/python benchmarks/report_bench.py
+	$(BIN)/python benchmarks/load_bench.py
+	$(BIN)/python benchmarks/taps_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info trustscan-demo
