@@ -19,7 +19,6 @@ from surveys import i18n
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HIDDEN = "#BBBBBB"
 DIVERGING = ["#B2182B", "#EF8A62", "#D9D9D9", "#67A9CF", "#2166AC"]
-ONE_SIDED = 0.4  # trust A→B and B→A this far apart is worth a conversation
 FONT = {"family": "Arial, Helvetica, sans-serif", "size": 14}
 TITLE_SIZE = 17
 TITLE_CHARS = 36  # title characters per line that fit a 390 px phone at TITLE_SIZE
@@ -138,14 +137,15 @@ def trust_heatmap(
     k: int,
     names: dict[str, str],
     title: str = "",
-    pairs: pd.DataFrame | None = None,
+    pairs: pd.DataFrame,
 ) -> go.Figure:
     """Directed trust: rows trust columns; one-sided pairs marked ◆; hidden cells 'n < k'.
 
-    `title` names a further matrix dimension (goodwill beside trust) in the title. With
-    `pairs` (the reciprocity tests, `org`/`target`/`significant`), ◆ marks the pairs the
-    report's one family finds one-sided, as the network picture does (an empty frame: a
-    matrix without a test, no ◆); without, the pairs ONE_SIDED apart.
+    `title` names a further matrix dimension (goodwill beside trust) in the title.
+    `pairs` are the reciprocity tests (`org`/`target`/`significant`): ◆ marks only the
+    pairs the report's one family finds one-sided, as the findings and the network
+    picture do — never a fixed gap, which could mark a pair a finding calls balanced
+    (an empty frame: a matrix without a test, no ◆).
     """
     orgs = sorted(set(matrix["org"]) | set(matrix["target"]))
     z = np.full((len(orgs), len(orgs)), np.nan)
@@ -158,15 +158,10 @@ def trust_heatmap(
         else:
             z[i, j] = mean
             text[i][j] = number(mean, ".1f", lang)
-    if pairs is None:
-        one_sided = np.abs(z - z.T) >= ONE_SIDED  # NaN (hidden or missing) compares False
-    else:
-        one_sided = np.zeros(z.shape, dtype=bool)
-        for a, b in _significant(pairs):
-            if a in orgs and b in orgs:
-                one_sided[orgs.index(a), orgs.index(b)] = one_sided[
-                    orgs.index(b), orgs.index(a)
-                ] = True
+    one_sided = np.zeros(z.shape, dtype=bool)
+    for a, b in _significant(pairs):
+        if a in orgs and b in orgs:
+            one_sided[orgs.index(a), orgs.index(b)] = one_sided[orgs.index(b), orgs.index(a)] = True
     for i, j in zip(*np.nonzero(one_sided), strict=True):
         text[i][j] += " ◆"
     labels = [names.get(o, o) for o in orgs]
@@ -187,9 +182,7 @@ def trust_heatmap(
     fig.update_xaxes(title=label("to", lang), side="top")
     fig.update_yaxes(title=label("from", lang), autorange="reversed")
     heading = label("matrix", lang) + (f" ({title})" if title else "")
-    if pairs is None:
-        heading += " — ◆ " + label("one_sided", lang).format(d=number(ONE_SIDED, ".1f", lang))
-    elif len(pairs):
+    if len(pairs):
         heading += " — " + _words("network.one_sided_legend", lang)
     return _layout(fig, heading, lang, height=140 + 70 * len(orgs))
 

@@ -26,18 +26,21 @@ def test_role_gap_keeps_a_hidden_role_as_a_grey_mark() -> None:
 
 
 def test_trust_heatmap_marks_one_sided_pairs_and_hidden_cells() -> None:
-    """A→B 4.5 against B→A 2.5 is marked ◆ both ways; a hidden cell reads 'n < k'."""
+    """A pair the tests find one-sided is marked ◆ both ways; a wide gap the tests do not
+    support (a and c) is not; a hidden cell reads 'n < k'."""
     matrix = pd.DataFrame(
         {
-            "org": ["a", "b", "a", "c"],
-            "target": ["b", "a", "c", "a"],
-            "mean": [4.5, 2.5, 3.0, None],
-            "hidden": [False, False, False, True],
+            "org": ["a", "b", "a", "c", "b", "c"],
+            "target": ["b", "a", "c", "a", "c", "b"],
+            "mean": [4.5, 2.5, 3.0, None, 4.8, 2.0],
+            "hidden": [False, False, False, True, False, False],
         }
     )
-    fig = charts.trust_heatmap(matrix, lang="en", k=5, names={})
+    pairs = pd.DataFrame({"org": ["a", "b"], "target": ["b", "c"], "significant": [True, False]})
+    fig = charts.trust_heatmap(matrix, lang="en", k=5, names={}, pairs=pairs)
     text = fig.data[0].text  # rows and columns: a, b, c
     assert text[0][1] == "4.5 ◆" and text[1][0] == "2.5 ◆"
+    assert text[1][2] == "4.8" and text[2][1] == "2.0"  # 2.8 apart, not supported: no ◆
     assert text[0][2] == "3.0" and text[2][0] == "n < 5"
 
 
