@@ -10,7 +10,6 @@ import asyncio
 import html
 import logging
 from typing import Any, NamedTuple
-from urllib.parse import urlparse
 
 from telegram import Bot, BotCommand, Update
 from telegram.constants import ParseMode
@@ -39,6 +38,7 @@ from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
 from .outbox import Outbox
 from .updates import ReadableUpdates
+from .webhook import Hook, run_webhook
 
 log = logging.getLogger(__name__)
 
@@ -247,15 +247,8 @@ def run(
     loop = asyncio.new_event_loop()  # run_polling/run_webhook go on in this loop
     asyncio.set_event_loop(loop)
     loop.run_until_complete(wait_for_telegram(config))
-    if webhook_url:
-        app.run_webhook(
-            listen=listen,
-            port=port,
-            url_path=urlparse(webhook_url).path.strip("/"),
-            webhook_url=webhook_url,
-            secret_token=secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
+    if webhook_url:  # our own server, so an unreadable update is skipped (see bot.webhook)
+        run_webhook(app, Hook(webhook_url, listen, port, secret_token), loop)
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
 

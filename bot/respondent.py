@@ -155,7 +155,7 @@ async def edit(
 
 
 def chat_turn(context: TrustscanContext) -> asyncio.Lock:
-    """The lock that lets one chat's /start and presses take turns.
+    """The lock that lets one chat's /start, presses and typed answers take turns.
 
     Each reads the state, stores, and shows the result before the next one reads: a
     /start handled while a press is half-way would show the question just answered.
@@ -561,8 +561,34 @@ def newer_than(context: TrustscanContext, message: Message) -> bool:
     return isinstance(outbox, Outbox) and outbox.newest(message.chat.id) > message.message_id
 
 
+TYPED_WAITING = "typed_waiting"  # chat_data key: typed messages waiting for the chat's turn
+
+
 async def text_answer(update: Update, context: TrustscanContext) -> None:
-    """A typed message: the answer to an open question, or a hint to use the buttons."""
+    """A typed message: the answer to an open question, or a hint to use the buttons.
+
+    Taken in the chat's turn (see `chat_turn`), like presses and /start: a typed answer
+    racing a tap reads the state only after the tap has stored and shown its step. Turns
+    are taken one by one, so a flood of lines at a button question would be hinted at one
+    by one at a message a second; a line with newer typed lines waiting behind it leaves
+    the hint to the newest (`superseded`), so the flood is answered once.
+    """
+    data = context.chat_data if context.chat_data is not None else {}
+    turn = chat_turn(context)
+    data[TYPED_WAITING] = data.get(TYPED_WAITING, 0) + 1
+    try:
+        await turn.acquire()
+    finally:  # also when cancelled while waiting: a stale count would mute later hints
+        data[TYPED_WAITING] -= 1
+    try:
+        await text_answer_in_turn(update, context, superseded=data[TYPED_WAITING] > 0)
+    finally:
+        turn.release()
+
+
+async def text_answer_in_turn(
+    update: Update, context: TrustscanContext, *, superseded: bool = False
+) -> None:
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     active = await in_progress(context, update.effective_user.id)
@@ -579,6 +605,8 @@ async def text_answer(update: Update, context: TrustscanContext) -> None:
         await resume(update, context, wave, session)
         return
     if not (WIDGETS[step.type].typed or WIDGETS[step.type].reads_text):
+        if superseded:
+            return  # a newer typed line waits for the turn and gets the hint
         await message.reply_text(t("bot.use_buttons", lang))
         await send_step(update, step, wave, lang)
         return

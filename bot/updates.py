@@ -8,6 +8,9 @@ same batch is fetched again hundreds of times a second while nobody gets an answ
 and one that does not parse is replaced by its bare `update_id`, so the offset moves
 past it and no handler sees it. It is logged once, by id and error type, never with
 its content (it may carry a person's message).
+
+The webhook path (see `bot.webhook`) reads each posted update with `parse_update`, which
+skips an unreadable one the same way and with the same log line.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
 
 log = logging.getLogger(__name__)
@@ -75,8 +78,8 @@ def readable(payload: bytes) -> bytes:
     for i, raw in enumerate(updates):
         problem = unreadable(raw)
         if problem is not None:
-            update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            log.warning("skipped update %s: it cannot be read (%s)", update_id, problem)
+            update_id = id_of(raw)
+            log_skipped(update_id, problem)
             updates[i] = {"update_id": update_id}
             changed = True
     return json.dumps(body).encode() if changed else payload
@@ -89,3 +92,25 @@ def unreadable(raw: Any) -> str | None:
     except Exception as exc:  # any parse failure; the type names it without the content
         return type(exc).__name__
     return None
+
+
+def parse_update(raw: Any, bot: Bot) -> Update | None:
+    """The update the library reads from `raw`, or None (logged once) when it cannot.
+
+    For the webhook: a posted update is one update, so an unreadable one is simply not
+    handed on, and the post is still answered so Telegram does not deliver it again.
+    """
+    try:
+        return Update.de_json(raw, bot)
+    except Exception as exc:  # any parse failure; the type names it without the content
+        log_skipped(id_of(raw), type(exc).__name__)
+        return None
+
+
+def id_of(raw: Any) -> Any:
+    """The update's `update_id`, the one part of it that is safe to log."""
+    return raw.get("update_id") if isinstance(raw, dict) else None
+
+
+def log_skipped(update_id: Any, problem: str) -> None:
+    log.warning("skipped update %s: it cannot be read (%s)", update_id, problem)

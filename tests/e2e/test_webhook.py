@@ -7,13 +7,19 @@ import json
 import signal
 import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from .conftest import USER_ID, write_config
 from .fake_telegram import FakeTelegram, FakeUser
 from .test_restart import launch_args
+
+SECRET = "s3cret"
+GENUINE = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
 
 
 def free_port() -> int:
@@ -22,8 +28,54 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_webhook_mode_registers_and_serves_updates(server: FakeTelegram, tmp_path: Path):
-    """The bot sets its webhook and commands, answers posted updates and refuses forgeries."""
+def command(update_id: int, user: FakeUser, text: str) -> dict[str, Any]:
+    """A posted update: `user` types the command `text`."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": user.id, "type": "private"},
+            "from": user.user,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+        },
+    }
+
+
+class Webhook:
+    """The bot process in webhook mode, the URL it listens on, and its log (after `stop`)."""
+
+    def __init__(self, bot: asyncio.subprocess.Process, url: str) -> None:
+        self.bot = bot
+        self.url = url
+        self.log = ""
+
+    async def post(
+        self, http: aiohttp.ClientSession, update: dict[str, Any] | str, headers: dict[str, str]
+    ) -> int:
+        """POST `update` (a str as it is); its HTTP status. Waits for the listener to start."""
+        body = update if isinstance(update, str) else json.dumps(update)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                async with http.post(self.url, data=body, headers=headers) as r:
+                    return r.status
+            except aiohttp.ClientConnectorError:
+                assert time.monotonic() < deadline, "the webhook server never listened"
+                await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        """SIGTERM, wait for the exit, keep what the process logged."""
+        if self.bot.returncode is None:
+            self.bot.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(self.bot.communicate(), 30)
+        self.log = err.decode(errors="replace")
+
+
+@asynccontextmanager
+async def webhook_bot(server: FakeTelegram, tmp_path: Path) -> AsyncIterator[Webhook]:
+    """`trustscan run --webhook-url …` with a secret token; stopped on leaving."""
     config = write_config(tmp_path, server)
     port = free_port()
     url = f"http://127.0.0.1:{port}/trustscan-hook"
@@ -38,49 +90,70 @@ async def test_webhook_mode_registers_and_serves_updates(server: FakeTelegram, t
         "--port",
         str(port),
         "--secret-token",
-        "s3cret",
+        SECRET,
     )
+    hook = Webhook(bot, url)
     try:
-        await server.wait_for(lambda: server.webhook is not None, timeout=30)
-        assert server.webhook["url"] == url and server.webhook["secret_token"] == "s3cret"
+        yield hook
+    finally:
+        await hook.stop()
+
+
+async def test_webhook_mode_registers_and_serves_updates(
+    server: FakeTelegram, tmp_path: Path
+) -> None:
+    """The bot sets its webhook and commands, answers posted updates and refuses forgeries."""
+    async with webhook_bot(server, tmp_path) as hook:
+        webhook = await server.wait_for(lambda: server.webhook, timeout=30)
+        assert webhook["url"] == hook.url and webhook["secret_token"] == SECRET
         languages = {c.params.get("language_code") for c in server.calls_of("setMyCommands")}
         assert {"nl", "en"} <= languages
         user = FakeUser(server, USER_ID)
-        update = {
-            "update_id": 1,
-            "message": {
-                "message_id": 1,
-                "date": int(time.time()),
-                "text": "/start",
-                "chat": {"id": USER_ID, "type": "private"},
-                "from": user.user,
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            },
-        }
+        update = command(1, user, "/start")
         async with aiohttp.ClientSession() as http:
-            deadline = time.monotonic() + 30
-            while True:  # the listener may still be starting
-                try:
-                    async with http.post(
-                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                    ) as response:
-                        assert response.status == 403
-                        break
-                except aiohttp.ClientConnectorError:
-                    assert time.monotonic() < deadline
-                    await asyncio.sleep(0.2)
-            async with http.post(
-                url,
-                data=json.dumps(update),
-                headers={
-                    "X-Telegram-Bot-Api-Secret-Token": "s3cret",
-                    "Content-Type": "application/json",
-                },
-            ) as response:
-                assert response.status == 200
+            forged = {**GENUINE, "X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            assert await hook.post(http, update, forged) == 403
+            assert await hook.post(http, update, {**GENUINE}) == 200
         await server.wait_for(lambda: server.sent_to(USER_ID), timeout=15)
         assert "link" in user.last["text"].lower()
         assert len(server.sent_to(USER_ID)) == 1  # the forged post did nothing
-    finally:
-        bot.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(bot.wait(), 30)
+    assert hook.bot.returncode == 0, hook.log
+    assert "Traceback" not in hook.log
+
+
+async def test_an_unreadable_posted_update_is_answered_and_skipped(
+    server: FakeTelegram, tmp_path: Path
+) -> None:
+    """A poll message without the fields a newer Bot API requires, posted between two others.
+
+    It is answered 200 (anything else and Telegram posts it again and again), logged once
+    by update id and error type without any of its content, and the next person is served.
+    """
+    first, second = FakeUser(server, USER_ID), FakeUser(server, USER_ID + 1)
+    poison = {
+        "update_id": 2,
+        "message": {
+            "message_id": 77,
+            "date": int(time.time()),
+            "chat": {"id": USER_ID + 2, "type": "private"},
+            "poll": {"id": "secret-poll-content"},
+        },
+    }
+    async with webhook_bot(server, tmp_path) as hook:
+        async with aiohttp.ClientSession() as http:
+            assert await hook.post(http, command(1, first, "/help"), GENUINE) == 200
+            await server.wait_for(lambda: first.inbox(), timeout=15)
+            assert await hook.post(http, poison, GENUINE) == 200
+            assert await hook.post(http, '{"update_id": 4, "message": secret', GENUINE) == 200
+            assert await hook.post(http, command(3, second, "/help"), GENUINE) == 200
+            await server.wait_for(lambda: second.inbox(), timeout=15)
+        assert second.last["text"] == first.last["text"], "the next update was served"
+        assert not server.sent_to(USER_ID + 2), "nothing was handled for the unreadable one"
+    skipped = [line for line in hook.log.splitlines() if "cannot be read" in line]
+    assert skipped == [skipped[0]] and "update 2:" in skipped[0], hook.log
+    assert "TypeError" in skipped[0]  # the error type, so the operator knows what failed
+    assert "secret-poll-content" not in hook.log and '"message": secret' not in hook.log
+    assert "poll" not in hook.log.lower()
+    assert hook.log.count("not JSON") == 1  # a broken post: answered, one line
+    assert "Traceback" not in hook.log
+    assert hook.bot.returncode == 0, hook.log
