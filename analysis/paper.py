@@ -4,12 +4,17 @@ The page itself carries the print rules (page.css: a page break before every sec
 no chart toolbar, no heading left alone at a page's foot); this module adds the cover
 — partnership, surveys, measurements, date, "confidential" — which only paper shows,
 and a footer with the page number. Nothing here computes a number.
+
+The same page on the same cover prints to the same bytes (`settle`), so two PDFs can be
+compared byte for byte (tests/analysis/test_hidden_answers_paper.py does, to show no
+hidden answer moves a printed number).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +22,11 @@ from surveys.i18n import date, t
 
 from .png import PngRenderer
 from .report.model import Report
+
+# What Chromium (Skia) writes that depends on the clock or on the tab's history: the
+# document's dates, and the DOM node ids naming the elements of the tagged-PDF tree.
+PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \((D:[^)]*)\)")
+NODE_ID = re.compile(rb"\(node(\d{8})\)")
 
 # The chart config the HTML page gives every figure (html.py), as plotly writes it out.
 INTERACTIVE = '{"displaylogo": false, "responsive": true}'
@@ -80,4 +90,29 @@ def static(page: str) -> str:
 
 async def pdf(page: str, cover: Cover, lang: str, renderer: PngRenderer) -> bytes:
     """The page, with its cover, as A4 PDF bytes (the renderer's browser prints it)."""
-    return await renderer.pdf(static(with_cover(page, cover, lang)), footer=cover.footer(lang))
+    printed = await renderer.pdf(static(with_cover(page, cover, lang)), footer=cover.footer(lang))
+    return settle(printed, cover.day)
+
+
+def settle(data: bytes, day: dt.date) -> bytes:
+    """Chromium's PDF with the clock and the tab's history taken out, nothing else changed.
+
+    Skia dates the document (/CreationDate, /ModDate) to the second; these become the
+    cover's day at midnight. Its tagged-PDF tree names elements by DOM node id
+    ("(node00001375)"), which counts on over every page the warm print tab has shown;
+    these are numbered afresh from 1, in the same order, so the /IDTree stays sorted.
+    Every replacement has the original's length, so the cross-reference offsets hold.
+    Skia writes no trailer /ID; the page content is already deterministic.
+    """
+    stamp = f"D:{day:%Y%m%d}000000Z".encode()
+
+    def dated(match: re.Match[bytes]) -> bytes:
+        old = match.group(2)
+        if len(stamp) > len(old):  # not Skia's full date: leave it
+            return match.group(0)
+        return b"/%s (%s)%s" % (match.group(1), stamp, b" " * (len(old) - len(stamp)))
+
+    ids = sorted(set(NODE_ID.findall(data)))
+    renumbered = {old: b"%08d" % i for i, old in enumerate(ids, start=1)}
+    data = NODE_ID.sub(lambda m: b"(node%s)" % renumbered[m.group(1)], data)
+    return PDF_DATE.sub(dated, data)

@@ -4,11 +4,17 @@ Each chart slide carries the chart as a picture, the finding it supports as its 
 (the chart's own title when it supports none or several), and speaker notes with the
 measurement, n, the method and the findings. The numbers are the report's: suppressed
 cells stay hidden in the pictures exactly as on the page.
+
+The same report on the same cover gives the same bytes (`settle`): nothing in the file
+says when or on which machine it was saved, so two decks can be compared byte for byte
+(tests/analysis/test_hidden_answers_paper.py does, to show no hidden answer moves a slide).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import zipfile
 from collections.abc import Sequence
 
 from pptx import Presentation
@@ -50,8 +56,41 @@ def build_deck(cover: Cover, notes: Sequence[ChartNote], pngs: Sequence[bytes], 
     _title_slide(deck, cover, lang)
     for note, png in zip(notes, pngs, strict=True):
         _chart_slide(deck, note, png, lang)
+    _stamp(deck, cover)
     out = io.BytesIO()
     deck.save(out)
+    return settle(out.getvalue(), cover.day)
+
+
+def _stamp(deck: Deck, cover: Cover) -> None:
+    """Document properties from the cover, not from the template or the clock.
+
+    python-pptx's template says it was written in 2013 by its author; a deck about a
+    partnership says the partnership and the cover's date (the date the report shows).
+    """
+    props = deck.core_properties
+    moment = dt.datetime.combine(cover.day, dt.time())
+    props.title, props.author, props.last_modified_by = cover.partnership, "", ""
+    props.created = props.modified = props.last_printed = moment
+    props.revision = 1
+
+
+def settle(data: bytes, day: dt.date) -> bytes:
+    """The package with every member dated `day` at midnight, in the same order.
+
+    python-pptx writes each member with the clock's time, so two saves of one deck a
+    second apart differ; a package dated by its report does not.
+    """
+    stamp = (day.year, day.month, day.day, 0, 0, 0)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for member in source.infolist():
+            info = zipfile.ZipInfo(member.filename, date_time=stamp)
+            info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o600 << 16
+            target.writestr(info, source.read(member))
     return out.getvalue()
 
 

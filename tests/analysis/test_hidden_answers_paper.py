@@ -1,0 +1,154 @@
+"""Hidden answers move no printed or projected number: the PDF and the slide deck (issue 10).
+
+test_hidden_answers.py shows that two stores differing only in the answers inside hidden
+cells give the same page, charts, XLSX, CSV and findings. This file takes the same two
+stores to paper: the PDF Chromium prints and the deck python-pptx writes must be the same
+bytes too. Both are made deterministic by the product itself (paper.settle, slides.settle),
+so the comparison is of the bytes a facilitator would send, not of a normalised copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pptx import Presentation
+from pypdf import PdfReader
+
+from analysis import paper, slides
+from analysis.captions import chart_notes
+from analysis.data import load_waves
+from analysis.png import PngRenderer
+from analysis.report import Report
+from surveys.store import Store
+
+from .test_hidden_answers import CONFIG, Plan, build, fixed_plan, hidden_cells, plans
+from .test_paper import fake_png
+from .test_report_in_browser import needs_browser
+
+DAY = dt.date(2026, 11, 27)
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Printer:
+    """One event loop and one warm browser for every example (starting it costs ~2 s)."""
+
+    runner: asyncio.Runner
+    renderer: PngRenderer
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return self.runner.run(work)
+
+
+@pytest.fixture(scope="module")
+def printer() -> Iterator[Printer]:
+    with asyncio.Runner() as runner:
+        renderer = PngRenderer()
+        runner.run(renderer.open())
+        try:
+            yield Printer(runner, renderer)
+        finally:
+            runner.run(renderer.close())
+
+
+def on_paper(printer: Printer, page: str, reports: list[Report]) -> dict[str, bytes]:
+    """The PDF and the deck of one store's reports, as `trustscan report` makes them."""
+    cover = paper.Cover.of(reports, "Samenwerking Noord", DAY)
+    return {
+        "pdf": printer.run(paper.pdf(page, cover, "en", printer.renderer)),
+        "pptx": printer.run(slides.deck(reports, cover, "en", printer.renderer)),
+    }
+
+
+def differing_waves(first: Path, second: Path) -> set[int]:
+    """The waves in which the two stores hold different answer values (same people)."""
+
+    async def values(path: Path) -> pd.Series:
+        async with await Store.open(path, bytes(32)) as store:
+            data = await load_waves(store, [w.id for w in await store.waves()])
+        frame = data.answers.astype({c: str for c in ("org", "role", "item", "target")})
+        return frame.groupby(["wave", "org", "role", "item", "target"])["value"].sum()
+
+    a, b = asyncio.run(values(first)), asyncio.run(values(second))
+    assert a.index.equals(b.index)  # the same questions answered by the same groups
+    return set(a.compare(b).index.get_level_values("wave"))
+
+
+@needs_browser
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans(), k=st.integers(3, 6))
+@example(plan=fixed_plan(), k=5)
+def test_answers_inside_hidden_cells_move_no_pdf_or_slide(
+    tmp_path_factory: pytest.TempPathFactory, printer: Printer, plan: Plan, k: int
+) -> None:
+    """Two stores that differ only inside hidden cells print the same PDF bytes and write
+    the same deck bytes (the second PDF comes from a print tab that has shown others)."""
+    config = dataclasses.replace(CONFIG, min_group_size=k, min_group_size_comments=k)
+    folder = tmp_path_factory.mktemp("paper")
+    page, reports = printer.run(build(folder / "a.db", plan, config))
+    first = on_paper(printer, page, reports)
+    hidden = hidden_cells(reports)
+    page, reports = printer.run(build(folder / "b.db", plan, config, hidden))
+    second = on_paper(printer, page, reports)
+    if plan == fixed_plan():  # not vacuous: answers of every wave differ between the stores
+        assert differing_waves(folder / "a.db", folder / "b.db") == {1, 2, 3, 4, 5}
+        assert len(PdfReader(io.BytesIO(first["pdf"])).pages) > len(reports)
+        charts = sum(len(chart_notes(r)) for r in reports)
+        assert len(Presentation(io.BytesIO(first["pptx"])).slides) == 1 + charts
+    for name in first:
+        assert first[name] == second[name], name
+
+
+def test_a_deck_says_nothing_of_when_or_where_it_was_saved() -> None:
+    """Every member of the package and every document date is the cover's day; the
+    template's author and dates are gone."""
+    cover = paper.Cover("Samenwerking Noord", ("Trust scan",), ("trust 1",), DAY)
+    data = slides.build_deck(cover, [], [], "en")
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert {m.date_time for m in package.infolist()} == {(2026, 11, 27, 0, 0, 0)}
+    props = Presentation(io.BytesIO(data)).core_properties
+    midnight = dt.datetime(2026, 11, 27)
+    assert (props.created, props.modified, props.last_printed) == (midnight,) * 3
+    assert (props.title, props.author, props.last_modified_by) == ("Samenwerking Noord", "", "")
+    assert props.revision == 1
+
+
+def test_settling_a_package_keeps_its_members_and_their_order() -> None:
+    cover = paper.Cover("P", (), (), DAY)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("b.xml", "<b/>")
+        package.writestr("a.png", fake_png(8, 8))
+    settled = slides.settle(out.getvalue(), cover.day)
+    with zipfile.ZipFile(io.BytesIO(settled)) as package:
+        assert [m.filename for m in package.infolist()] == ["b.xml", "a.png"]
+        assert package.read("a.png") == fake_png(8, 8) and package.read("b.xml") == b"<b/>"
+    assert slides.settle(settled, cover.day) == settled
+
+
+def test_settling_a_pdf_fixes_its_dates_and_node_ids_in_place() -> None:
+    """Same length (the offsets of the cross-reference table hold), dates from the day,
+    node ids renumbered in their order so the sorted /IDTree stays sorted."""
+    printed = (
+        b"<</CreationDate (D:20261129075126+00'00')\n/ModDate (D:20261129075126+00'00')>>\n"
+        b"<</S /P /ID (node00001613)>> <</S /P /ID (node00001375)>>\n"
+        b"/Names [(node00001375) 5 0 R (node00001613) 6 0 R] (node1375) /ModDate (D:2026)"
+    )
+    settled = paper.settle(printed, DAY)
+    assert len(settled) == len(printed)
+    assert settled == (
+        b"<</CreationDate (D:20261127000000Z)      \n/ModDate (D:20261127000000Z)      >>\n"
+        b"<</S /P /ID (node00000002)>> <</S /P /ID (node00000001)>>\n"
+        b"/Names [(node00000001) 5 0 R (node00000002) 6 0 R] (node1375) /ModDate (D:2026)"
+    )
