@@ -45,11 +45,11 @@ def test_a_missing_key_or_language_is_an_error_not_a_fallback() -> None:
 
 def test_numbers_are_written_as_the_reader_writes_them() -> None:
     """A decimal comma in Dutch and German, a point in English; dates likewise."""
-    assert t("report.even", "nl", org="A", v=3.25) == (
-        "A: alle dimensies liggen dicht bij elkaar (rond 3,2)."
+    assert t("detectable.line", "nl", org="A", expected=40, mdc=0.456) == (
+        "  A: ongeveer 40 respondenten; aantoonbare verandering 0,46 punt"
     )
-    assert "(um 3,2)" in t("report.even", "de", org="A", v=3.25)
-    assert "(around 3.2)" in t("report.even", "en", org="A", v=3.25)
+    assert "0,46" in t("detectable.line", "de", org="A", expected=40, mdc=0.456)
+    assert "0.46" in t("detectable.line", "en", org="A", expected=40, mdc=0.456)
     assert i18n.number(1234.5, ",.1f", "de") == "1.234,5"
     assert i18n.number(1234.5, ",.1f", "en") == "1,234.5"
     day = dt.date(2027, 3, 31)
