@@ -8,7 +8,8 @@ a phone screen and for print.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -147,23 +148,57 @@ def trust_heatmap(
     picture do — never a fixed gap, which could mark a pair a finding calls balanced
     (an empty frame: a matrix without a test, no ◆).
     """
-    orgs = sorted(set(matrix["org"]) | set(matrix["target"]))
-    z = np.full((len(orgs), len(orgs)), np.nan)
-    text = [["" for _ in orgs] for _ in orgs]
-    cells = zip(matrix["org"], matrix["target"], matrix["hidden"], matrix["mean"], strict=True)
-    for org, target, hidden, mean in cells:
-        i, j = orgs.index(org), orgs.index(target)
-        if hidden:
-            text[i][j] = small(k)
-        else:
-            z[i, j] = mean
-            text[i][j] = number(mean, ".1f", lang)
+    orgs, z, text = _pair_grid(matrix, "mean", k, lambda v: number(v, ".1f", lang))
     one_sided = np.zeros(z.shape, dtype=bool)
     for a, b in _significant(pairs):
         if a in orgs and b in orgs:
             one_sided[orgs.index(a), orgs.index(b)] = one_sided[orgs.index(b), orgs.index(a)] = True
     for i, j in zip(*np.nonzero(one_sided), strict=True):
         text[i][j] += " ◆"
+    fig = _pair_heatmap(
+        orgs,
+        z,
+        text,
+        names,
+        lang,
+        colorscale="Blues",
+        zmin=1,
+        zmax=5,
+        colorbar={"title": {"text": label("score", lang), "side": "right"}},
+    )
+    heading = label("matrix", lang) + (f" ({title})" if title else "")
+    if len(pairs):
+        heading += " — " + _words("network.one_sided_legend", lang)
+    return _layout(fig, heading, lang, height=140 + 70 * len(orgs))
+
+
+def _pair_grid(
+    table: pd.DataFrame, column: str, k: int, write: Callable[[float], str]
+) -> tuple[list[str], np.ndarray, list[list[str]]]:
+    """Organisation × organisation values and cell texts; hidden cells read 'n < k'."""
+    orgs = sorted(set(table["org"].astype(str)) | set(table["target"].astype(str)))
+    z = np.full((len(orgs), len(orgs)), np.nan)
+    text = [["" for _ in orgs] for _ in orgs]
+    cells = zip(table["org"], table["target"], table["hidden"], table[column], strict=True)
+    for org, target, hidden, value in cells:
+        i, j = orgs.index(str(org)), orgs.index(str(target))
+        if hidden:
+            text[i][j] = small(k)
+        else:
+            z[i, j] = value
+            text[i][j] = write(value)
+    return orgs, z, text
+
+
+def _pair_heatmap(
+    orgs: list[str],
+    z: np.ndarray,
+    text: list[list[str]],
+    names: dict[str, str],
+    lang: str,
+    **style: Any,
+) -> go.Figure:
+    """A directed pair grid: rows are the organisations that answer about the columns."""
     labels = [names.get(o, o) for o in orgs]
     fig = go.Figure(
         go.Heatmap(
@@ -172,19 +207,13 @@ def trust_heatmap(
             y=labels,
             text=text,
             texttemplate="%{text}",
-            colorscale="Blues",
-            zmin=1,
-            zmax=5,
-            colorbar={"title": {"text": label("score", lang), "side": "right"}},
             hoverongaps=False,
+            **style,
         )
     )
     fig.update_xaxes(title=label("to", lang), side="top")
     fig.update_yaxes(title=label("from", lang), autorange="reversed")
-    heading = label("matrix", lang) + (f" ({title})" if title else "")
-    if len(pairs):
-        heading += " — " + _words("network.one_sided_legend", lang)
-    return _layout(fig, heading, lang, height=140 + 70 * len(orgs))
+    return fig
 
 
 def _significant(pairs: pd.DataFrame) -> list[tuple[str, str]]:
@@ -562,35 +591,10 @@ def familiarity_heatmap(
     table: pd.DataFrame, *, lang: str, k: int, names: dict[str, str]
 ) -> go.Figure:
     """Share of "don't know" about each partner: rows do not know columns; hidden 'n < k'."""
-    orgs = sorted(set(table["org"].astype(str)) | set(table["target"].astype(str)))
-    z = np.full((len(orgs), len(orgs)), np.nan)
-    text = [["" for _ in orgs] for _ in orgs]
-    for org, target, hidden, share in zip(
-        table["org"], table["target"], table["hidden"], table["dont_know"], strict=True
-    ):
-        i, j = orgs.index(str(org)), orgs.index(str(target))
-        if hidden:
-            text[i][j] = small(k)
-        else:
-            z[i, j] = share
-            text[i][j] = number(share, ".0f", lang) + "%"
-    labels = [names.get(o, o) for o in orgs]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=labels,
-            y=labels,
-            text=text,
-            texttemplate="%{text}",
-            colorscale="Greys",
-            zmin=0,
-            zmax=100,
-            hoverongaps=False,
-            showscale=False,
-        )
+    orgs, z, text = _pair_grid(table, "dont_know", k, lambda v: number(v, ".0f", lang) + "%")
+    fig = _pair_heatmap(
+        orgs, z, text, names, lang, colorscale="Greys", zmin=0, zmax=100, showscale=False
     )
-    fig.update_xaxes(title=label("to", lang), side="top")
-    fig.update_yaxes(title=label("from", lang), autorange="reversed")
     return _layout(
         fig, _words("network.familiarity_title", lang), lang, height=140 + 70 * len(orgs)
     )

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from surveys.i18n import t
+from surveys.model import Question
 from surveys.qtypes import QUESTION_TYPES
 
 from .. import charts
@@ -227,6 +228,12 @@ def _by_org_table(
     return pd.DataFrame(shown).to_html(index=False)
 
 
+def _question_block(report: Report, q: Question, wave: object, lang: str, table: str) -> str:
+    """One question's table: its label as heading, the measurement it shows, the table."""
+    heading = html.escape((q.label or q.text).get(lang))
+    return f"<h4>{heading}</h4>" + _measured(report, wave, lang) + table
+
+
 def _measured(report: Report, wave: object, lang: str) -> str:
     """Which measurement a table shows, as a line under its heading."""
     wave_id = int(cast(int, wave))  # a group key: Hashable to the stubs, an int here
@@ -251,11 +258,8 @@ def _answer_shares(report: Report, ctx: Context) -> list[str]:
             continue
         q = report.survey.question(str(question))
         labels = {o.value: o.label.get(lang) for o in q.options}
-        parts.append(
-            f"<h4>{html.escape((q.label or q.text).get(lang))}</h4>"
-            + _measured(report, wave, lang)
-            + _by_org_table(rows, ctx, labels, "share", ".0f", "%")
-        )
+        block = _by_org_table(rows, ctx, labels, "share", ".0f", "%")
+        parts.append(_question_block(report, q, wave, lang, block))
     return parts
 
 
@@ -286,11 +290,8 @@ def _nps(report: Report, ctx: Context) -> list[str]:
                 for h, n in zip(rows["hidden"], rows["n"], strict=True)
             ],
         }
-        parts.append(
-            f"<h4>{html.escape((q.label or q.text).get(lang))}</h4>"
-            + _measured(report, wave, lang)
-            + pd.DataFrame(shown).to_html(index=False)
-        )
+        block = pd.DataFrame(shown).to_html(index=False)
+        parts.append(_question_block(report, q, wave, lang, block))
     return parts
 
 
@@ -313,11 +314,8 @@ def _aspects(report: Report, ctx: Context) -> list[str]:
                 else charts.number(float(cast(float, cells.loc[o, "mean"])), ".0f", lang)
                 for o in labels
             ]
-        parts.append(
-            f"<h4>{html.escape((q.label or q.text).get(lang))}</h4>"
-            + _measured(report, wave, lang)
-            + pd.DataFrame(shown).to_html(index=False)
-        )
+        block = pd.DataFrame(shown).to_html(index=False)
+        parts.append(_question_block(report, q, wave, lang, block))
     return parts
 
 
