@@ -29,6 +29,7 @@ import aiosqlite
 from plaintext import plaintext  # benchmarks/ is the script's folder, first on sys.path
 
 from surveys.answers import DONT_KNOW
+from surveys.clock import ZoneClock
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent, State
 from surveys.loader import load_builtin, load_survey
 from surveys.model import Survey
@@ -99,7 +100,7 @@ async def bench_store(db_path: Path, survey_id: str, answers: int, concurrency: 
     survey = load_survey(survey_id) if survey_id.endswith(".toml") else load_builtin(survey_id)
     steps = script(survey, random.Random(1))
     comment_items = [(q.id, "") for q in survey.questions if q.type == "text"]
-    store = await Store.open(db_path, bytes(32))
+    store = await Store.open(db_path, bytes(32), clock=ZoneClock())
     wave = await store.open_wave(survey.id, survey.version, ORGS)
     latencies: list[float] = []
     next_user = iter(range(10**9, 2 * 10**9))

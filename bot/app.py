@@ -29,11 +29,12 @@ from telegram.request import BaseRequest, HTTPXRequest
 from surveys.i18n import LANGUAGES, section, t
 from surveys.keys import load_or_create_key
 from surveys.model import Survey
+from trustscan.clock import Clock, partnership_clock
 from trustscan.config import Config
 from trustscan.services import load_registry, open_store
 
 from . import callbacks, facilitator, jobs, respondent
-from .context import Clock, Services, TrustscanContext
+from .context import Services, TrustscanContext
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
 from .outbox import Outbox
@@ -88,7 +89,7 @@ def build_application(
     services = Services(
         config,
         registry if registry is not None else load_registry(config),
-        clock or Clock(config.reminders.timezone),
+        clock or partnership_clock(config),
     )
     # ExtBot[int] with the rate limiter (its per-call argument type), ExtBot[None] without
     builder: ApplicationBuilder[ExtBot[Any], TrustscanContext, Any, Any, Any, Any] = (
@@ -183,7 +184,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
-    services.store = await open_store(services.config)
+    services.store = await open_store(services.config, services.clock)
     services.opt_in_key = opt_in_key(
         load_or_create_key(services.config.key_file, services.config.master_key)
     )

@@ -455,7 +455,10 @@ async def report(update: Update, context: TrustscanContext) -> None:
         reports = await ops.reports(actor(update), waves, lang)
         tasks.append(asyncio.create_task(album_of(reports, renderer, ALBUM_LIMIT)))
         page = await ops.page(reports, lang)
-        tasks.append(asyncio.create_task(pdf_of(reports, page, context.config, lang, renderer)))
+        day = context.services.clock.today()
+        tasks.append(
+            asyncio.create_task(pdf_of(reports, page, context.config, lang, renderer, day))
+        )
     finally:
         rendered = await asyncio.gather(warming, *tasks, return_exceptions=True)
     for outcome in rendered:

@@ -706,11 +706,12 @@ async def _paper(args: argparse.Namespace, config: Config, result: Reports, lang
     try:
         async with PngRenderer() as renderer:
             if args.pdf:
-                pdf = await pdf_of(result.reports, result.page, config, lang, renderer)
+                pdf = await pdf_of(result.reports, result.page, config, lang, renderer, result.day)
                 write_private(args.pdf, pdf)
                 print(t("paper.pdf_written", lang, path=args.pdf.resolve()))
             if args.pptx:
-                write_private(args.pptx, await pptx_of(result.reports, config, lang, renderer))
+                deck = await pptx_of(result.reports, config, lang, renderer, result.day)
+                write_private(args.pptx, deck)
                 print(t("paper.pptx_written", lang, path=args.pptx.resolve()))
     except ExportError as exc:
         raise UsageError(f"{exc} (the HTML report and any tables were written)") from None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from surveys.clock import DEFAULT_TIMEZONE
 from surveys.engine import Partner
 from surveys.i18n import DEFAULT_LANGUAGE as CATALOGUE_DEFAULT
 from surveys.i18n import text_of
@@ -29,7 +30,6 @@ DEFAULT_LANGUAGE = CATALOGUE_DEFAULT
 DEFAULT_PARTNERSHIP = "Samenwerkingsverband Demo"
 DEFAULT_REMINDER_DAYS = (3, 1)
 DEFAULT_REMINDER_HOUR = 10
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 
 ENV_CONFIG = "TRUSTSCAN_CONFIG"
@@ -75,8 +75,7 @@ class TelegramConfig:
 @dataclass(frozen=True, slots=True)
 class ReminderConfig:
     days_before_close: tuple[int, ...] = DEFAULT_REMINDER_DAYS
-    hour: int = DEFAULT_REMINDER_HOUR
-    timezone: str = DEFAULT_TIMEZONE
+    hour: int = DEFAULT_REMINDER_HOUR  # local hour, in the partnership's time zone
 
 
 DEMO_ORGANISATIONS = (
@@ -105,6 +104,8 @@ class Config:
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     min_group_size_comments: int = DEFAULT_MIN_GROUP_SIZE_COMMENTS
     partnership: str = DEFAULT_PARTNERSHIP
+    # the one clock's zone: closing dates, reminders and the nightly rebuild are local days
+    timezone: str = DEFAULT_TIMEZONE
     default_language: str = DEFAULT_LANGUAGE
     organisations: tuple[Organisation, ...] = DEMO_ORGANISATIONS
     roles: tuple[Role, ...] = DEMO_ROLES
@@ -179,7 +180,8 @@ KNOWN = {
     "telegram": {"token", "api_base_url", "bot_username", "facilitators"},
     "database": {"path", "key_file"},
     "privacy": {"min_group_size", "min_group_size_comments"},
-    "partnership": {"name", "default_language"},
+    "partnership": {"name", "default_language", "timezone"},
+    # reminders.timezone: where the time zone lived before it became the partnership's
     "reminders": {"days_before_close", "hour", "timezone"},
     "surveys": {"paths"},
 }
@@ -299,13 +301,15 @@ def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) ->
     hour = r.get(rem, "hour", int, DEFAULT_REMINDER_HOUR, "reminders.hour")
     if not 0 <= hour <= 23:
         raise r.fail("reminders.hour", f"must be an hour from 0 to 23, got {hour}")
-    timezone = r.get(rem, "timezone", str, DEFAULT_TIMEZONE, "reminders.timezone")
+    zone_key = "partnership.timezone" if "timezone" in partnership else "reminders.timezone"
+    zone_table = partnership if "timezone" in partnership else rem
+    timezone = r.get(zone_table, "timezone", str, DEFAULT_TIMEZONE, zone_key)
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(timezone)
     except Exception as exc:
-        raise r.fail("reminders.timezone", f"unknown time zone {timezone!r}") from exc
+        raise r.fail(zone_key, f"unknown time zone {timezone!r}") from exc
 
     paths = r.get(r.table("surveys"), "paths", list, [], "surveys.paths")
     if not all(isinstance(p, str) for p in paths):
@@ -319,10 +323,11 @@ def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) ->
         min_group_size=k,
         min_group_size_comments=k_comments,
         partnership=r.get(partnership, "name", str, DEFAULT_PARTNERSHIP, "partnership.name"),
+        timezone=timezone,
         default_language=language,
         organisations=organisations,
         roles=roles,
-        reminders=ReminderConfig(tuple(sorted(set(days), reverse=True)), hour, timezone),
+        reminders=ReminderConfig(tuple(sorted(set(days), reverse=True)), hour),
         survey_paths=tuple(_resolve(base, Path(p)) for p in paths),
         source=path,
     )

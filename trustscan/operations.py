@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import importlib
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +28,7 @@ from surveys.i18n import t
 from surveys.model import Survey
 from surveys.store import Invitation, OrgCount, Store, Wave
 
+from .clock import Clock, partnership_clock
 from .config import Config, Organisation, Role
 from .headcounts import Oversubscribed, oversubscribed_groups
 from .invites import deep_link, qr_png
@@ -134,6 +135,7 @@ class Reports:
 
     reports: list[Report]
     page: str
+    day: dt.date  # the partnership's date the reports were made (the PDF's cover)
 
 
 class Operations:
@@ -144,16 +146,16 @@ class Operations:
         config: Config,
         store: Store,
         registry: dict[str, Survey],
-        today: Callable[[], dt.date] = dt.date.today,
+        clock: Clock,
     ) -> None:
         self.config = config
         self.store = store
         self.registry = registry
-        self._today = today  # the bot's clock (partnership time zone), the machine's for the CLI
+        self.clock = clock  # the partnership's one clock, the same the store decides by
 
     def today(self) -> str:
         """Today's date: closing dates are whole local days."""
-        return self._today().isoformat()
+        return self.clock.today().isoformat()
 
     async def detectable_lines(self, survey_id: str, lang: str) -> list[str]:
         """The change the next wave of a survey can detect per organisation, as lines.
@@ -423,7 +425,7 @@ class Operations:
         if org is not None:
             organisation_of(self.config, org)  # an unknown id is refused before any work
         reports = await self.reports(actor, wave_ids, lang)
-        return Reports(reports, await self.page(reports, lang, org))
+        return Reports(reports, await self.page(reports, lang, org), self.clock.today())
 
     async def backup(self, actor: str, path: Path) -> None:
         """An encrypted copy of the database without answers in progress."""
@@ -487,12 +489,13 @@ def check_database_access(config: Config) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_operations(config: Config) -> AsyncIterator[Operations]:
+async def open_operations(config: Config, clock: Clock | None = None) -> AsyncIterator[Operations]:
     """The use cases over the configured store, closed again afterwards (CLI, scripts)."""
     check_database_access(config)
-    store = await open_store(config)
+    clock = clock or partnership_clock(config)
+    store = await open_store(config, clock)
     try:
-        yield Operations(config, store, load_registry(config))
+        yield Operations(config, store, load_registry(config), clock)
     finally:
         await store.close()
 

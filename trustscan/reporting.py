@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,22 +138,28 @@ def write_xlsx(reports: list[Report], path: Path) -> Path:
 
 
 async def pdf_of(
-    reports: Sequence[Report], page: str, config: Config, lang: str, renderer: PngRenderer
+    reports: Sequence[Report],
+    page: str,
+    config: Config,
+    lang: str,
+    renderer: PngRenderer,
+    day: dt.date,
 ) -> bytes:
-    """The page as A4 PDF with its cover (partnership, surveys, measurements, date)."""
+    """The page as A4 PDF with its cover (partnership, surveys, measurements, `day`)."""
     from analysis import paper
 
-    cover = paper.Cover.of(reports, config.partnership)
+    cover = paper.Cover.of(reports, config.partnership, day)
     return await paper.pdf(page, cover, lang, renderer)
 
 
 async def pptx_of(
-    reports: Sequence[Report], config: Config, lang: str, renderer: PngRenderer
+    reports: Sequence[Report], config: Config, lang: str, renderer: PngRenderer, day: dt.date
 ) -> bytes:
     """The slide deck: a title slide, then one slide per chart with its finding and notes."""
     from analysis import paper, slides
 
-    return await slides.deck(reports, paper.Cover.of(reports, config.partnership), lang, renderer)
+    cover = paper.Cover.of(reports, config.partnership, day)
+    return await slides.deck(reports, cover, lang, renderer)
 
 
 async def album_of(

@@ -9,6 +9,7 @@ from surveys.loader import builtin_paths, load_surveys
 from surveys.model import Survey
 from surveys.store import RoleRow, Store
 
+from .clock import Clock, partnership_clock
 from .config import Config
 
 
@@ -29,10 +30,14 @@ def load_registry(config: Config) -> dict[str, Survey]:
     return registry
 
 
-async def open_store(config: Config) -> Store:
-    """Open the database with the master key and make its partnership match the config."""
+async def open_store(config: Config, clock: Clock | None = None) -> Store:
+    """Open the database with the master key and make its partnership match the config.
+
+    `clock` is the partnership's one clock (the bot's, or a test's); by default the
+    machine's time in the configured time zone.
+    """
     key = load_or_create_key(config.key_file, config.master_key)
-    store = await Store.open(config.database, key)
+    store = await Store.open(config.database, key, clock=clock or partnership_clock(config))
     await store.sync_partnership(
         [(o.id, o.name, o.headcount) for o in config.organisations],
         [RoleRow(r.id, dict(r.label.items())) for r in config.roles],

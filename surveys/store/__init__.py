@@ -44,6 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .. import cipher, keys
+from ..clock import Clock
 from . import schema
 from .base import Database
 from .directory import Directory
@@ -115,11 +116,12 @@ class Store:
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: str | Path, master_key: bytes) -> Store:
+    async def open(cls, path: str | Path, master_key: bytes, *, clock: Clock) -> Store:
         """Open (creating, encrypting and migrating as needed); refuse a wrong master key.
 
         A plaintext database made by trustscan before encryption is encrypted in place
-        first (its plaintext file is overwritten and removed).
+        first (its plaintext file is overwritten and removed). `clock` is the partnership's
+        one clock: the store decides wave status and daily counts by its local date.
         """
         path = Path(path)
         db_key = keys.database_key(master_key)
@@ -136,7 +138,7 @@ class Store:
         except BaseException:
             await db.close()
             raise
-        store = cls(Database(path, master_key, db_key, db, reader))
+        store = cls(Database(path, master_key, db_key, db, reader, clock))
         await store._base.hot.open(lambda: schema.connect_sync(path, db_key))
         store._writer.start()
         return store

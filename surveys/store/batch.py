@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from .. import cipher
 from ..errors import StaleStepError, StoreError, WaveClosedError
-from .base import select_in, today
+from .base import select_in
 from .rows import ItemRow
 
 Item = tuple[str, str]  # question, target
@@ -73,8 +73,13 @@ class _Writes:
     completed: set[bytes] = field(default_factory=set)
 
 
-def apply(db: cipher.Connection, batch: list[Op], groups: set[Group]) -> dict[int, StoreError]:
+def apply(
+    db: cipher.Connection, batch: list[Op], groups: set[Group], day: str
+) -> dict[int, StoreError]:
     """Apply queued ops in one transaction; the refused ones are returned by `id(op)`.
+
+    `day` is the partnership's local date (the store's clock), the day the daily counts
+    of these starts and completions fall on.
 
     Ops whose cursor check fails are refused; the others commit together with one
     fsync. `groups` receives the (wave, org) groups that got new comments: the writer
@@ -84,7 +89,7 @@ def apply(db: cipher.Connection, batch: list[Op], groups: set[Group]) -> dict[in
     steps = [op for op in batch if op.kind != "begin"]
     db.execute("BEGIN IMMEDIATE")
     try:
-        failures = _begin_all(db, begins) if begins else {}
+        failures = _begin_all(db, begins, day) if begins else {}
         current = {
             state.id: state
             for state in map(
@@ -103,7 +108,7 @@ def apply(db: cipher.Connection, batch: list[Op], groups: set[Group]) -> dict[in
                 failures[id(op)] = error
         _write(db, writes)
         if writes.completions:
-            groups.update(_complete_all(db, writes.completions, current))
+            groups.update(_complete_all(db, writes.completions, current, day))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -167,7 +172,7 @@ def _write(db: cipher.Connection, writes: _Writes) -> None:
         )
 
 
-def _begin_all(db: cipher.Connection, ops: list[Op]) -> dict[int, StoreError]:
+def _begin_all(db: cipher.Connection, ops: list[Op], day: str) -> dict[int, StoreError]:
     """Create responses and sessions for new respondents of open waves."""
     starts = [(op, op.start) for op in ops if op.start is not None]
     waves = list({start.wave for _, start in starts})
@@ -191,7 +196,6 @@ def _begin_all(db: cipher.Connection, ops: list[Op]) -> dict[int, StoreError]:
             op.created = True
             new.append((op, start))
     if new:
-        day = today()
         db.executemany(
             "INSERT INTO responses (id, wave, org, role) VALUES (?, ?, ?, ?)",
             [(op.response, *start) for op, start in new],
@@ -209,7 +213,7 @@ def _begin_all(db: cipher.Connection, ops: list[Op]) -> dict[int, StoreError]:
 
 
 def _complete_all(
-    db: cipher.Connection, ops: list[Op], current: Mapping[bytes, ResponseState]
+    db: cipher.Connection, ops: list[Op], current: Mapping[bytes, ResponseState], day: str
 ) -> set[Group]:
     """Unlink finished responses: fresh ids, free text moved to `comments`.
 
@@ -241,7 +245,6 @@ def _complete_all(
         "UPDATE sessions SET response = NULL, sealed = NULL, completed = 1 WHERE key = ?",
         [(op.session_key,) for op in ops],
     )
-    day = today()
     finished = [current[op.response] for op in ops]
     db.executemany(
         "INSERT INTO daily_counts (wave, org, day, completed) VALUES (?, ?, ?, 1) "

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import keys
 from ..errors import StoreError, UnknownWaveError, WaveClosedError
-from .base import Database, now, today
+from .base import Database
 from .rows import DailyCount, GroupCount, OrganisationRow, OrgCount, RoleRow, Wave
 
 
@@ -58,8 +58,8 @@ class Waves:
         """Create a wave; it opens now unless `opens_on` lies in the future (then scheduled)."""
         if not orgs:
             raise StoreError("a wave needs at least one organisation")
-        scheduled = opens_on is not None and opens_on > today()
-        if closes_on is not None and closes_on <= (opens_on or today()):
+        scheduled = opens_on is not None and opens_on > self._base.today()
+        if closes_on is not None and closes_on <= (opens_on or self._base.today()):
             raise StoreError(f"the closing date {closes_on} must lie after the opening date")
         async with self._base.transaction() as db:
             await db.execute(
@@ -80,7 +80,7 @@ class Waves:
                     "scheduled" if scheduled else "open",
                     opens_on,
                     closes_on,
-                    None if scheduled else now(),
+                    None if scheduled else self._base.now(),
                     None if scheduled else keys.new_salt(),
                 ),
             )
@@ -96,7 +96,7 @@ class Waves:
             cursor = await db.execute(
                 "UPDATE waves SET status = 'open', opened_at = ?, salt = ? "
                 "WHERE id = ? AND status = 'scheduled'",
-                (now(), keys.new_salt(), wave_id),
+                (self._base.now(), keys.new_salt(), wave_id),
             )
             if cursor.rowcount != 1:
                 raise UnknownWaveError(f"wave {wave_id} is not a scheduled wave")
@@ -137,7 +137,7 @@ class Waves:
             await db.execute("DELETE FROM sessions WHERE wave = ?", (wave_id,))
             await db.execute(
                 "UPDATE waves SET status = 'closed', closed_at = ?, salt = NULL WHERE id = ?",
-                (now(), wave_id),
+                (self._base.now(), wave_id),
             )
         self._secrets.pop(wave_id, None)
 

@@ -72,7 +72,7 @@ class Writer:
         groups: set[Group] = set()
         async with self._base.write_lock:
             try:
-                failures = await self._base.hot.run(batch.apply, ops, groups)
+                failures = await self._base.hot.run(batch.apply, ops, groups, self._base.today())
             except Exception as exc:  # every waiter must hear of the failure
                 error = exc if isinstance(exc, StoreError) else StoreError(f"failed: {exc}")
                 failures = {id(op): error for op in ops}

@@ -30,6 +30,7 @@ from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.model import Survey
 from surveys.qtypes import QUESTION_TYPES
 from surveys.store import Store
+from tests.support.clock import CLOCK
 from trustscan.config import Config, load_config
 from trustscan.reporting import build_reports, write_csv
 from trustscan.services import load_registry
@@ -133,7 +134,7 @@ async def build(
     """A store filled as planned, closed waves, and its reports as `trustscan export` makes
     them (of `waves`, default all)."""
     registry = load_registry(config)
-    async with await Store.open(path, bytes(32)) as store:
+    async with await Store.open(path, bytes(32), clock=CLOCK) as store:
         user = 10**9
         for survey, groups in plan.items():
             for number, people in enumerate(groups, start=1):
@@ -295,7 +296,7 @@ def test_the_perturbation_reaches_the_answers(tmp_path: Path) -> None:
     asyncio.run(build(tmp_path / "b.db", plan, CONFIG, hidden_cells(reports)))
 
     async def answers(path: Path) -> pd.DataFrame:
-        async with await Store.open(path, bytes(32)) as store:
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
             data = await load_waves(store, [w.id for w in await store.waves()])
         frame = data.answers.drop(columns=["response", "choice"]).astype({"org": str})
         return frame.astype({c: str for c in ("role", "item", "target")})
@@ -366,7 +367,7 @@ def test_alpha_is_per_wave(tmp_path: Path) -> None:
 
     async def go() -> tuple[pd.DataFrame, pd.DataFrame]:
         registry = load_registry(CONFIG)
-        async with await Store.open(tmp_path / "r.db", bytes(32)) as store:
+        async with await Store.open(tmp_path / "r.db", bytes(32), clock=CLOCK) as store:
             user = 10**9
             for number, group in enumerate(plan["trust"], start=1):
                 wave = await store.open_wave("trust", number, ORGS)

@@ -31,6 +31,7 @@ from analysis.data import load_waves
 from analysis.png import PngRenderer
 from analysis.report import Report
 from surveys.store import Store
+from tests.support.clock import CLOCK
 
 from .test_hidden_answers import CONFIG, Plan, build, fixed_plan, hidden_cells, plans
 from .test_paper import fake_png
@@ -75,7 +76,7 @@ def differing_waves(first: Path, second: Path) -> set[int]:
     """The waves in which the two stores hold different answer values (same people)."""
 
     async def values(path: Path) -> pd.Series:
-        async with await Store.open(path, bytes(32)) as store:
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
             data = await load_waves(store, [w.id for w in await store.waves()])
         frame = data.answers.astype({c: str for c in ("org", "role", "item", "target")})
         return frame.groupby(["wave", "org", "role", "item", "target"])["value"].sum()

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from analysis import paper, slides
 from analysis.captions import album, chart_notes, one_line, supported
 from analysis.png import ALBUM_SCALE, ALBUM_WIDTH, PngRenderer
+from tests.support.clock import CLOCK
 
 from .test_report import report, wave_with
 from .test_report_in_browser import needs_browser
@@ -220,7 +221,7 @@ async def test_a_hidden_group_moves_no_caption_or_note(tmp_path: Path) -> None:
 
     seen = []
     for east in (3, 4):
-        store = await Store.open(tmp_path / f"east{east}.db", bytes(32))
+        store = await Store.open(tmp_path / f"east{east}.db", bytes(32), clock=CLOCK)
         try:
             await wave_with(store, {"north": 11, "south": 9, "east": east}, 1)
             _, [trust] = await report(store)

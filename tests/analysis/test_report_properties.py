@@ -16,6 +16,7 @@ from analysis.report import Context, build_report
 from surveys.i18n import t
 from surveys.loader import load_builtin
 from surveys.store import OrgCount, Store, Wave
+from tests.support.clock import CLOCK
 from trustscan.config import load_config
 from trustscan.reporting import build_reports
 from trustscan.services import load_registry
@@ -136,7 +137,7 @@ def test_every_survey_reports_whatever_the_group_sizes(
 
     async def go() -> tuple[str, list]:
         path = tmp_path_factory.mktemp("sizes") / "r.db"
-        async with await Store.open(path, bytes(32)) as store:
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
             for number, survey in enumerate(("trust", "culture", "evaluation"), start=1):
                 wave = await store.open_wave(survey, 1, [o.id for o in config.organisations])
                 await simulate_wave(

@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from bot.app import build_application
-from bot.context import Clock, Services
+from bot.context import Services
+from surveys.clock import Clock
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
 from tests import anonymity
+from tests.support.clock import FrozenClock as FakeClock
 from trustscan.config import Config, load_config
 
 from .fake_telegram import FakeTelegram, FakeUser
@@ -29,17 +31,6 @@ TOKEN = "123456:TEST-token"
 def assert_no_user_id(path: Path, user_id: int) -> None:
     """The Telegram id is in no file, neither as stored nor in any decrypted page or frame."""
     anonymity.assert_no_user_id(path, user_id, bytes.fromhex(KEY))
-
-
-class FakeClock(Clock):
-    """A clock the test sets; the scheduler asks it what time it is."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        super().__init__("Europe/Amsterdam")
-        self.current = now.replace(tzinfo=self.tz)
-
-    def now(self) -> dt.datetime:
-        return self.current
 
 
 def write_config(tmp_path: Path, server: FakeTelegram, **extra: str) -> Path:
@@ -80,6 +71,7 @@ def config(tmp_path: Path, server: FakeTelegram) -> Config:
 
 @pytest.fixture
 def clock() -> FakeClock:
+    """The bot's, the scheduler's and the store's one clock, set by the test."""
     return FakeClock(dt.datetime(2026, 12, 1, 12, 0))
 
 

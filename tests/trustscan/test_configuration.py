@@ -26,6 +26,7 @@ min_group_size_comments = 12
 [partnership]
 name = "Regio West"
 default_language = "en"
+timezone = "Europe/Brussels"
 
 [[organisations]]
 id = "alpha"
@@ -49,7 +50,6 @@ restricted = true
 [reminders]
 days_before_close = [1, 5]
 hour = 9
-timezone = "Europe/Brussels"
 
 [surveys]
 paths = ["mine"]
@@ -100,7 +100,7 @@ def test_every_key_is_read_and_paths_resolve_next_to_the_file(tmp_path: Path) ->
     assert config.organisations[0].role_headcount("council") == 12
     assert config.organisations[1].role_headcount("council") is None
     assert config.reminders.days_before_close == (5, 1)
-    assert (config.reminders.hour, config.reminders.timezone) == (9, "Europe/Brussels")
+    assert (config.reminders.hour, config.timezone) == (9, "Europe/Brussels")
     assert config.survey_paths == (tmp_path / "mine",)
 
 
@@ -136,7 +136,7 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
         (("facilitators = [11, 22]", 'facilitators = "abc"'), "telegram.facilitators"),
         (('id = "beta"', 'id = "alpha"'), "organisations[1].id"),
         (('default_language = "en"', 'default_language = "fr"'), "partnership.default_language"),
-        (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "reminders.timezone"),
+        (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "partnership.timezone"),
         (("hour = 9", "hour = 25"), "reminders.hour"),
         (("headcount = 100", "headcount = -3"), "organisations[0].headcount"),
         (("restricted = true", 'restricted = "yes"'), "roles[1].restricted"),
@@ -163,3 +163,13 @@ def test_syntax_errors_and_missing_files_are_config_errors(tmp_path: Path) -> No
         load_config(write(tmp_path, "[telegram]\ntoken = \n"), env={})
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "absent.toml", env={})
+
+
+def test_the_time_zone_of_an_older_config_still_counts(tmp_path: Path) -> None:
+    """A config that names its time zone under [reminders], as before, keeps that zone;
+    without any, the partnership lives in Amsterdam's."""
+    old = load_config(write(tmp_path, '[reminders]\ntimezone = "Europe/Lisbon"\n'), env={})
+    assert old.timezone == "Europe/Lisbon"
+    assert load_config(write(tmp_path, ""), env={}).timezone == "Europe/Amsterdam"
+    with pytest.raises(ConfigError, match=r"reminders\.timezone"):
+        load_config(write(tmp_path, '[reminders]\ntimezone = "Nowhere/Else"\n'), env={})

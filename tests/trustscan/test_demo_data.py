@@ -16,6 +16,7 @@ from analysis.data import load_waves
 from analysis.report import Report
 from analysis.report.detectable import trend_dimension
 from surveys.store import Store
+from tests.support.clock import CLOCK
 from trustscan import simulation
 from trustscan.config import load_config
 from trustscan.reporting import build_reports
@@ -29,7 +30,7 @@ async def simulate_demo(path: Path) -> tuple[str, list[Report]]:
     """The three measurements of `trustscan demo` (same seeds), and their reports."""
     config = load_config(None, env={})
     registry = load_registry(config)
-    async with await Store.open(path, bytes(32)) as store:
+    async with await Store.open(path, bytes(32), clock=CLOCK) as store:
         for number, season in enumerate(SEASONS, start=1):
             for offset, survey_id in enumerate(SURVEYS):
                 survey = registry[survey_id]
@@ -95,7 +96,7 @@ async def test_the_simulated_waves_are_deterministic(tmp_path: Path) -> None:
     survey = load_registry(config)["evaluation"]
     frames = []
     for name in ("a.db", "b.db"):
-        async with await Store.open(tmp_path / name, bytes(32)) as store:
+        async with await Store.open(tmp_path / name, bytes(32), clock=CLOCK) as store:
             wave = await store.open_wave(survey.id, 1, [o.id for o in config.organisations])
             await simulation.simulate_wave(store, survey, wave.id, 1, config.partners(), seed=7)
             await store.close_wave(wave.id)

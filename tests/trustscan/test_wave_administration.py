@@ -19,6 +19,7 @@ import pytest
 from surveys import keys
 from surveys.i18n import t
 from surveys.store import Store, Wave, schema
+from tests.support.clock import CLOCK, ZONE, FrozenClock
 from trustscan.cli import main
 from trustscan.config import Config, load_config
 from trustscan.operations import OperationError, Operations, open_operations
@@ -38,8 +39,9 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
 
 @pytest.fixture
 async def ops(config: Config) -> AsyncIterator[Operations]:
-    async with open_operations(config) as opened:
-        yield Operations(opened.config, opened.store, opened.registry, lambda: TODAY)
+    clock = FrozenClock(dt.datetime.combine(TODAY, dt.time(12), ZONE))
+    async with open_operations(config, clock) as opened:
+        yield opened
 
 
 async def refused(code: str, call: object) -> OperationError:
@@ -203,7 +205,7 @@ async def test_migration_4_binds_old_links_and_marks_old_waves_announced(tmp_pat
     waves count as announced (nobody hears of a wave opened months ago)."""
     master = bytes.fromhex(KEY)
     path = tmp_path / "old.db"
-    async with await Store.open(path, master) as store:
+    async with await Store.open(path, master, clock=CLOCK) as store:
         trust = await store.open_wave("trust", 1, ["a", "b"])
         culture = await store.open_wave("culture", 1, ["a"])
         await store.close_wave(trust.id)
@@ -216,7 +218,7 @@ async def test_migration_4_binds_old_links_and_marks_old_waves_announced(tmp_pat
     db.execute("ALTER TABLE invitations DROP COLUMN survey")
     db.execute("UPDATE schema_version SET version = 3")
     db.close()
-    async with await Store.open(path, master) as store:
+    async with await Store.open(path, master, clock=CLOCK) as store:
         assert (await store.invitation(old.token)).survey == "culture"  # type: ignore[union-attr]
         assert (await store.invitation(tied.token)).survey == "trust"  # type: ignore[union-attr]
         assert not await store.mark_notified(culture.id, "opened")
