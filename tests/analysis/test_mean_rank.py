@@ -18,6 +18,7 @@ from analysis.data import WaveData
 from analysis.report import Context, Report, build_report, render_html
 from surveys.loader import parse_survey
 from surveys.store import Wave
+from tests.support.budget import examples
 from trustscan.reporting import write_csv, write_xlsx
 
 SURVEY = parse_survey(
@@ -128,7 +129,7 @@ def test_too_few_rankings_in_a_shown_organisation_hide_it_and_one_more() -> None
     assert set(table.loc[table["hidden"], "org"]) == {"a", "b", "c", "d"}
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25))
 @given(
     ranks=st.lists(st.permutations([1, 2, 3]).map(tuple), min_size=4, max_size=4),
     order=st.permutations(list(PEOPLE)),

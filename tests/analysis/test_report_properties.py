@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import charts
@@ -16,6 +16,7 @@ from analysis.report import Context, build_report
 from surveys.i18n import t
 from surveys.loader import load_builtin
 from surveys.store import OrgCount, Store, Wave
+from tests.support.budget import examples
 from tests.support.clock import CLOCK
 from trustscan.config import load_config
 from trustscan.reporting import build_reports
@@ -49,7 +50,7 @@ def synthetic(sizes: dict[tuple[str, str], int], seed: int) -> pd.DataFrame:
     return frame
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15))
 @given(
     sizes=st.dictionaries(
         st.tuples(st.sampled_from(ORGS), st.sampled_from(ROLES)),
@@ -125,7 +126,7 @@ def test_no_output_rests_on_fewer_than_k(
                 assert sum(n for (o, _), n in sizes.items() if o == org) >= k
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(6))
 @given(scale=st.floats(0.02, 0.3), seed=st.integers(0, 1000), k=st.integers(3, 6))
 def test_every_survey_reports_whatever_the_group_sizes(
     tmp_path_factory, scale: float, seed: int, k: int
@@ -154,7 +155,7 @@ def test_every_survey_reports_whatever_the_group_sizes(
                 assert (table["n"].dropna() >= k).all(), (report.survey.id, name)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40))
 @given(
     sizes=st.dictionaries(
         st.tuples(st.sampled_from(ORGS), st.sampled_from(ROLES)),

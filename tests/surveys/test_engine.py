@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys.answers import DONT_KNOW
@@ -23,6 +23,7 @@ from surveys.engine import (
 )
 from surveys.errors import AnswerError
 from surveys.model import Question, Survey
+from tests.support.budget import examples
 
 # Every question type, role filters, a `when` condition, per-partner items and two sections.
 ALL_TYPES = """
@@ -965,7 +966,7 @@ def act(q: Questionnaire, state: State, step: Step, action: str, data: st.DataOb
     return Transition(action, state, step, before, change, error, after, q.step(after))
 
 
-RANDOM_USE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RANDOM_USE = settings(max_examples=examples(200))
 RESPONDENTS = st.builds(
     Respondent,
     org=st.sampled_from(ORGS),

@@ -299,7 +299,7 @@ def test_demo_simulates_three_waves_and_writes_the_report(demo) -> None:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
 
 
-@pytest.mark.skipif(not shutil.which("chromium"), reason="PNG export needs the system Chromium")
+@pytest.mark.needs_chromium
 def test_report_writes_html_png_and_tables(run, demo, tmp_path: Path) -> None:
     """report --png/--xlsx/--csv: every chart as PNG, the suppressed tables, the page."""
     with_demo(demo, tmp_path)
