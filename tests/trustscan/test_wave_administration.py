@@ -62,6 +62,8 @@ async def test_a_second_open_wave_of_a_survey_is_refused_unless_forced(ops: Oper
     later = await ops.open_wave("t", "trust", opens_on="2027-04-01")
     assert later.status == "scheduled"
     await refused("waves.second_open", ops.open_wave("t", "trust", opens_on="2027-03-15"))
+    # the open wave runs to the end of its closing day: that day is still taken
+    await refused("waves.second_open", ops.open_wave("t", "trust", opens_on="2027-03-31"))
     forced = await ops.open_wave("t", "trust", force=True)
     assert forced.is_open and len(await ops.store.waves(status="open", survey="trust")) == 2
 
@@ -88,14 +90,15 @@ async def test_closing_names_the_organisations_below_k(ops: Operations) -> None:
     wave = await ops.open_wave("t", "trust")
     survey, partners = ops.registry["trust"], ops.config.partners()
     rng = random.Random(4)
-    for user, org in enumerate(["dijkhoven"] * 3 + ["veenstede"]):
+    # exactly k (shown) and exactly k - 1 (hidden): the boundary on both sides
+    for user, org in enumerate(["dijkhoven"] * 3 + ["veenstede"] * 2 + ["brugwoude"]):
         await respond(ops.store, survey, wave.id, 1, org, "staff", user + 1, partners, rng)
     closing = await ops.closing(wave.id)
-    assert closing.k == 3 and closing.completed == 4
+    assert closing.k == 3 and closing.completed == 6
     assert [(c.org, c.completed) for c in closing.below_k] == [
-        ("brugwoude", 0),
+        ("brugwoude", 1),
         ("lindermeer", 0),
-        ("veenstede", 1),
+        ("veenstede", 2),
     ]
     assert (await ops.store.wave(wave.id)).is_open  # asking does not close
     await ops.close_wave("t", wave.id)
