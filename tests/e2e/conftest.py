@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 import re
@@ -96,6 +97,13 @@ async def running(config: Config, clock: Clock | None = None) -> AsyncIterator[A
 async def app(config: Config, clock: FakeClock) -> AsyncIterator[Any]:
     async with running(config, clock) as application:
         yield application
+
+
+async def start_up_tick(app: Any) -> None:
+    """Wait until the scheduler's tick has run once after start-up (it then waits a minute)."""
+    [job] = app.job_queue.get_jobs_by_name("tick")
+    while job.next_t is None or job.next_t - dt.datetime.now(dt.UTC) < dt.timedelta(seconds=30):
+        await asyncio.sleep(0.02)  # polls the job's schedule: no fixed wait
 
 
 def store_of(app: Any) -> Store:
