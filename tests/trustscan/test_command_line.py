@@ -121,9 +121,10 @@ def run(tmp_path: Path):
     return go
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`trustscan demo --lang en`, run once for the tests that need its database."""
+    """`trustscan demo --lang en`, run once per test process for the tests that need its
+    database (each takes a private copy: `with_demo`)."""
     folder = tmp_path_factory.mktemp("demo")
     return run_in(folder, "demo", "--lang", "en", key=None), folder / "trustscan-demo"
 
