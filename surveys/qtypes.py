@@ -8,9 +8,12 @@ attributes (`scored`, `per_option`, `makes_profile`, `comment`, `answerable`). N
 outside this module branches on a type's name.
 
 Adding a type is one class and one line in `QUESTION_TYPES` here, plus one entry in
-each adapter's table: `bot.widgets.WIDGETS`, `trustscan.preview.PREVIEWS` and
-`trustscan.simulation.SIMULATED` (`tests/test_question_types.py` fails naming any table
-that lacks it).
+each table keyed by type name: the bot's widgets (`bot.widgets.WIDGETS`), the terminal
+preview (`trustscan.preview.PREVIEWS`), the simulated answers
+(`trustscan.simulation.SIMULATED`) and how the report shows its answers
+(`analysis.report.questions.REPORTED`). `tests/test_question_types.py` fails naming any
+table that lacks the type, and finds any new table keyed by type names that is not
+listed here.
 """
 
 from __future__ import annotations
