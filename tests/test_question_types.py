@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import random
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,10 +16,10 @@ from bot.callbacks import PRESS_PATTERN, Action, decode, encode
 from bot.widgets import WIDGETS
 from surveys.answers import DONT_KNOW, ItemRow
 from surveys.engine import Questionnaire, QuestionStep, Respondent, State
-from surveys.errors import AnswerError
-from surveys.loader import parse_survey
-from surveys.model import Survey
-from surveys.qtypes import QUESTION_TYPES, QuestionType
+from surveys.errors import AnswerError, DefinitionError
+from surveys.loader import load_survey, parse_survey
+from surveys.model import Params, Question, Survey
+from surveys.qtypes import QUESTION_TYPES, LikertType, ParseContext, QuestionType
 from surveys.qtypes import decode as decode_rows
 from surveys.qtypes import encode as encode_rows
 from trustscan.preview import PREVIEWS, run_preview
@@ -122,6 +123,94 @@ def test_press_letters_are_unique_and_the_pattern_matches_each() -> None:
     for other in ("c:token", "r:tok:staff", "x", "X", "g:nl", "W:1", "Z", "o:org:mac"):
         assert not re.match(PRESS_PATTERN, other)
     assert decode("q:1:2") is None and decode("a:x:2") is None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class SliderParams(Params):
+    """A parameter set no production record has heard of: the ends of the slider."""
+
+    low: int
+    high: int
+
+
+class Slider(QuestionType):
+    """A type with keys of its own, defined here only: parsed and checked by itself."""
+
+    name = "slider"
+    keys = frozenset({"low", "high"})
+
+    def parse(self, raw: Mapping[str, object], ctx: ParseContext) -> Params:
+        low = ctx.integer(raw.get("low"), "low", 0)
+        high = ctx.integer(raw.get("high"), "high", 100)
+        if low >= high:
+            ctx.report(f"'low' ({low}) must be below 'high' ({high})")
+        return SliderParams(low=low, high=high)
+
+    def validate_answer(self, question: Question, value: object) -> object:
+        ends = question.params_as(SliderParams)
+        if not isinstance(value, int) or not ends.low <= value <= ends.high:
+            raise AnswerError("out_of_range", low=ends.low, high=ends.high)
+        return value
+
+    encode = LikertType.encode
+    decode = LikertType.decode
+
+
+def slider_file(folder: Path, ends: str) -> Path:
+    path = folder / "slider.toml"
+    path.write_text(
+        f"""
+id = "slide"
+languages = ["nl", "en"]
+title = {{ nl = "Schuif", en = "Slide" }}
+
+[[questions]]
+id = "pull"
+type = "slider"
+{ends}
+text = {{ nl = "Hoe ver?", en = "How far?" }}
+
+[[questions]]
+id = "misfit"
+type = "choice"
+low = 3
+options = [{{ value = "a", label = {{ nl = "A", en = "A" }} }},
+           {{ value = "b", label = {{ nl = "B", en = "B" }} }}]
+text = {{ nl = "Welke?", en = "Which?" }}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_type_registered_by_a_test_loads_its_own_parameters(monkeypatch, tmp_path) -> None:
+    """A new type's own keys become its own parameters, checked by it, with no shared edit.
+
+    Registered here only: `Question` and `Params` are as they were, and the type's
+    problems are reported like the built-in types', with the file and the question.
+    """
+    monkeypatch.setitem(QUESTION_TYPES, Slider.name, Slider())
+    with pytest.raises(DefinitionError) as bad:
+        load_survey(slider_file(tmp_path, "low = 10\nhigh = 10"))
+    assert [str(p) for p in bad.value.problems] == [
+        "slider.toml: questions[0] (id 'pull'): 'low' (10) must be below 'high' (10)",
+        "slider.toml: questions[1] (id 'misfit'): 'low' does not apply to a choice question",
+    ]
+
+    path = slider_file(tmp_path, "low = 1\nhigh = 7")
+    path.write_text(path.read_text().replace("low = 3\n", ""))
+    survey = load_survey(path)
+    pull = survey.question("pull")
+    assert pull.params_as(SliderParams) == SliderParams(low=1, high=7)
+    with pytest.raises(TypeError):
+        survey.question("misfit").params_as(SliderParams)
+    q = Questionnaire(survey, Respondent("north", "staff", "en"))
+    assert q.answer(State(), 0, 7).put == {"pull": 7}
+    with pytest.raises(AnswerError) as refused:
+        q.answer(State(), 0, 8)
+    assert refused.value.params == {"low": 1, "high": 7}
+    shared = {f.name for record in (Question, Params) for f in dataclasses.fields(record)}
+    assert not shared & Slider.keys
 
 
 @pytest.fixture

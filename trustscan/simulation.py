@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent
 from surveys.model import Survey
+from surveys.qtypes import AllocateParams, MultiParams
 from surveys.store import Store
 
 # respondents per organisation and role in each wave
@@ -186,7 +187,8 @@ def choice_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
 
 
 def multi_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
-    return tuple(c.value for c in step.choices[: max(step.question.min_choices, 1)])
+    low = step.question.params_as(MultiParams).min_choices
+    return tuple(c.value for c in step.choices[: max(low, 1)])
 
 
 def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
@@ -195,7 +197,8 @@ def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> objec
         weights = CULTURE[mood.org]
     else:
         weights = PREFERRED_BY_ORG.get(mood.org, PREFERRED)
-    return allocate(rng, weights, q.step, q.total)
+    params = q.params_as(AllocateParams)
+    return allocate(rng, weights, params.step, params.total)
 
 
 def text_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:

@@ -105,7 +105,7 @@ def test_builtin_instruments_measure_what_they_promise(known_roles) -> None:
     }
     assert any(q.type == "text" for q in trust.questions)
     allocs = [q for q in surveys["culture"].questions if q.type == "allocate"]
-    assert len(allocs) == 12 and all(q.total == 100 for q in allocs)
+    assert len(allocs) == 12 and all(q.params.total == 100 for q in allocs)
     assert {o.value for q in allocs for o in q.options} == {
         "clan",
         "adhocracy",
@@ -146,11 +146,14 @@ def test_valid_definition_loads_into_the_model(load_toml) -> None:
     assert survey.question("v1").scale.points == 5
     assert survey.question("v1").dimension == "trust"
     assert survey.question("p1").per_partner
-    assert (survey.question("m1").min_choices, survey.question("m1").max_choices) == (1, 2)
+    assert (survey.question("m1").params.min_choices, survey.question("m1").params.max_choices) == (
+        1,
+        2,
+    )
     assert survey.question("m1").when.question == "c1"
     assert survey.question("m1").when.values == ("yes",)
-    assert (survey.question("a1").total, survey.question("a1").step) == (100, 10)
-    assert survey.question("t1").max_length == 200
+    assert (survey.question("a1").params.total, survey.question("a1").params.step) == (100, 10)
+    assert survey.question("t1").params.max_length == 200
     assert not survey.question("t1").required
     assert survey.question("v1").required
 
