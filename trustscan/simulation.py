@@ -124,10 +124,14 @@ def item_noise(items: int, target: float = TARGET_ALPHA, extra: float = 0.0) -> 
 
 
 def common_items(survey: Survey) -> dict[str, int]:
-    """Scale items per dimension that everyone is asked (role-specific ones excluded)."""
+    """Scale items per dimension that everyone is asked (role-specific ones excluded).
+
+    A scale item is one answered on a labelled scale (a fact of its parameters), so no
+    type is named here.
+    """
     counts: dict[str, int] = {}
     for q in survey.questions:
-        if q.type == "likert" and q.dimension and not q.per_partner and q.roles is None:
+        if q.scale is not None and q.dimension and not q.per_partner and q.roles is None:
             counts[q.dimension] = counts.get(q.dimension, 0) + 1
     return counts
 
