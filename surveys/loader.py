@@ -249,6 +249,7 @@ class _SurveyParser:
                 shape = ", ".join(f"{lang} = [...]" for lang in self.languages)
                 self.report(f"'labels' must be a table {{ {shape} }}")
                 continue
+            ctx.undeclared(labels, "labels")
             texts: dict[str, list[str]] = {}
             for lang in self.languages:
                 values = labels.get(lang)

@@ -76,11 +76,25 @@ class ParseContext:
             if not isinstance(value, str) or not value.strip():
                 self.report(f"missing translation '{lang}' in '{key}'")
                 ok = False
-        for extra in sorted(set(raw) - set(LANGS)):
-            self.report(f"unknown language '{extra}' in '{key}' (supported: {', '.join(LANGS)})")
+        self.undeclared(raw, key)
         if not ok:
             return None
         return Text({lang: raw[lang].strip() for lang in self.languages})
+
+    def undeclared(self, raw: Mapping[str, object], key: str) -> None:
+        """Report the languages of a text table beyond the survey's own.
+
+        A text covers exactly the declared languages: one in a language the catalogue
+        lacks is a typo, one the survey does not declare a forgotten `languages` entry,
+        and neither is dropped without a word.
+        """
+        for extra in sorted(set(raw) - set(LANGS)):
+            self.report(f"unknown language '{extra}' in '{key}' (supported: {', '.join(LANGS)})")
+        for extra in [lang for lang in LANGS if lang in raw and lang not in self.languages]:
+            self.report(
+                f"'{key}' has a text in '{extra}', which is not among the survey's "
+                f"languages ({', '.join(self.languages)})"
+            )
 
     def integer(self, raw: object, key: str, default: int) -> int:
         if raw is None:
