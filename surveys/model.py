@@ -121,6 +121,7 @@ class Question:
         """The type's own parameters, as its class; `TypeError` for another type's.
 
         How an adapter for one type reads that type's keys, typed (e.g. allocate's total).
+        (`builtins.type`: in this class body, `type` is the question's field.)
         """
         if not isinstance(self.params, kind):
             raise TypeError(
