@@ -52,10 +52,10 @@ def pick(step: QuestionStep, rng: random.Random) -> object:
         case "choice":
             return rng.choice(step.choices).value
         case "multi":
-            return tuple(c.value for c in step.choices[: max(q.min_choices, 1)])
+            return tuple(c.value for c in step.choices[: max(q.params.min_choices, 1)])
         case "allocate":
-            share = q.total // len(q.options)
-            return (q.total - share * (len(q.options) - 1), *[share] * (len(q.options) - 1))
+            share = q.params.total // len(q.options)
+            return (q.params.total - share * (len(q.options) - 1), *[share] * (len(q.options) - 1))
         case "text":
             return "benchmark comment " + str(rng.random())
     return None

@@ -183,7 +183,7 @@ def oversubscribed_line(context: TrustscanContext, flag: Oversubscribed, lang: s
             headcount=flag.headcount,
         )
     role = context.config.role(flag.role)
-    label = html.escape(role.label.get(lang) if role else flag.role)
+    label = html.escape(role.name(lang) if role else flag.role)
     headcount = flag.headcount
     return t("facilitator.oversubscribed_role", lang, org=name, role=label, headcount=headcount)
 
@@ -218,10 +218,10 @@ async def invite(update: Update, context: TrustscanContext) -> None:
             lines.append(f"<b>{html.escape(link.org.name)}</b>: {html.escape(link.url)}")
             photos.append(InputMediaPhoto(Operations.qr_code(link), caption=caption))
         else:
-            lines.append(f"  {html.escape(link.role.label.get(lang))}: {html.escape(link.url)}")
+            lines.append(f"  {html.escape(link.role.name(lang))}: {html.escape(link.url)}")
     restricted = context.config.restricted_roles()
     if restricted:
-        names = ", ".join(html.escape(r.label.get(lang)) for r in restricted)
+        names = ", ".join(html.escape(r.name(lang)) for r in restricted)
         lines.append(t("facilitator.restricted_links", lang, roles=names))
     await reply(update, "\n".join(lines))
     assert update.effective_chat is not None

@@ -282,7 +282,7 @@ def role_phrase(context: TrustscanContext, role_id: str | None, lang: str) -> st
     the organisation, and a council member's link says so in the council's own word.
     """
     role = context.config.role(role_id)
-    return t("bot.as_role", lang, role=html.escape(role.label.get(lang))) if role else ""
+    return t("bot.as_role", lang, role=html.escape(role.name(lang))) if role else ""
 
 
 def awaiting_consent(context: TrustscanContext, shown: bool) -> None:
@@ -352,7 +352,7 @@ async def consent(update: Update, context: TrustscanContext) -> None:
         return
     await query.answer()
     rows = [
-        [InlineKeyboardButton(role.label.get(lang), callback_data=f"r:{token}:{role.id}")]
+        [InlineKeyboardButton(role.name(lang), callback_data=f"r:{token}:{role.id}")]
         for role in offered
     ]
     await edit(query.message, t("bot.choose_role", lang), InlineKeyboardMarkup(rows))

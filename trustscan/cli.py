@@ -359,6 +359,8 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         )
     if failed:
         print(f"{failed} of {len(files)} file(s) have problems", file=sys.stderr)
+    elif not args.files:
+        load_registry(config)  # the configured set: role labels in every language it offers
     return 1 if failed else 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from surveys.clock import DEFAULT_TIMEZONE
 from surveys.engine import Partner
 from surveys.i18n import DEFAULT_LANGUAGE as CATALOGUE_DEFAULT
 from surveys.i18n import text_of
-from surveys.model import LANGS, Text
+from surveys.model import LANGS, Survey, Text
 
 DEFAULT_DATABASE = "trustscan.db"
 DEFAULT_KEY_FILE = "trustscan.key"
@@ -58,10 +58,20 @@ class Organisation:
 @dataclass(frozen=True, slots=True)
 class Role:
     id: str
-    label: Text
+    label: Text  # in every language a configured survey is offered in (`check_role_labels`)
     # A restricted role identifies few people (council, administrators): it is never
     # offered as a button, only claimed through a link that fixes it.
     restricted: bool = False
+
+    def name(self, lang: str) -> str:
+        """The label in `lang`, or else in the label's first language.
+
+        A respondent is asked in a survey's language, which the label always has. A
+        facilitator may use a language no survey is offered in; the role's name is then
+        shown in the label's first language (one explicit rule, like
+        `Survey.language_for`), never an error in the middle of a reply.
+        """
+        return self.label.get(lang if lang in self.label else self.label.languages[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,18 +411,45 @@ def _roles(r: _Reader) -> tuple[Role, ...]:
 
 
 def _role_label(r: _Reader, label: object, key: str) -> Text:
-    """`label = { nl = "…", en = "…", de = "…" }`: a label in every language the bot speaks.
+    """`label = { nl = "…", en = "…", de = "…" }`: the role's name per language.
 
-    Respondents of every language may be asked their role, so a missing language is an
-    error naming it, never a label shown in another language.
+    Any of the catalogue's languages; which ones it must have depends on the surveys
+    (`check_role_labels`, once they are loaded), not on the catalogue, so a language
+    added to the catalogue breaks no config.
     """
     shape = ", ".join(f'{lang} = "…"' for lang in LANGS)
-    if not isinstance(label, dict):
+    if not isinstance(label, dict) or not label:
         raise r.fail(key, f"must be a table {{ {shape} }}")
-    missing = [lang for lang in LANGS if not (isinstance(label.get(lang), str) and label[lang])]
-    if missing:
-        raise r.fail(key, f"missing {', '.join(missing)}: must be a table {{ {shape} }}")
     unknown = sorted(set(label) - set(LANGS))
     if unknown:
         raise r.fail(key, f"unknown languages {unknown} (the catalogue has: {', '.join(LANGS)})")
-    return Text({lang: label[lang] for lang in LANGS})
+    empty = [lang for lang in LANGS if lang in label and not _is_text(label[lang])]
+    if empty:
+        raise r.fail(key, f"the text in {', '.join(empty)} must be a non-empty string")
+    return Text({lang: label[lang] for lang in LANGS if lang in label})
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def check_role_labels(config: Config, surveys: Iterable[Survey]) -> None:
+    """Every role's label in every language one of the surveys is offered in.
+
+    A respondent is asked their role in the survey's language, so a label lacking one
+    is a `ConfigError` naming the role's key, the language and the surveys offered in
+    it. Languages no survey offers need no label.
+    """
+    offered: dict[str, list[str]] = {lang: [] for lang in LANGS}
+    for survey in surveys:
+        for lang in survey.languages:
+            offered.setdefault(lang, []).append(survey.id)
+    source = str(config.source) if config.source is not None else "embedded defaults"
+    for i, role in enumerate(config.roles):
+        missing = [lang for lang, ids in offered.items() if ids and lang not in role.label]
+        if missing:
+            needed = ", ".join(
+                f"{lang} (surveys offered in it: {', '.join(sorted(offered[lang]))})"
+                for lang in missing
+            )
+            raise ConfigError(f"{source}: roles[{i}].label: missing {needed}")

@@ -47,7 +47,7 @@ def context_for(config: Config, lang: str) -> Context:
         lang=lang,
         partnership=config.partnership,
         orgs={o.id: o.name for o in config.organisations},
-        roles={r.id: r.label.get(lang) for r in config.roles},
+        roles={r.id: r.name(lang) for r in config.roles},
         headcounts={o.id: o.headcount for o in config.organisations},
     )
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent
 from surveys.model import Survey
+from surveys.qtypes import AllocateParams, MultiParams
 from surveys.store import Store
 
 # respondents per organisation and role in each wave
@@ -123,10 +124,14 @@ def item_noise(items: int, target: float = TARGET_ALPHA, extra: float = 0.0) -> 
 
 
 def common_items(survey: Survey) -> dict[str, int]:
-    """Scale items per dimension that everyone is asked (role-specific ones excluded)."""
+    """Scale items per dimension that everyone is asked (role-specific ones excluded).
+
+    A scale item is one answered on a labelled scale (a fact of its parameters), so no
+    type is named here.
+    """
     counts: dict[str, int] = {}
     for q in survey.questions:
-        if q.type == "likert" and q.dimension and not q.per_partner and q.roles is None:
+        if q.scale is not None and q.dimension and not q.per_partner and q.roles is None:
             counts[q.dimension] = counts.get(q.dimension, 0) + 1
     return counts
 
@@ -186,7 +191,8 @@ def choice_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
 
 
 def multi_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
-    return tuple(c.value for c in step.choices[: max(step.question.min_choices, 1)])
+    low = step.question.params_as(MultiParams).min_choices
+    return tuple(c.value for c in step.choices[: max(low, 1)])
 
 
 def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
@@ -195,7 +201,8 @@ def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> objec
         weights = CULTURE[mood.org]
     else:
         weights = PREFERRED_BY_ORG.get(mood.org, PREFERRED)
-    return allocate(rng, weights, q.step, q.total)
+    params = q.params_as(AllocateParams)
+    return allocate(rng, weights, params.step, params.total)
 
 
 def text_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:

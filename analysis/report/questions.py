@@ -41,7 +41,7 @@ class Reported:
     rows: str = ""
 
 
-# one entry per question type (tests/analysis/test_every_question.py checks it is complete)
+# one entry per question type (tests/test_question_types.py checks it is complete)
 REPORTED: Mapping[str, Reported] = {
     "likert": Reported("item_distribution"),  # per partner: the matrix of its dimension
     "nps": Reported("nps", "value"),

@@ -18,9 +18,8 @@ import pytest
 
 from analysis.data import answers_frame
 from analysis.export import xlsx_bytes
-from analysis.report.questions import REPORTED, answer_shares
+from analysis.report.questions import answer_shares
 from surveys.loader import parse_survey
-from surveys.qtypes import QUESTION_TYPES
 from trustscan.reporting import write_xlsx
 
 from .reporting_support import Built, built, people
@@ -51,11 +50,6 @@ def workbook(scans: Built) -> dict[str, pd.DataFrame]:
         rows = list(sheet.values)
         sheets[sheet.title] = pd.DataFrame(rows[1:], columns=rows[0])
     return sheets
-
-
-def test_every_question_type_says_how_it_is_reported() -> None:
-    """A new question type must say where its answers are reported."""
-    assert set(REPORTED) == set(QUESTION_TYPES)
 
 
 def test_every_question_appears_in_the_page(scans: Built) -> None:

@@ -94,9 +94,9 @@ async def respond(
             draws = [r.choice(step.choices).value for r in values]
             change = q.answer(state, step.index, draws[changed])
         elif step.type == "allocate":
-            cuts = [r.randrange(0, question.total + 1, question.step) for r in values]
+            cuts = [r.randrange(0, question.params.total + 1, question.params.step) for r in values]
             cut = cuts[changed]
-            change = q.answer(state, step.index, (cut, question.total - cut, 0, 0))
+            change = q.answer(state, step.index, (cut, question.params.total - cut, 0, 0))
         elif step.type == "ranking":
             orders = [r.sample(range(len(step.choices)), len(step.choices)) for r in values]
             ranks = [0] * len(step.choices)
@@ -107,7 +107,7 @@ async def respond(
             texts = [r.choice(COMMENTS) for r in values]
             change = q.answer(state, step.index, texts[changed])
         else:  # multi: the fewest choices allowed, the same for everyone
-            chosen = tuple(c.value for c in step.choices[: max(question.min_choices, 1)])
+            chosen = tuple(c.value for c in step.choices[: max(question.params.min_choices, 1)])
             change = q.answer(state, step.index, chosen)
         await flow.persist(store, q, session, state, change)
         state = change.state
