@@ -169,7 +169,6 @@ def test_syntax_errors_and_missing_files_are_config_errors(tmp_path: Path) -> No
         load_config(tmp_path / "absent.toml", env={})
 
 
-<<<<<<< HEAD
 def test_the_time_zone_of_an_older_config_still_counts(tmp_path: Path) -> None:
     """A config that names its time zone under [reminders], as before, keeps that zone;
     without any, the partnership lives in Amsterdam's."""
@@ -178,7 +177,8 @@ def test_the_time_zone_of_an_older_config_still_counts(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, ""), env={}).timezone == "Europe/Amsterdam"
     with pytest.raises(ConfigError, match=r"reminders\.timezone"):
         load_config(write(tmp_path, '[reminders]\ntimezone = "Nowhere/Else"\n'), env={})
-=======
+
+
 def minimal_survey(folder: Path, survey_id: str, languages: list[str]) -> Path:
     """A one-statement survey in `languages`, saved as `<id>.toml` in `folder`."""
     texts = ", ".join(f'{lang} = "{survey_id} {lang}"' for lang in languages)
@@ -249,4 +249,3 @@ def test_the_defaults_and_the_example_config_load_with_the_built_in_surveys(
     assert set(registry) == {"trust", "culture", "evaluation"}
     assert [r.id for r in config.roles] == ["staff", "manager", "administrator", "council"]
     assert all(r.name(lang) for r in config.roles for lang in ("nl", "en", "de"))
->>>>>>> seams-types
