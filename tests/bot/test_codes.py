@@ -79,7 +79,7 @@ async def test_a_wrong_code_gets_a_hint_and_the_right_one_starts(bot: Bot) -> No
     session = await bot.store.find_session(wave.id, RESPONDENT)
     assert (session.org, session.role) == ("dijkhoven", "administrator")
     first = [c for c in calls if c.method == "sendMessage"]
-    assert [c.text for c in first][0] == ACCEPTED
+    assert [c.text for c in first[:1]] == [ACCEPTED]
     assert (first[1].text, first[1].buttons) == await screen(bot, wave, RESPONDENT)
     assert "Alleen voor bestuurders." in first[1].text  # the administrators' first question
     # the code is bound: typed text now answers the questionnaire, not the code prompt
