@@ -19,6 +19,7 @@ from surveys.engine import Done, Questionnaire, Respondent
 from surveys.errors import CodeRefusedError
 from surveys.store import RoleRow, Store
 from tests.anonymity import db_bytes, decrypted, keyed, located
+from tests.support.clock import CLOCK
 from tests.surveys.test_store import KEY, ORGS, PARTNERS, SCRIPT, SURVEY, USER
 
 CODE = "KM7QX3RTBC9DHW2F"  # a normalised code as trustscan.codes makes them
@@ -33,7 +34,7 @@ def restated_hash(code: str) -> bytes:
 
 @pytest.fixture
 async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "t.db", KEY)
+    s = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     await s.sync_partnership(
         [(o, o.title(), None) for o in ORGS],
         [RoleRow("staff", {"nl": "Medewerker"}), RoleRow("council", {"nl": "Raadslid"}, True)],
