@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -33,7 +34,7 @@ from trustscan.clock import Clock, partnership_clock
 from trustscan.config import Config
 from trustscan.services import load_registry, open_store
 
-from . import callbacks, facilitator, jobs, respondent
+from . import callbacks, codes, facilitator, jobs, respondent
 from .context import Services, TrustscanContext
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
@@ -141,6 +142,12 @@ LANGUAGE_PATTERN = rf"^g:({'|'.join(LANGUAGES)})$"  # the /language buttons
 
 def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    # group -1: single-use codes of restricted roles go first; they stop the update when
+    # they take it (a restricted role's link, an awaited code), else the flow goes on
+    app.add_handler(CommandHandler("start", codes.start, filters=private), group=-1)
+    app.add_handler(CallbackQueryHandler(codes.consent_or_role, pattern=codes.PRESS_PATTERN), -1)
+    text = filters.TEXT & ~filters.COMMAND & private
+    app.add_handler(MessageHandler(text, codes.typed), group=-1)
     # Answer presses are by far the most frequent update: checked first. The callback
     # patterns are disjoint; only the catch-all for forged or outdated data comes last.
     app.add_handler(CallbackQueryHandler(respondent.press, pattern=callbacks.PRESS_PATTERN))
@@ -176,9 +183,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(facilitator.close_wave_confirmed, pattern=callbacks.CLOSE_WAVE_PATTERN)
     )
     app.add_handler(CallbackQueryHandler(respondent.unknown_press))  # forged or outdated data
-    app.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & private, respondent.text_answer)
-    )
+    app.add_handler(MessageHandler(text, respondent.text_answer))
     app.add_error_handler(on_error)
 
 
@@ -206,7 +211,11 @@ async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def on_error(update: object, context: TrustscanContext) -> None:
-    """Log the failure (never user ids or answers) and tell the person, if there is one."""
+    """Log the failure (never user ids or answers) and tell the person, if there is one.
+
+    An update whose handler failed goes no further: no later handler group (the codes'
+    group −1 comes before the flow's) answers it a second time.
+    """
     error = context.error
     if isinstance(error, TelegramError):  # Telegram's hiccup, already retried: one line
         log.warning("Telegram failed while handling %s: %s", type(update).__name__, error)
@@ -228,6 +237,8 @@ async def on_error(update: object, context: TrustscanContext) -> None:
                 )
         except TelegramError:
             pass
+    if isinstance(update, Update):
+        raise ApplicationHandlerStop
 
 
 def run(

@@ -28,6 +28,7 @@ from surveys.i18n import t
 from surveys.model import Survey
 from surveys.store import Invitation, OrgCount, Store, Wave
 
+from . import codes
 from .clock import Clock, partnership_clock
 from .config import Config, Organisation, Role
 from .headcounts import Oversubscribed, oversubscribed_groups
@@ -127,6 +128,20 @@ class Link:
     @property
     def label(self) -> str:
         return self.org.name + (f" / {self.role.id}" if self.role else "")
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSheet:
+    """Single-use codes just issued for one restricted role of one organisation.
+
+    `link` is the role's own link they go with (the slips print it); the codes are
+    shown this once and stored only as keyed hashes.
+    """
+
+    org: Organisation
+    role: Role
+    codes: tuple[str, ...]
+    link: Link
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +388,43 @@ class Operations:
         if not surveys:
             raise OperationError("waves.no_survey_for_links", available=", ".join(self.registry))
         return surveys
+
+    # -- single-use codes --------------------------------------------------------------
+
+    async def issue_codes(
+        self, actor: str, org_id: str, role_id: str, count: int, survey_id: str | None = None
+    ) -> CodeSheet:
+        """`count` single-use codes for a restricted role of an organisation, one per member.
+
+        Each code starts and completes one response of that role (the store refuses the
+        role without one). They go with the role's own link of one survey: the given one,
+        or the one survey with a wave open or scheduled (named when there are several).
+        Everything is checked before a code is made; the audit names organisation, role
+        and count, never a code.
+        """
+        org, role = self.organisation(org_id), self.role(role_id)
+        if not role.restricted:
+            restricted = ", ".join(r.id for r in self.config.restricted_roles())
+            raise OperationError("codes.not_restricted", role=role.id, restricted=restricted)
+        if not 1 <= count <= codes.MAX_COUNT:
+            raise OperationError("codes.bad_count", count=count, limit=codes.MAX_COUNT)
+        try:
+            surveys = await self._link_surveys(None, survey_id)
+        except OperationError as exc:
+            if exc.code != "waves.no_survey_for_links":
+                raise
+            raise OperationError("codes.no_survey", available=", ".join(self.registry)) from None
+        if len(surveys) > 1:
+            raise OperationError("codes.which_survey", surveys=", ".join(surveys))
+        invitation = await self.store.ensure_invitation(org.id, role.id, None, surveys[0])
+        url = deep_link(self.config.telegram.bot_username, invitation.token)
+        issued = await codes.issue(self.store, org.id, role.id, count)
+        await self.store.audit(
+            actor, "codes", f"org={org.id} role={role.id} count={count} survey={surveys[0]}"
+        )
+        return CodeSheet(
+            org, role, issued.codes, Link(org, role, invitation, url, False, surveys[0])
+        )
 
     @staticmethod
     def qr_code(link: Link) -> bytes:

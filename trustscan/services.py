@@ -46,6 +46,6 @@ async def open_store(config: Config, clock: Clock | None = None) -> Store:
     store = await Store.open(config.database, key, clock=clock or partnership_clock(config))
     await store.sync_partnership(
         [(o.id, o.name, o.headcount) for o in config.organisations],
-        [RoleRow(r.id, dict(r.label.items())) for r in config.roles],
+        [RoleRow(r.id, dict(r.label.items()), r.restricted) for r in config.roles],
     )
     return store

@@ -28,7 +28,9 @@ from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent
 from surveys.model import Survey
 from surveys.qtypes import AllocateParams, MultiParams
-from surveys.store import Store
+from surveys.store import Session, Store
+
+from . import codes
 
 # respondents per organisation and role in each wave
 GROUPS: dict[str, dict[str, int]] = {
@@ -264,7 +266,7 @@ async def respond(
         traits,
         {d: item_noise(n, extra=shift_variance(d)) for d, n in items.items()},
     )
-    session = await store.begin(wave, user, org, role, lang)
+    session = await begin(store, wave, user, org, role, lang)
     state = flow.state_of(q, session)
     while not isinstance(step := q.step(state), Done):
         if not step.question.answerable:
@@ -280,6 +282,21 @@ async def respond(
         await flow.persist(store, q, session, state, change)
         state = change.state
     await flow.finish(store, q, session, state)
+
+
+async def begin(store: Store, wave: int, user: int, org: str, role: str, lang: str) -> Session:
+    """Start as a bot user would: a restricted role (council) with a code of its own.
+
+    Each simulated member gets a fresh code, as the griffie hands one to each member
+    (`trustscan codes`); the store would refuse the role without one.
+    """
+    restricted = {r.id for r in await store.roles() if r.restricted}
+    if role not in restricted:
+        return await store.begin(wave, user, org, role, lang)
+    [code] = (await codes.issue(store, org, role, 1)).codes
+    session = await codes.begin(store, wave, user, org, role, lang, code)
+    assert session is not None, "a fresh code is always usable"
+    return session
 
 
 def scaled(scale: float, survey: str = "") -> dict[str, dict[str, int]]:

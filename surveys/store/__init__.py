@@ -20,6 +20,9 @@ The tables follow the anonymity model of DESIGN §4:
   WAL delays only the confirmation of the people whose link waits (`UnlinkPendingError`
   after `unlink_timeout`), retried in the background until it succeeds.
 * `contacts` (chat ids of people who asked for reminders) are never joined to answers.
+* `codes` (single-use codes of restricted roles) hold keyed hashes only, and nothing
+  that names a response or session; a restricted role's response cannot start without
+  a usable one, and a code completes one response only (`codes`).
 
 Where each job lives:
 
@@ -31,6 +34,7 @@ Where each job lives:
     sessions     sessions: HMAC keys, sealed state, the write-through cache
     writer       the group-commit task (answers from many people share one fsync)
     batch        the SQL of one batch: starts, steps, completions, comment shuffling
+    codes        single-use codes: hashes, claiming one at a start, using it up at the end
     unlinking    waiting for the WAL to lose an erased link
     reads        what analysis loads (`AnswerColumns`); the packing stays in there
     maintenance  rebuild and backup
@@ -47,12 +51,14 @@ from .. import cipher, keys
 from ..clock import Clock
 from . import schema
 from .base import Database
+from .codes import Codes
 from .directory import Directory
 from .maintenance import Maintenance
 from .reads import AnswerColumns, Coded, Reads
 from .rows import (
     AnswerRow,
     AuditEntry,
+    CodeToken,
     Comment,
     CompletedResponse,
     Contact,
@@ -75,6 +81,7 @@ __all__ = [
     "AnswerColumns",
     "AnswerRow",
     "AuditEntry",
+    "CodeToken",
     "Coded",
     "Comment",
     "CompletedResponse",
@@ -112,6 +119,7 @@ class Store:
         self._sessions = Sessions(base, self._waves, cache, self._writer, self._unlinker)
         self._reads = Reads(base)
         self._maintenance = Maintenance(base, self._unlinker)
+        self._codes = Codes(base)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -300,10 +308,21 @@ class Store:
         return await self._sessions.find_session(wave_id, user_id)
 
     async def begin(
-        self, wave_id: int, user_id: int, org: str, role: str | None, lang: str
+        self,
+        wave_id: int,
+        user_id: int,
+        org: str,
+        role: str | None,
+        lang: str,
+        code: CodeToken | None = None,
     ) -> Session:
-        """Start a response, or return the existing session (resume / already completed)."""
-        return await self._sessions.begin(wave_id, user_id, org, role, lang)
+        """Start a response, or return the existing session (resume / already completed).
+
+        A restricted role's response needs a usable single-use `code`; without one, or
+        with one that is unknown, used or held by another response in progress, the
+        store raises `CodeRefusedError` and starts nothing.
+        """
+        return await self._sessions.begin(wave_id, user_id, org, role, lang, code)
 
     async def set_language(self, session: Session, lang: str) -> None:
         """Remember the language the person chose for this session (sealed)."""
@@ -328,7 +347,11 @@ class Store:
         comment_items: Sequence[Item] = (),
         drop: Sequence[Item] = (),
     ) -> None:
-        """Finish a response: unlink it from its session and its free text from it."""
+        """Finish a response: unlink it from its session and its free text from it.
+
+        A response started with a single-use code uses it up in the same transaction
+        (`codes.consume`); if that code was used already, `CodeRefusedError`.
+        """
         await self._sessions.complete(session, expected_cursor, comment_items, drop)
 
     async def delete_in_progress(self, session: Session) -> bool:
@@ -337,6 +360,20 @@ class Store:
 
     async def has_completed(self, wave_id: int, user_id: int) -> bool:
         return await self._sessions.has_completed(wave_id, user_id)
+
+    # -- single-use codes of restricted roles --------------------------------------------
+
+    def code_token(self, code: str) -> CodeToken:
+        """What the store takes of a normalised code: its keyed hash (`keys.code_hash`)."""
+        return self._codes.token(code)
+
+    async def add_codes(self, org: str, role: str, tokens: Sequence[CodeToken]) -> None:
+        """Store freshly issued codes of (org, role), as hashes only."""
+        await self._codes.add(org, role, tokens)
+
+    async def code_usable(self, token: CodeToken, org: str, role: str) -> bool:
+        """Whether a response of (org, role) could start with this code now."""
+        return await self._codes.usable(token, org, role)
 
     # -- analysis reads ----------------------------------------------------------------
 

@@ -32,14 +32,14 @@ class Waves:
                 list(orgs),
             )
             await db.executemany(
-                "INSERT INTO roles VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "labels = excluded.labels",
-                [(r.id, json.dumps(dict(r.labels), sort_keys=True)) for r in roles],
+                "INSERT INTO roles (id, labels, restricted) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET labels = excluded.labels, restricted = excluded.restricted",
+                [(r.id, json.dumps(dict(r.labels), sort_keys=True), r.restricted) for r in roles],
             )
 
     async def roles(self) -> list[RoleRow]:
-        rows = await self._base.read("SELECT id, labels FROM roles ORDER BY id")
-        return [RoleRow(r[0], json.loads(r[1])) for r in rows]
+        rows = await self._base.read("SELECT id, labels, restricted FROM roles ORDER BY id")
+        return [RoleRow(r[0], json.loads(r[1]), bool(r[2])) for r in rows]
 
     async def organisations(self) -> list[OrganisationRow]:
         rows = await self._base.read("SELECT id, name, headcount FROM organisations ORDER BY id")

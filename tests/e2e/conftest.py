@@ -20,6 +20,7 @@ from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
 from tests import anonymity
 from tests.support.clock import FrozenClock as FakeClock
+from trustscan import codes
 from trustscan.config import Config, load_config
 
 from .fake_telegram import FakeTelegram, FakeUser
@@ -137,6 +138,21 @@ async def start_survey(user: FakeUser, token: str, role: str | None = "staff") -
     await user.press(user.button(lambda _, d: d.startswith("c:")))
     if any(d.startswith("r:") for _, d in user.buttons()):
         await user.press(user.button(lambda _, d: d.endswith(f":{role}")))
+
+
+async def start_with_code(user: FakeUser, token: str, code: str) -> None:
+    """A restricted role's link: /start, consent, then the code from the slip is typed."""
+    await user.send(f"/start {token}")
+    await user.press(user.button(lambda _, d: d.startswith("c:")))
+    assert not user.buttons() and "code" in user.last["text"].lower()
+    await user.send(code)
+    await user.server.wait_for(user.buttons)  # "accepted", then the first question
+    user.seen.append(user.last.get("text", ""))
+
+
+async def issue_codes(app: Any, org: str, role: str, count: int) -> list[str]:
+    """Single-use codes as `trustscan codes` issues them (through the application)."""
+    return list((await codes.issue(store_of(app), org, role, count)).codes)
 
 
 def is_answer(data: str) -> bool:

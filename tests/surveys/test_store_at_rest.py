@@ -373,6 +373,7 @@ async def test_sessions_and_responses_hold_no_language_or_message_id(tmp_path):
                 "role",
                 "cursor",
                 "complete",
+                "code",  # a restricted role's code hash, only while in progress
             }
             sealed = [r[0] for r in db.execute("SELECT sealed FROM sessions")]
         assert len({len(s) for s in sealed}) == 1  # same size whatever the language
