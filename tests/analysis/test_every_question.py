@@ -19,6 +19,7 @@ import pytest
 from analysis.data import answers_frame
 from analysis.export import xlsx_bytes
 from analysis.report.questions import REPORTED, answer_shares
+from analysis.report.tables import group_decision
 from surveys.loader import parse_survey
 from surveys.qtypes import QUESTION_TYPES
 from trustscan.reporting import write_xlsx
@@ -217,7 +218,9 @@ def test_multi_shares_count_people_not_rows() -> None:
             records.append((1, "x", "staff", person, "pick", option, 1 if chosen else 0))
     records += [(1, "y", "staff", 10 + p, "pick", "a", 1) for p in range(5)]
     whole = pd.DataFrame({"wave": [1], "org": ["x"]})
-    table = answer_shares(answers_frame(records), survey, whole, k=5)
+    frame = answers_frame(records)
+    groups = group_decision(frame.drop_duplicates("response")[["wave", "org", "role"]], k=5)
+    table = answer_shares(frame, survey, whole, groups, k=5)
     x = table[table["org"] == "x"].set_index("option")
     assert x.loc["a", "n"] == 5 and x.loc["a", "share"] == pytest.approx(60)
     assert x.loc["b", "share"] == pytest.approx(40)
