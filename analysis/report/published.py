@@ -220,22 +220,35 @@ def _tests(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
             yield Shown(cell, int(n))
 
 
-def _present(s: str, tables: dict[str, pd.DataFrame]) -> set[Cell]:
-    """The (wave, organisation, role) groups with respondents: a row in the group sizes."""
+def _groups(s: str, tables: dict[str, pd.DataFrame]) -> dict[Cell, bool]:
+    """The (wave, organisation, role) groups with respondents, and whether each is hidden."""
     sizes = _rows(tables, "group_sizes")
     if sizes.empty:
-        return set()
-    return {people(s, w, o, r) for w, o, r in sizes[["wave", "org", "role"]].to_numpy()}
+        return {}
+    rows = sizes[["wave", "org", "role", "hidden"]].to_numpy()
+    return {people(s, w, o, r): bool(h) for w, o, r, h in rows}
 
 
 def _population(
-    s: str, wave: object, orgs: Iterable[object], roles: frozenset[str], present: set[Cell]
+    s: str,
+    wave: object,
+    orgs: Iterable[object],
+    roles: frozenset[str],
+    groups: dict[Cell, bool],
+    shown_only: bool = False,
 ) -> list[Cell]:
-    """The people a question could reach in these organisations (roles with respondents)."""
+    """The people a question reaches in these organisations: everyone, or the groups of
+    its roles; `shown_only`: only organisations where all of those groups are shown (a
+    count pooled over organisations counts no other, `tables.in_shown_groups`)."""
     if not roles:
         return [people(s, wave, o) for o in orgs]
-    cells = [people(s, wave, o, r) for o in orgs for r in sorted(roles)]
-    return [c for c in cells if c in present]
+    cells = []
+    for org in orgs:
+        mine = [people(s, wave, org, r) for r in sorted(roles)]
+        mine = [c for c in mine if c in groups]
+        if not (shown_only and any(groups[c] for c in mine)):
+            cells.extend(mine)
+    return cells
 
 
 def _statements(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterator[Fact]:
@@ -255,14 +268,18 @@ def _statements(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iter
     shown = latest[~latest["hidden"].astype(bool)]
     whole = set(latest["org"].astype(str)) - set(latest.loc[latest["hidden"], "org"].astype(str))
     share_columns = [c for c in items.columns if c not in ("item", "n")]
-    present = _present(s, tables)
+    groups = _groups(s, tables)
+    scale = set(latest["dimension"].astype(str))
     for _, row in items.iterrows():
         q = survey.question(str(row["item"]))
         cell: Cell = (s, "statement", _int(wave), q.id)
-        dimension_orgs = shown.loc[shown["dimension"].astype(str) == q.dimension, "org"]
-        orgs = set(dimension_orgs.astype(str)) if len(dimension_orgs) else whole
+        if q.dimension in scale:
+            orgs = set(shown.loc[shown["dimension"].astype(str) == q.dimension, "org"].astype(str))
+        else:
+            orgs = whole
         reach = (s, "reach", _int(wave), q.id)
-        population = _population(s, wave, sorted(orgs), reached_roles(q, survey), present)
+        roles = reached_roles(q, survey)
+        population = _population(s, wave, sorted(orgs), roles, groups, shown_only=True)
         yield Sum(reach, tuple(population))
         yield AtMost(cell, reach)
         yield from _count(cell, row)
@@ -277,7 +294,7 @@ def _answered(s: str, row: pd.Series) -> Cell:
 
 def _answers(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterator[Fact]:
     """Answers per option (shares), NPS (parts and mean) and mean ranks per organisation."""
-    present = _present(s, tables)
+    groups = _groups(s, tables)
     for name in ("answer_shares", "nps", "mean_rank"):
         table = _rows(tables, name)
         if table.empty:
@@ -288,7 +305,7 @@ def _answers(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterato
             cell = _answered(s, row)
             roles = reached_roles(survey.question(str(row["question"])), survey)
             reach = (s, "reach", _int(row["wave"]), str(row["org"]), str(row["question"]))
-            population = _population(s, row["wave"], [row["org"]], roles, present)
+            population = _population(s, row["wave"], [row["org"]], roles, groups)
             yield Sum(reach, tuple(population))
             yield AtMost(cell, reach)
             yield Bounds(cell, 1)
