@@ -22,16 +22,19 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis import stats
+from analysis.captions import album, chart_notes
 from analysis.data import load_waves
+from analysis.derivability import exposed, inconsistent
 from analysis.export import xlsx_bytes
-from analysis.report import FAMILY, Report
+from analysis.report import FAMILY, Report, render_html
+from analysis.report.published import facts
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.model import Survey
 from surveys.qtypes import QUESTION_TYPES
 from surveys.store import Store
 from trustscan.config import Config, load_config
-from trustscan.reporting import build_reports, write_csv
+from trustscan.reporting import build_reports, context_for, write_csv
 from trustscan.services import load_registry
 
 CONFIG = load_config(None, env={})
@@ -146,18 +149,35 @@ async def build(
         return await build_reports(store, config, registry, waves, "en")
 
 
-def outputs(page: str, reports: list[Report], folder: Path) -> dict[str, object]:
-    """Everything a facilitator can take away: page, chart JSON, XLSX, CSV, findings."""
+def outputs(
+    page: str, reports: list[Report], folder: Path, config: Config = CONFIG
+) -> dict[str, object]:
+    """Everything a facilitator can take away: page, every partner's `--org` page, chart
+    JSON, XLSX, CSV, findings, and the words charts carry off the page (photo captions,
+    slide titles and speaker notes, the album's captions)."""
     tables = {f"{r.survey.id}_{n}": t for r in reports for n, t in r.tables.items()}
     csv = folder / "csv"
+    ctx = context_for(config, "en")
+    charts = [note for r in reports for note in chart_notes(r)]
     return {
         "page": page,
+        "partner_pages": [render_html(reports, ctx, org=o) for o in sorted(ctx.orgs)],
         "figures": [(r.survey.id, n, f.to_json()) for r in reports for n, f in r.figures],
         "xlsx": xlsx_bytes(tables),
         "csv": {p.name: p.read_bytes() for p in write_csv(reports, csv)},
         "findings": [f for r in reports for f in r.findings],
         "notes": [n for r in reports for n in r.notes],
+        "captions": [note.caption("en") for note in charts],
+        "slides": [(note.title, note.notes("en")) for note in charts],
+        "album": [note.caption("en") for note in album(reports)],
     }
+
+
+def assert_nothing_derivable(reports: list[Report], k: int) -> None:
+    """The derivability check on everything the reports publish together."""
+    published = facts(reports, k)
+    assert not inconsistent(published)
+    assert exposed(published) == []
 
 
 def hidden_cells(reports: list[Report]) -> Hidden:
@@ -272,17 +292,19 @@ def fixed_plan() -> Plan:
 @example(plan=fixed_plan(), k=5)
 def test_answers_inside_hidden_cells_change_no_output(tmp_path_factory, plan: Plan, k: int):
     """Two stores that differ only in answers inside hidden cells give identical outputs:
-    the HTML page with its chart JSON, every figure, the XLSX bytes, the CSV files and the
-    findings."""
+    the HTML page with its chart JSON, the partner pages, every figure, the XLSX bytes,
+    the CSV files, the findings, captions and slide notes; and the first store's tables
+    pin no hidden count."""
     # comments from groups of k on: an organisation hidden only to protect another one
     # could have enough people for its comments, and they are answers too
     config = dataclasses.replace(CONFIG, min_group_size=k, min_group_size_comments=k)
     folder = tmp_path_factory.mktemp("hidden")
     page, reports = asyncio.run(build(folder / "a.db", plan, config))
-    first = outputs(page, reports, folder / "a")
+    first = outputs(page, reports, folder / "a", config)
+    assert_nothing_derivable(reports, k)
     hidden = hidden_cells(reports)
     page, reports = asyncio.run(build(folder / "b.db", plan, config, hidden))
-    second = outputs(page, reports, folder / "b")
+    second = outputs(page, reports, folder / "b", config)
     for name in first:
         assert first[name] == second[name], name
 
