@@ -29,9 +29,10 @@ each value it rules out is ruled out by the facts (bounds propagation over the s
 filtering by the shares, means and intervals, then probing each remaining value of a
 hidden cell and propagating again). What it does not prove: that a cell it does not
 return cannot be pinned by a longer chain of reasoning than probing one cell at a time
-finds (integer linear feasibility is NP-hard in general). `inconsistent` lists the
-cells whose facts contradict each other: a description of a report that does not fit
-the report itself, which a test must treat as a failure too.
+finds (integer linear feasibility is NP-hard in general). `contradiction` names where
+the facts contradict each other: a description of a report that does not fit the
+report itself (a pooled table that pools more than it says), which a test must treat
+as a failure too.
 """
 
 from __future__ import annotations
@@ -241,6 +242,7 @@ class _System:
     def __init__(self, facts: Facts) -> None:
         self.domains: dict[Cell, _Domain] = {cell: _Domain() for cell in facts.cells}
         self.relations: list[Sum | AtMost] = []
+        self.broken = ""  # what the last failed propagation broke on
         self.watch: dict[Cell, list[int]] = {cell: [] for cell in self.domains}
         for fact in facts.facts:
             if isinstance(fact, Shown):
@@ -267,6 +269,7 @@ class _System:
         queue = list(dict.fromkeys(start))
         for cell in queue:  # snap every starting cell to values its filters allow
             if not _snap(domains[cell]):
+                self.broken = f"the facts of {cell}"
                 return False
         pending = sorted({i for cell in queue for i in self.watch[cell]})
         waiting = set(pending)
@@ -275,6 +278,7 @@ class _System:
             waiting.discard(index)
             changed = _apply(self.relations[index], domains)
             if changed is None:
+                self.broken = repr(self.relations[index])
                 return False
             for cell in changed:
                 for other in self.watch[cell]:
@@ -391,9 +395,11 @@ def _apply(relation: Sum | AtMost, domains: dict[Cell, _Domain]) -> list[Cell] |
     return changed
 
 
-def inconsistent(facts: Facts) -> bool:
-    """Whether the facts contradict each other (no counts could make them all true)."""
-    return _System(facts).solve() is None
+def contradiction(facts: Facts) -> str | None:
+    """None if the facts fit together; else what they break on (a relation, or a cell's
+    own facts): no counts could make them all true."""
+    system = _System(facts)
+    return None if system.solve() is not None else system.broken
 
 
 def exposed(
@@ -409,7 +415,7 @@ def exposed(
     full, public = _System(facts), _System(facts.public())
     solved, baseline = full.solve(), public.solve()
     if solved is None or baseline is None:
-        raise ValueError("the published facts contradict each other")
+        raise ValueError(f"the published facts contradict each other: {full.broken}")
     found = []
     for cell in facts.secret if secret is None else secret:
         left = full.survivors(solved, cell, fewer_than)

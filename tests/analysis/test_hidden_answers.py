@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from analysis import stats
 from analysis.captions import album, chart_notes
 from analysis.data import load_waves
-from analysis.derivability import exposed, inconsistent
+from analysis.derivability import contradiction, exposed
 from analysis.export import xlsx_bytes
 from analysis.report import FAMILY, Report, render_html
 from analysis.report.published import facts
@@ -176,7 +176,7 @@ def outputs(
 def assert_nothing_derivable(reports: list[Report], k: int) -> None:
     """The derivability check on everything the reports publish together."""
     published = facts(reports, k)
-    assert not inconsistent(published)
+    assert contradiction(published) is None
     assert exposed(published) == []
 
 

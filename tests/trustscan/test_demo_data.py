@@ -13,7 +13,7 @@ import pytest
 
 from analysis import power
 from analysis.data import load_waves
-from analysis.derivability import exposed, inconsistent
+from analysis.derivability import contradiction, exposed
 from analysis.report import Report
 from analysis.report.detectable import trend_dimension
 from analysis.report.published import facts
@@ -169,7 +169,7 @@ def test_no_hidden_count_of_the_demo_follows_from_its_tables(demo: Any) -> None:
     k = load_config(None, env={}).min_group_size
     published = facts(list(reports.values()), k)
     assert len(published.secret) > 50  # hidden groups, roles, cells of every scan
-    assert not inconsistent(published)
+    assert contradiction(published) is None
     assert exposed(published) == []
     assert exposed(published, fewer_than=k) == []
     items = reports["evaluation"].tables["item_distribution"]
