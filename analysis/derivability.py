@@ -10,7 +10,8 @@ offices call this an audit of the suppression pattern; this module is that audit
 The published material is described as `Facts` about integer counts (`Cell`s):
 
 * `Shown`: a count printed as such (`public`: one the design publishes anyway, such as
-  the completed responses per organisation);
+  the completed responses per organisation); `Hidden`: a count the report leaves out
+  (a hidden row, or an n left blank), the secrets;
 * `Bounds`: what a row's presence or its label says (a row exists: at least 1; "fewer
   than k": at most k − 1; "hidden to protect a smaller group": at least k);
 * `Sum` and `AtMost`: how counts relate (the roles of an organisation add up to it; the
@@ -18,11 +19,14 @@ The published material is described as `Facts` about integer counts (`Cell`s):
 * `Shares`, `Mean` and `Interval`: figures printed about a count's group that only some
   counts can produce (11.1 / 55.6 / 33.3 % only come from 9, 18, 27, … people).
 
-`exposed` solves for every cell that is not printed and returns those the figures pin
-to fewer than `fewer_than` values (default 2: to one value) where the public facts
-alone (public counts, row presence, labels and the relations) leave more. Pinned by
-the public facts alone is not a leak of the report: an organisation of one published
-respondent has one respondent in each of its rows.
+`exposed` solves for every secret and returns those the figures pin to fewer than
+`fewer_than` values (default 2: to one value) where the public facts alone (public
+counts, row presence, labels and the relations) leave more. Pinned by the public facts
+alone is not a leak of the report: an organisation of one published respondent has one
+respondent in each of its rows. The default is one value because a hidden cell's own
+label already leaves only k − 1 ("n < 5": 1 to 4), and two hidden cells that together
+hold k (what complementary suppression promises) leave each of them k − 1 values too;
+`fewer_than=k` asks more, and the demo report meets it.
 
 What it proves: every cell it returns really is determined (or narrowed as reported):
 each value it rules out is ruled out by the facts (bounds propagation over the sums,

@@ -49,16 +49,16 @@ def facts(reports: Sequence[Report], k: int) -> Facts:
 def _report(report: Report, k: int) -> Iterator[Fact]:
     s = report.survey.id
     tables = report.tables
-    yield from _people(s, tables, report)
+    yield from _people(s, tables, report, k)
     yield from _dimensions(s, tables, k)
-    yield from _roles(s, tables)
+    yield from _roles(s, tables, k)
     yield from _matrices(s, report, k)
     yield from _tests(s, tables)
-    yield from _statements(s, tables, report.survey)
-    yield from _answers(s, tables, report.survey)
-    yield from _familiarity(s, tables, report.survey)
-    yield from _culture(s, tables)
-    yield from _alpha(s, tables)
+    yield from _statements(s, tables, report.survey, k)
+    yield from _answers(s, tables, report.survey, k)
+    yield from _familiarity(s, tables, report.survey, k)
+    yield from _culture(s, tables, k)
+    yield from _alpha(s, tables, k)
 
 
 def people(s: str, wave: object, org: object, role: object | None = None) -> Cell:
@@ -80,15 +80,21 @@ def _hidden(row: pd.Series) -> bool:
     return bool(row.get("hidden", False))
 
 
-def _count(cell: Cell, row: pd.Series, column: str = "n") -> Iterator[Fact]:
-    """A row's count: printed, or a secret (hidden row, or n left blank)."""
-    n = row.get(column)
+def _count(cell: Cell, row: pd.Series, k: int) -> Iterator[Fact]:
+    """A row's count: printed, or a secret (hidden row, or n left blank), with what its
+    printed reason says about it."""
+    n = row.get("n")
     if n is None or n != n:
         yield Hidden(cell)
     else:
         yield Shown(cell, int(n))
         if _hidden(row):
             yield Hidden(cell)  # a hidden row that prints its count: exposed
+    reason = row.get("hidden_reason", "")
+    if reason == "small":
+        yield Bounds(cell, 1, k - 1)
+    elif reason == "protect":
+        yield Bounds(cell, k, None)
 
 
 def _interval(cell: Cell, row: pd.Series) -> Iterator[Fact]:
@@ -97,16 +103,7 @@ def _interval(cell: Cell, row: pd.Series) -> Iterator[Fact]:
         yield Interval(cell, float(row["sd"]), float(row["ci_low"]), float(row["ci_high"]))
 
 
-def _reason(cell: Cell, row: pd.Series, k: int) -> Iterator[Fact]:
-    """What a hidden row's printed reason says about its count."""
-    reason = row.get("hidden_reason", "")
-    if reason == "small":
-        yield Bounds(cell, 1, k - 1)
-    elif reason == "protect":
-        yield Bounds(cell, k, None)
-
-
-def _people(s: str, tables: dict[str, pd.DataFrame], report: Report) -> Iterator[Fact]:
+def _people(s: str, tables: dict[str, pd.DataFrame], report: Report, k: int) -> Iterator[Fact]:
     """The response counts (public) and the group sizes per role, which add up."""
     latest = max(report.wave_names) if report.wave_names else None
     for org, completed in _rows(tables, "response_counts")[["org", "completed"]].to_numpy():
@@ -120,7 +117,7 @@ def _people(s: str, tables: dict[str, pd.DataFrame], report: Report) -> Iterator
         yield Sum(people(s, wave, org), tuple(roles))
         for cell, (_, row) in zip(roles, group.iterrows(), strict=True):
             yield Bounds(cell, 1)
-            yield from _count(cell, row)
+            yield from _count(cell, row, k)
 
 
 def _dimensions(s: str, tables: dict[str, pd.DataFrame], k: int) -> Iterator[Fact]:
@@ -131,15 +128,14 @@ def _dimensions(s: str, tables: dict[str, pd.DataFrame], k: int) -> Iterator[Fac
         cell: Cell = (s, "dimension", _int(row["wave"]), str(row["org"]), str(row["dimension"]))
         yield Bounds(cell, 1)
         yield AtMost(cell, people(s, row["wave"], row["org"]))
-        yield from _reason(cell, row, k)
-        yield from _count(cell, row)
+        yield from _count(cell, row, k)
         yield from _interval(cell, row)
         if not _hidden(row):
             shown.setdefault((_int(row["wave"]), str(row["dimension"])), []).append(cell)
     for _, row in _rows(tables, "partnership_scores").iterrows():
         cell = (s, "partnership", _int(row["wave"]), str(row["dimension"]))
         yield Sum(cell, tuple(shown.get((_int(row["wave"]), str(row["dimension"])), [])))
-        yield from _count(cell, row)
+        yield from _count(cell, row, k)
         yield from _interval(cell, row)
 
 
@@ -147,7 +143,7 @@ def _role_cell(s: str, wave: object, org: object, role: object, dimension: objec
     return (s, "dimension", _int(wave), str(org), str(dimension), str(role))
 
 
-def _roles(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
+def _roles(s: str, tables: dict[str, pd.DataFrame], k: int) -> Iterator[Fact]:
     """Scores per role within each organisation (they add up to its score's n) and per
     role over the organisations: pooled over the shown cells of the first."""
     within = _rows(tables, "org_role_scores")
@@ -161,7 +157,7 @@ def _roles(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
             for cell, (_, row) in zip(cells, group.iterrows(), strict=True):
                 yield Bounds(cell, 1)
                 yield AtMost(cell, people(s, wave, org, row["role"]))
-                yield from _count(cell, row)
+                yield from _count(cell, row, k)
                 yield from _interval(cell, row)
                 if not _hidden(row):
                     key = (_int(wave), str(row["role"]), str(dim))
@@ -170,7 +166,7 @@ def _roles(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
         cell = (s, "role", _int(row["wave"]), str(row["role"]), str(row["dimension"]))
         key = (_int(row["wave"]), str(row["role"]), str(row["dimension"]))
         yield Sum(cell, tuple(pooled.get(key, [])))
-        yield from _count(cell, row)
+        yield from _count(cell, row, k)
         yield from _interval(cell, row)
 
 
@@ -186,8 +182,7 @@ def _matrices(s: str, report: Report, k: int) -> Iterator[Fact]:
             cell = _matrix_cell(s, row["wave"], row["dimension"], row["org"], row["target"])
             yield Bounds(cell, 1)
             yield AtMost(cell, people(s, row["wave"], row["org"]))
-            yield from _reason(cell, row, k)
-            yield from _count(cell, row)
+            yield from _count(cell, row, k)
             yield from _interval(cell, row)
     pairs = _rows(report.tables, "reciprocity_tests")
     for _, row in pairs.iterrows():
@@ -251,7 +246,7 @@ def _population(
     return cells
 
 
-def _statements(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterator[Fact]:
+def _statements(s: str, tables: dict[str, pd.DataFrame], survey: Survey, k: int) -> Iterator[Fact]:
     """Answers per statement over the organisations (latest measurement): shares and n.
 
     The organisations counted are those whose cell of the statement's dimension is
@@ -282,7 +277,7 @@ def _statements(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iter
         population = _population(s, wave, sorted(orgs), roles, groups, shown_only=True)
         yield Sum(reach, tuple(population))
         yield AtMost(cell, reach)
-        yield from _count(cell, row)
+        yield from _count(cell, row, k)
         shares = tuple(float(row[c]) for c in share_columns)
         if any(v == v for v in shares):
             yield Shares(cell, shares)
@@ -292,7 +287,7 @@ def _answered(s: str, row: pd.Series) -> Cell:
     return (s, "answered", _int(row["wave"]), str(row["org"]), str(row["question"]))
 
 
-def _answers(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterator[Fact]:
+def _answers(s: str, tables: dict[str, pd.DataFrame], survey: Survey, k: int) -> Iterator[Fact]:
     """Answers per option (shares), NPS (parts and mean) and mean ranks per organisation."""
     groups = _groups(s, tables)
     for name in ("answer_shares", "nps", "mean_rank"):
@@ -309,7 +304,7 @@ def _answers(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterato
             yield Sum(reach, tuple(population))
             yield AtMost(cell, reach)
             yield Bounds(cell, 1)
-            yield from _count(cell, row)
+            yield from _count(cell, row, k)
             if name == "answer_shares":
                 shares = tuple(float(v) for v in group["share"])
                 if any(v == v for v in shares):
@@ -325,7 +320,7 @@ def _answers(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterato
                         yield Mean(cell, float(mean))
 
 
-def _familiarity(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Iterator[Fact]:
+def _familiarity(s: str, tables: dict[str, pd.DataFrame], survey: Survey, k: int) -> Iterator[Fact]:
     """The share of "don't know" per pair: of one answer per person and question."""
     table = _rows(tables, "familiarity")
     questions = [q for q in survey.questions if q.per_partner and q.answerable]
@@ -334,13 +329,13 @@ def _familiarity(s: str, tables: dict[str, pd.DataFrame], survey: Survey) -> Ite
         cell = (s, "familiarity", _int(row["wave"]), str(row["org"]), str(row["target"]))
         yield Bounds(cell, 1)
         yield AtMost(cell, people(s, row["wave"], row["org"]))
-        yield from _count(cell, row)
+        yield from _count(cell, row, k)
         share = row["dont_know"]
         if plain and share == share:
             yield Shares(cell, (float(share),), per=len(questions))
 
 
-def _culture(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
+def _culture(s: str, tables: dict[str, pd.DataFrame], k: int) -> Iterator[Fact]:
     """The respondents behind each organisation's culture profile."""
     profiles = _rows(tables, "culture_profiles")
     if profiles.empty:
@@ -350,10 +345,10 @@ def _culture(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
         cell = (s, "culture", _int(row["wave"]), str(row["org"]))
         yield Bounds(cell, 1)
         yield AtMost(cell, people(s, row["wave"], row["org"]))
-        yield from _count(cell, row)
+        yield from _count(cell, row, k)
 
 
-def _alpha(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
+def _alpha(s: str, tables: dict[str, pd.DataFrame], k: int) -> Iterator[Fact]:
     """The complete answers behind each alpha: at most the shown cells' respondents."""
     pooled = {
         (_int(r["wave"]), str(r["dimension"])): (
@@ -371,4 +366,4 @@ def _alpha(s: str, tables: dict[str, pd.DataFrame]) -> Iterator[Fact]:
         whole = pooled.get((_int(row["wave"]), str(row["dimension"])))
         if whole is not None:
             yield AtMost(cell, whole)
-        yield from _count(cell, row)
+        yield from _count(cell, row, k)

@@ -97,6 +97,19 @@ def test_a_total_minus_its_shown_parts() -> None:
     assert exposed(Facts.of([*base, Hidden(parts[0])])) == []
 
 
+def test_an_honest_protect_label_can_pin_the_small_cell() -> None:
+    """Labels are facts too: 12 people, 6 staff shown, the council (1) 'fewer than 5' and
+    the managers (5) 'hidden to protect a smaller group' (so at least 5): the council
+    can only be 1. Printed as 'n < 5' both, nothing is pinned (issue 18's labels)."""
+    roles = (("o", "staff"), ("o", "manager"), ("o", "council"))
+    base = [Shown(("o",), 12, public=True), Sum(("o",), roles), Shown(roles[0], 6)]
+    base += [Hidden(roles[1]), Hidden(roles[2]), Bounds(roles[1], 1), Bounds(roles[2], 1)]
+    labelled = [*base, Bounds(roles[1], 5, None), Bounds(roles[2], 1, 4)]
+    found = {e.cell: e.values for e in exposed(Facts.of(labelled))}
+    assert found == {roles[1]: (5,), roles[2]: (1,)}
+    assert exposed(Facts.of(base)) == []
+
+
 def test_an_organisation_of_one_is_public_not_a_leak() -> None:
     """One published respondent: each of its rows counts 1 by the public facts alone."""
     cell = ("o", "trust")
