@@ -89,20 +89,22 @@ def familiarity(
         return pd.DataFrame(columns=FAMILIARITY)
     frame = answers[answers["item"].isin([q.id for q in questions]).to_numpy()]
     frame = frame[(frame["target"].astype(str) != "").to_numpy()]
+    keys = ["wave", "org", "target"]
+    plain = {"org": str, "target": str}
+    asked = frame[keys].astype(plain).drop_duplicates()  # every pair keeps its row
     frame = frame[in_shown_groups(frame, survey, groups)]
     if frame.empty:
         return pd.DataFrame(columns=FAMILIARITY)
     unknown = frame["value"].isna().to_numpy() & frame["choice"].isna().to_numpy()
-    frame = frame.assign(
-        org=frame["org"].astype(str), target=frame["target"].astype(str), unknown=unknown
-    )
-    keys = ["wave", "org", "target"]
+    frame = frame.astype(plain).assign(unknown=unknown)
     grouped = frame.groupby(keys)
     table = pd.concat(
         [grouped["response"].nunique().rename("n"), grouped["unknown"].mean().rename("share")],
         axis=1,
     ).reset_index()
     table = suppression.suppress(table, k, by=["wave", "org"])
+    table = asked.merge(table, on=keys, how="left").sort_values(keys, kind="stable")
+    table["hidden"] = table["hidden"].fillna(True).astype(bool)  # asked only of hidden groups
     hidden = table["hidden"].to_numpy(dtype=bool)
     table["dont_know"] = np.where(hidden, np.nan, table["share"].to_numpy() * 100)
     table["n"] = table["n"].where(~hidden)
