@@ -82,15 +82,22 @@ def _hidden(row: pd.Series) -> bool:
 
 def _count(cell: Cell, row: pd.Series, k: int) -> Iterator[Fact]:
     """A row's count: printed, or a secret (hidden row, or n left blank), with what its
-    printed reason says about it."""
+    printed reason says about it.
+
+    A row hidden only to protect a smaller one, and saying so, says its count is k or
+    more: that count is no secret of its own (counts per organisation may be shown),
+    only a way to the smaller one's, which is a secret and checked as one.
+    """
     n = row.get("n")
+    reason = row.get("hidden_reason", "")
+    secret = reason != "protect"
     if n is None or n != n:
-        yield Hidden(cell)
+        if secret:
+            yield Hidden(cell)
     else:
         yield Shown(cell, int(n))
         if _hidden(row):
             yield Hidden(cell)  # a hidden row that prints its count: exposed
-    reason = row.get("hidden_reason", "")
     if reason == "small":
         yield Bounds(cell, 1, k - 1)
     elif reason == "protect":
