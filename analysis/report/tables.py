@@ -146,18 +146,20 @@ def whole_orgs(profile: pd.DataFrame | None, people: pd.DataFrame, k: int) -> pd
 def org_role_scores(
     frames: Frames, shown: pd.DataFrame, groups: pd.DataFrame, k: int
 ) -> pd.DataFrame:
-    """Scores per (org, role, dimension) in the latest wave, within the shown cells, suppressed.
+    """Scores per (org, role, dimension) in the latest wave, suppressed; unmasked.
 
-    The group sizes decide first: a role hidden there (`groups`, from `group_decision`)
-    is hidden here too, or its score's n would give its size. The roles of one
-    organisation and dimension are then one breakdown: complementary suppression, so
-    no role's mean or count follows from the organisation's by subtraction. Unmasked.
+    What is decided first stays decided: a role is shown only inside a shown profile
+    cell (`shown`: an organisation hidden there keeps its rows here, hidden), and only
+    where the group sizes show it (`groups`, from `group_decision`), or its score's n
+    would give its size. The roles of one organisation and dimension are then one
+    breakdown: complementary suppression, so no role's mean or count follows from the
+    organisation's by subtraction.
     """
     latest = frames.in_latest(frames.main)
-    latest = latest[in_cells(latest, shown, ["wave", "org", "dimension"])]
     table = stats.describe(latest, "score", ["wave", "org", "role", "dimension"])
     hidden_groups = groups.loc[groups["hidden"], ["wave", "org", "role"]]
     hide = in_cells(table, hidden_groups, ["wave", "org", "role"])
+    hide |= ~in_cells(table, shown, ["wave", "org", "dimension"])
     return suppression.suppress(table, k, by=["wave", "org", "dimension"], hide=hide)
 
 

@@ -94,6 +94,26 @@ def test_every_question_appears_in_the_workbook(scans: Built) -> None:
                 assert (sheet[column] == q.id).any(), (survey.id, q.id, table)
 
 
+def test_hidden_rows_stay_in_the_workbook_blank_and_marked(scans: Built) -> None:
+    """Lindermeer (2, then 3) keeps its rows in every sheet that has a hidden column:
+    marked hidden, every figure blank (issue 17: hidden means blank everywhere)."""
+    sheets = workbook(scans)
+    marked = 0
+    for name, sheet in sheets.items():
+        if "hidden" not in sheet or not sheet["hidden"].any():
+            continue
+        rows = sheet[sheet["hidden"].astype(bool)]
+        figures = rows.drop(
+            columns=["wave", "items", "hidden", "hidden_reason", "computed", "low", "note"],
+            errors="ignore",
+        ).select_dtypes("number")
+        assert figures.isna().all(axis=None), name
+        marked += 1
+        if "org" in sheet:
+            assert "lindermeer" in set(sheet["org"]), name
+    assert marked >= 8  # scores, roles, matrices, answers, NPS, ranks, group sizes, …
+
+
 def test_goodwill_is_a_matrix_beside_trust(scans: Built) -> None:
     """The second per-partner dimension is its own directed matrix, mean by hand."""
     trust = scans.report("trust")
