@@ -117,13 +117,14 @@ async def page_of(reports: list[Report], config: Config, lang: str, org: str | N
 
 
 def write_csv(reports: list[Report], folder: Path) -> list[Path]:
-    """The aggregated, suppressed tables as CSV files (never answers or identities)."""
+    """The aggregated, suppressed tables as CSV files (never answers or identities); a
+    hidden cell keeps its row, blank, marked in its `hidden` column."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for report in reports:
         for name, table in report.tables.items():
             path = folder / f"{report.survey.id}_{name}.csv"
-            table.drop(columns=[c for c in ("hidden",) if c in table]).to_csv(path, index=False)
+            table.to_csv(path, index=False)
             written.append(path)
     return written
 

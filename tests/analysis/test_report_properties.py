@@ -169,7 +169,8 @@ def test_no_role_count_below_k_follows_from_an_organisation_total(
     sizes: dict[tuple[str, str], int], k: int
 ) -> None:
     """An organisation's total minus its shown role counts is 0, at least k, or the
-    organisation's total itself (nothing shown); role rows across organisations show no n."""
+    organisation's total itself (nothing shown); a role's row across organisations counts
+    only the role's groups shown within their organisations."""
     wave = Wave(1, "trust", "w1", "closed", None, None, None, "2026-01-01", ORGS)
     data = WaveData(
         synthetic(sizes, 0),
@@ -184,4 +185,11 @@ def test_no_role_count_below_k_follows_from_an_organisation_total(
         shown = table.loc[table["org"] == org, "n"].dropna()
         left = total - shown.sum()
         assert left == 0 or left >= k or (shown.empty and left == total), (org, left)
-    assert "n" not in report.tables["role_scores"]
+    roles, within = report.tables["role_scores"], report.tables["org_role_scores"]
+    for row in roles.itertuples():
+        parts = within[(within["role"] == row.role) & (within["dimension"] == row.dimension)]
+        assert row.n == parts["n"].sum() >= k, (row.role, row.dimension)
+    hidden = table.loc[table["hidden"], ["org", "role"]].astype(str).itertuples(index=False)
+    for org, role in hidden:  # a role hidden among the group sizes is hidden within too
+        rows = within[(within["org"].astype(str) == org) & (within["role"].astype(str) == role)]
+        assert rows["hidden"].all() and rows["n"].isna().all(), (org, role)

@@ -14,6 +14,10 @@ DEEP = 100  # the deep profile's max_examples: the scale the numbers in the test
 FLOOR = 3
 
 
-def examples(deep: int) -> int:
-    """`deep` examples under the deep profile, proportionally fewer under the fast one."""
-    return max(FLOOR, deep * settings.default.max_examples // DEEP)
+def examples(deep: int, floor: int = FLOOR) -> int:
+    """`deep` examples under the deep profile, proportionally fewer under the fast one.
+
+    A property that builds whole reports per example may lower the `floor` (its explicit
+    `@example` cases run in every profile).
+    """
+    return max(floor, deep * settings.default.max_examples // DEEP)
