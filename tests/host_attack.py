@@ -519,9 +519,9 @@ class HostAttack:
         for f in series:
             done: set[int] = set()
             seen: set[int] = set()
-            if keys and f.status.get(wave) == "open":
+            if keys:  # a copy of an open wave shows everyone; after a close, who is left
                 done |= {keys[k] for k in f.finished.get(wave, ()) if k in keys}
-                seen |= everyone
+                seen |= everyone if f.status.get(wave) == "open" else done
             if use.codes:
                 for digest, person in self._codes.items():
                     if digest in f.codes:
