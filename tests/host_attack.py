@@ -475,6 +475,10 @@ class Copies:
             cached = self._facts[id(snapshot)] = (snapshot, read_copy(self._pages, snapshot))
         return cached[1]
 
+    def remember(self, snapshot: Snapshot, facts: Facts) -> None:
+        """Take what another reader read in this copy (e.g. in another test process)."""
+        self._facts[id(snapshot)] = (snapshot, facts)
+
     def lineages(self, snapshots: Sequence[Snapshot], wave: int) -> Lineages:
         key = (wave, *(id(s) for s in snapshots))
         found = self._lineages.get(key)
@@ -753,7 +757,7 @@ def lineages(series: Sequence[Facts], wave: int) -> Lineages:
     previous: dict[bytes, tuple[object, ...]] = {}
     broken = False
     for index, f in enumerate(series):
-        now = {
+        now: dict[bytes, tuple[object, ...]] = {
             rid: (row.org, row.role, f.answers.get(rid, frozenset()))
             for rid, row in f.responses.items()
             if row.wave == wave and row.complete

@@ -29,7 +29,9 @@ then its mark must go. The figures they measure are in docs/anonymity.md.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from tests.host_attack import (
     GROUP_ONLY,
     MARKERS,
     Copies,
+    Facts,
     Findings,
     HostAttack,
     Snapshot,
@@ -140,27 +143,58 @@ def ram_folder() -> tempfile.TemporaryDirectory[str]:
 
 
 @pytest.fixture(scope="module")
-def scenario() -> Iterator[Callable[[str], Scenario]]:
-    """Each scenario is run once per test process, when a test first asks for it."""
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Scenario]]:
+    """Each scenario is run once per test run, when a test first asks for it.
+
+    Under pytest-xdist the first process to ask runs it and reads every copy; the others
+    wait for it and load what it found (a pickle beside their temporary folders).
+    """
     made: dict[str, Scenario] = {}
     with ram_folder() as root:
 
+        def make(name: str) -> tuple[Run, list[Facts]]:
+            folder = Path(root) / name.replace(" ", "-")
+            folder.mkdir()
+            result = asyncio.run(run(PLANS[name], folder, frozen()))
+            copies = Copies(KEY)
+            return result, [copies.facts(s) for s in result.series]
+
         def get(name: str) -> Scenario:
             if name not in made:
-                plan = PLANS[name]
-                folder = Path(root) / name.replace(" ", "-")
-                folder.mkdir()
-                result = asyncio.run(run(plan, folder, frozen()))
+                result, facts = shared(name, make, tmp_path_factory)
                 copies = Copies(KEY)
+                for copy, seen in zip(result.series, facts, strict=True):
+                    copies.remember(copy, seen)
+                members = PLANS[name].members
                 made[name] = Scenario(
-                    plan,
+                    PLANS[name],
                     result,
-                    HostAttack(KEY, known(plan.members), copies),
-                    HostAttack(KEY, known(plan.members, codes=True), copies),
+                    HostAttack(KEY, known(members), copies),
+                    HostAttack(KEY, known(members, codes=True), copies),
                 )
             return made[name]
 
         yield get
+
+
+def shared(
+    name: str,
+    make: Callable[[str], tuple[Run, list[Facts]]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Run, list[Facts]]:
+    """`make(name)`, once for all pytest-xdist processes of this run (else just made)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make(name)
+    folder = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
+    stored = folder / f"host-attack-{name.replace(' ', '-')}.pickle"
+    with open(f"{stored}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stored.exists():
+            loaded: tuple[Run, list[Facts]] = pickle.loads(stored.read_bytes())
+            return loaded
+        found = make(name)
+        stored.write_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+        return found
 
 
 # -- the attack has teeth and is never wrong -------------------------------------------------
