@@ -76,9 +76,7 @@ TWO_HUNDRED = {
         "east": (30, 6, 5),
         "west": (50, 6, 4),
     }.items()
-    for role, size, finish in zip(
-        ("staff", "manager", "council"), (55, 10, 7), finishing, strict=True
-    )
+    for role, size, finish in zip(ROLES, (55, 10, 7), finishing, strict=True)
 }
 PLANS = {
     "20": Plan(partnership(TWENTY), parallel=4, every_answer=True, backup_every=5, restore_at=10),
