@@ -50,13 +50,13 @@ def assert_no_user_id(path: Path, user_id: int, master_key: bytes | None = None)
         assert form not in data, f"Telegram id found in the database as {form!r}"
 
 
-def _page_key(master_key: bytes) -> bytes:
+def page_key(master_key: bytes) -> bytes:
     # The store's key derivation (surveys.keys.database_key), restated so the test
     # does not trust the code it checks.
     return hmac.new(master_key, b"trustscan/database-key/v1", hashlib.sha256).digest()
 
 
-def _decrypt_page(key: bytes, raw: bytes, first: bool) -> bytes:
+def decrypt_page(key: bytes, raw: bytes, first: bool) -> bytes:
     """One page as SQLite wrote it before SQLCipher encrypted it (page 1 without its salt)."""
     iv = raw[PAGE - RESERVE : PAGE - RESERVE + 16]
     body = raw[SALT if first else 0 : PAGE - RESERVE]
@@ -78,10 +78,10 @@ class Decrypted:
 
 def decrypted(path: Path, master_key: bytes) -> Decrypted:
     """Decrypt the database and its WAL with the master key, page by page."""
-    key = _page_key(master_key)
+    key = page_key(master_key)
     data = path.read_bytes()
     pages = [
-        _decrypt_page(key, data[i : i + PAGE], i == 0) for i in range(0, len(data) - PAGE + 1, PAGE)
+        decrypt_page(key, data[i : i + PAGE], i == 0) for i in range(0, len(data) - PAGE + 1, PAGE)
     ]
     frames: list[tuple[int, bytes]] = []
     wal = Path(f"{path}-wal")
@@ -90,7 +90,7 @@ def decrypted(path: Path, master_key: bytes) -> Decrypted:
     while offset + FRAME_HEADER + PAGE <= len(raw):
         (number,) = struct.unpack(">I", raw[offset : offset + 4])
         image = raw[offset + FRAME_HEADER : offset + FRAME_HEADER + PAGE]
-        frames.append((number, _decrypt_page(key, image, number == 1)))
+        frames.append((number, decrypt_page(key, image, number == 1)))
         offset += FRAME_HEADER + PAGE
     return Decrypted(pages, frames)
 
@@ -126,5 +126,5 @@ def located(images: list[bytes], needle: bytes) -> list[tuple[int, int]]:
 def keyed(path: Path, master_key: bytes) -> sqlcipher3.Connection:
     """An SQL connection to the encrypted file, as someone holding the master key opens it."""
     db = sqlcipher3.connect(str(path), isolation_level=None)
-    db.execute(f"PRAGMA key = \"x'{_page_key(master_key).hex()}'\"")
+    db.execute(f"PRAGMA key = \"x'{page_key(master_key).hex()}'\"")
     return db
