@@ -37,6 +37,7 @@ from .context import Clock, Services, TrustscanContext
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
 from .outbox import Outbox
+from .timing import Timing
 from .updates import ReadableUpdates
 from .webhook import Hook, run_webhook
 
@@ -70,6 +71,7 @@ def build_application(
     clock: Clock | None = None,
     concurrent_updates: bool | int | None = None,
     request: BaseRequest | None = None,
+    timing: Timing | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The configured Application, ready for polling or a webhook.
 
@@ -78,6 +80,7 @@ def build_application(
     respect, so no outbox is installed with it. With the outbox, a handler waits for its
     message's turn: many handlers may wait at once, so many run concurrently (a waiting
     one costs a suspended coroutine), and a press is never held back behind them.
+    `timing` shortens the bot's waits (tests; see `bot.timing`).
     """
     if not config.telegram.token:
         raise NoTokenError(
@@ -89,6 +92,7 @@ def build_application(
         config,
         registry if registry is not None else load_registry(config),
         clock or Clock(config.reminders.timezone),
+        timing or Timing(),
     )
     # ExtBot[int] with the rate limiter (its per-call argument type), ExtBot[None] without
     builder: ApplicationBuilder[ExtBot[Any], TrustscanContext, Any, Any, Any, Any] = (
@@ -106,7 +110,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.rate_limiter(Outbox()).get_updates_request(
+        builder = builder.rate_limiter(Outbox(timing=services.timing)).get_updates_request(
             ReadableUpdates(HTTPXRequest(connection_pool_size=1))
         )
     urls = api_urls(config)
