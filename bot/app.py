@@ -33,10 +33,12 @@ from trustscan.config import Config
 from trustscan.services import load_registry, open_store
 
 from . import callbacks, facilitator, jobs, respondent
+from .answering import PressAnswer
 from .context import Clock, Services, TrustscanContext
+from .language import user_lang
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
-from .outbox import Outbox
+from .outbox import Outbox, OutboxClosed
 from .timing import Timing
 from .updates import ReadableUpdates
 from .webhook import Hook, run_webhook
@@ -211,6 +213,8 @@ async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def on_error(update: object, context: TrustscanContext) -> None:
     """Log the failure (never user ids or answers) and tell the person, if there is one."""
     error = context.error
+    if isinstance(error, OutboxClosed):  # stopping: the outbox says how much was not sent
+        return
     if isinstance(error, TelegramError):  # Telegram's hiccup, already retried: one line
         log.warning("Telegram failed while handling %s: %s", type(update).__name__, error)
     else:
@@ -221,11 +225,9 @@ async def on_error(update: object, context: TrustscanContext) -> None:
             exc_info=error,
         )
     if isinstance(update, Update) and update.effective_chat is not None:
-        lang = respondent.user_lang(update, context)
-        try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(t("bot.error", lang))
-            else:
+        lang = user_lang(update, context)
+        try:  # a press already answered, or too late for a toast: the words in the chat
+            if update.callback_query is None or not await PressAnswer(update)(t("bot.error", lang)):
                 await update.effective_chat.send_message(
                     html.escape(t("bot.error", lang)), parse_mode=ParseMode.HTML
                 )

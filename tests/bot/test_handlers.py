@@ -478,7 +478,7 @@ async def test_choose_role_refuses_what_the_link_does_not_offer(bot) -> None:
     """Unknown role, another role than the link's, a restricted role, a closed wave."""
     wave = await open_unit_wave(bot)
     token, staff_link = await link(bot), await link(bot, "staff")
-    outdated = [(t("bot.outdated", "nl"), False)]
+    outdated = [(t("bot.outdated", "nl"), None)]  # a toast, not an alert
     assert toasts(await bot.press(RESPONDENT, f"r:{token}:nobody")) == outdated
     assert toasts(await bot.press(RESPONDENT, f"r:{staff_link}:manager")) == outdated
     assert toasts(await bot.press(RESPONDENT, f"r:{token}:council")) == [
