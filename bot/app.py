@@ -32,7 +32,7 @@ from surveys.model import Survey
 from trustscan.config import Config
 from trustscan.services import load_registry, open_store
 
-from . import callbacks, facilitator, jobs, respondent
+from . import callbacks, facilitator, jobs, lifecycle, respondent
 from .answering import PressAnswer
 from .context import Clock, Services, TrustscanContext
 from .language import user_lang
@@ -41,7 +41,7 @@ from .optin import opt_in_key
 from .outbox import Outbox, OutboxClosed
 from .timing import Timing
 from .updates import ReadableUpdates
-from .webhook import Hook, run_webhook
+from .webhook import Hook, WebhookIntake
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,8 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
-    services.store = await open_store(services.config)
+    if services.store is None:  # `run` opens it before waiting for Telegram
+        services.store = await open_store(services.config)
     services.opt_in_key = opt_in_key(
         load_or_create_key(services.config.key_file, services.config.master_key)
     )
@@ -242,21 +243,34 @@ def run(
     listen: str = "127.0.0.1",
     port: int = 8443,
     secret_token: str | None = None,
+    insecure_loopback: bool = False,
 ) -> None:
-    """Run until interrupted: long polling by default, a webhook when a URL is given.
+    """Run until SIGTERM or SIGINT: long polling by default, a webhook when a URL is given.
 
-    The bot waits for Telegram first (see `wait_for_telegram`), so a bot started before
-    the network is up comes up with it instead of exiting.
+    A webhook without a secret token is refused (`UnsafeWebhookError`) unless it listens
+    on this machine only and `insecure_loopback` says that is meant (tests). The database
+    is opened first, so a wrong master key or an unwritable file is one sentence at once.
+    Then the bot waits for Telegram (see `wait_for_telegram`), so a bot started before the
+    network is up comes up with it instead of exiting. A stop signal stops it within
+    seconds (see `bot.lifecycle`).
     """
+    hook = Hook(webhook_url, listen, port, secret_token) if webhook_url else None
+    if hook is not None:
+        hook.check(insecure_loopback=insecure_loopback)
     app = build_application(config)
+    services: Services = app.bot_data["services"]
     quiet_hiccups()
-    loop = asyncio.new_event_loop()  # run_polling/run_webhook go on in this loop
+    loop = asyncio.new_event_loop()  # the bot goes on in this loop
     asyncio.set_event_loop(loop)
-    loop.run_until_complete(wait_for_telegram(config))
-    if webhook_url:  # our own server, so an unreadable update is skipped (see bot.webhook)
-        run_webhook(app, Hook(webhook_url, listen, port, secret_token), loop)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+    try:
+        services.store = loop.run_until_complete(open_store(config))
+        loop.run_until_complete(wait_for_telegram(config))
+    except BaseException:
+        lifecycle.close_loop(loop, services.close())
+        raise
+    # our own webhook server, so an unreadable update is skipped (see bot.webhook)
+    intake = WebhookIntake(app, hook) if hook is not None else lifecycle.Polling(app)
+    lifecycle.run(app, intake, loop)
 
 
 class OneLine(logging.Filter):

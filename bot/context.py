@@ -44,6 +44,8 @@ class Services:
     timing: Timing = field(default_factory=Timing)
     store: Store | None = None
     opt_in_key: bytes | None = None  # signs opt-in buttons; derived in post_init
+    stopping: bool = False  # set on SIGTERM/SIGINT: no new notification goes out
+    rounds: set[tuple[int, str]] = field(default_factory=set)  # notification rounds under way
     _questionnaires: dict[tuple[str, str, str | None, str], Questionnaire] = field(
         default_factory=dict
     )

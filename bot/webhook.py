@@ -8,17 +8,15 @@ module follows the library's documented "custom webhook" pattern instead: a torn
 server (tornado comes with python-telegram-bot's webhooks extra) reads each post with
 `parse_update`, which skips an unreadable update with one line that names only its id
 and the error type, and answers 200 so Telegram moves on. The Application is driven
-the way `Application.run_webhook` drives it (initialize, post_init, start; on a stop
-signal: stop, shutdown, post_shutdown).
+by `bot.lifecycle`, as for long polling, so a stop signal stops it within seconds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
+import ipaddress
 import json
 import logging
-import signal
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -26,17 +24,30 @@ from urllib.parse import urlparse
 
 import tornado.web
 from telegram import Update
-from telegram.ext import Application, ExtBot
+from telegram.ext import ExtBot
 from tornado.httpserver import HTTPServer
 
+from .lifecycle import AnyApplication
 from .updates import parse_update
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+class UnsafeWebhookError(Exception):
+    """A webhook that would take posts from anyone: refused before it starts."""
+
+
+NO_SECRET = (
+    "a webhook needs --secret-token: without it anyone who can reach the server can post "
+    "updates in any Telegram user's name (only for a test on this machine: "
+    "--insecure-loopback with a loopback --listen address)"
+)
+NOT_LOOPBACK = (
+    "--insecure-loopback only goes with a loopback --listen address (127.0.0.1, ::1 or "
+    "localhost): anywhere else the webhook needs --secret-token"
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,30 @@ class Hook:
     @property
     def path(self) -> str:
         return "/" + urlparse(self.url).path.strip("/")
+
+    def check(self, *, insecure_loopback: bool = False) -> None:
+        """Refuse a webhook any forged post could drive (`UnsafeWebhookError`).
+
+        Without a secret token a post with any `from.id` would answer, or `/delete`, as
+        that person. Only a test on this machine may go without: on a loopback address,
+        and only when it says so.
+        """
+        if self.secret_token:
+            return
+        if not insecure_loopback:
+            raise UnsafeWebhookError(NO_SECRET)
+        if not loopback(self.listen):
+            raise UnsafeWebhookError(NOT_LOOPBACK)
+
+
+def loopback(address: str) -> bool:
+    """Whether `address` is reachable from this machine only."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class UpdatePost(tornado.web.RequestHandler):
@@ -103,38 +138,22 @@ def listen(app: AnyApplication, hook: Hook) -> HTTPServer:
     return server
 
 
-async def serve(app: AnyApplication, hook: Hook, stop: asyncio.Event) -> None:
-    """Run the Application behind the webhook until `stop` is set, then wind it down."""
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.bot.set_webhook(
-            hook.url, allowed_updates=Update.ALL_TYPES, secret_token=hook.secret_token
+class WebhookIntake:
+    """Updates posted to our own server: registered with Telegram, then listened for."""
+
+    def __init__(self, app: AnyApplication, hook: Hook) -> None:
+        self.app = app
+        self.hook = hook
+        self.server: HTTPServer | None = None
+
+    async def start(self) -> None:
+        await self.app.bot.set_webhook(
+            self.hook.url, allowed_updates=Update.ALL_TYPES, secret_token=self.hook.secret_token
         )
-        server = listen(app, hook)
-        try:
-            await app.start()
-            await stop.wait()
-        finally:
-            server.stop()
-            await server.close_all_connections()
-            if app.running:
-                await app.stop()
-                if app.post_stop:
-                    await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        self.server = listen(self.app, self.hook)
 
-
-def run_webhook(app: AnyApplication, hook: Hook, loop: asyncio.AbstractEventLoop) -> None:
-    """Serve in `loop` until SIGINT, SIGTERM or SIGABRT; then close the loop."""
-    stop = asyncio.Event()
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        loop.run_until_complete(serve(app, hook, stop))
-    finally:
-        loop.close()
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            await self.server.close_all_connections()
+            self.server = None

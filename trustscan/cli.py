@@ -222,7 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="address the webhook server listens on (default 127.0.0.1)",
     )
     p.add_argument("--port", type=int, default=8443, metavar="N")
-    p.add_argument("--secret-token", metavar="T", help="secret Telegram sends with each update")
+    p.add_argument(
+        "--secret-token",
+        metavar="T",
+        help="secret Telegram sends with each update (a webhook refuses to start without it)",
+    )
+    p.add_argument(
+        "--insecure-loopback",
+        action="store_true",
+        help="for tests only: a webhook without --secret-token, on a loopback --listen address",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
 
     p = command(

@@ -194,11 +194,18 @@ async def connect(path: Path, db_key: bytes) -> aiosqlite.Connection:
 
 
 def prepare_file(path: Path, db_key: bytes) -> None:
-    """Make the file private; encrypt a plaintext database of an older trustscan in place."""
+    """Make the file private; encrypt a plaintext database of an older trustscan in place;
+    refuse a key that does not open it (`MasterKeyError`).
+
+    The key is tried on a plain connection here, before any aiosqlite connection: one
+    whose opening fails leaves its thread to report to an event loop that may be closed
+    by then, a traceback after the one sentence.
+    """
     cipher.private_file(path)
     if cipher.is_plaintext(path):
         cipher.encrypt_plaintext(path, db_key)
         cipher.private_file(path)
+    cipher.connect(path, db_key).close()
 
 
 async def migrate(db: aiosqlite.Connection) -> bool:

@@ -214,6 +214,9 @@ async def test_migration_4_binds_old_links_and_marks_old_waves_announced(tmp_pat
     db.execute("UPDATE invitations SET survey = NULL")
     db.execute("DELETE FROM notifications_sent")
     db.execute("ALTER TABLE invitations DROP COLUMN survey")
+    db.execute("ALTER TABLE notifications_sent DROP COLUMN done")  # and what 5 added
+    db.execute("DROP TABLE notices_sent")
+    db.execute("DROP TABLE consent_screens")
     db.execute("UPDATE schema_version SET version = 3")
     db.close()
     async with await Store.open(path, master) as store:
