@@ -17,6 +17,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -98,12 +99,29 @@ class UpdatePost(tornado.web.RequestHandler):
         self.secret_token = secret_token
 
     async def post(self) -> None:
-        if self.request.headers.get("Content-Type") != "application/json" or not self.genuine():
+        """Refuse a post without our secret (403); answer any other 200, used or skipped.
+
+        Telegram sends a post again until it gets 200, so a body that cannot be used (not
+        JSON, nested absurdly deep, not an update) is skipped with one line that names
+        nothing of its content, and answered 200 all the same.
+        """
+        if not self.genuine():
             raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
+        body = self.request.body
+        if self.request.headers.get("Content-Type") != "application/json":
+            log.warning("skipped a webhook post: it is not JSON (%d bytes)", len(body))
+            return
+        if too_deep(body):
+            log.warning(
+                "skipped a webhook post: JSON nested deeper than %d levels (%d bytes)",
+                MAX_DEPTH,
+                len(body),
+            )
+            return
         try:
-            raw = json.loads(self.request.body)
-        except ValueError:
-            log.warning("skipped a webhook post: it is not JSON")
+            raw = json.loads(body)
+        except (ValueError, RecursionError):
+            log.warning("skipped a webhook post: it is not JSON (%d bytes)", len(body))
             return  # answered 200: sending it again would not make it readable
         update = parse_update(raw, self.app.bot)
         if update is None:
@@ -121,6 +139,31 @@ class UpdatePost(tornado.web.RequestHandler):
 
     def log_exception(self, *args: Any) -> None:
         """A refused post is answered 403; it needs no traceback in the log."""
+
+
+MAX_DEPTH = 64  # Telegram's updates nest about ten levels deep
+STRING = re.compile(rb'"[^"]*"')  # a JSON string once its escapes are taken out
+BRACKETS = re.compile(rb"[\[\]{}]")
+DEPTH_STEP = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
+
+
+def too_deep(body: bytes) -> bool:
+    """Whether `body` nests arrays or objects deeper than `MAX_DEPTH`, checked before it
+    is parsed: the parser recurses, and a 20,000-deep body would exhaust it.
+
+    Cheap and linear: counting brackets settles almost every body at C speed. A body
+    with many brackets loses its escaped backslashes and quotes, then its strings
+    (which may hold brackets), and only the brackets left are walked.
+    """
+    if body.count(b"{") + body.count(b"[") <= MAX_DEPTH:
+        return False
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    depth = 0
+    for bracket in BRACKETS.findall(STRING.sub(b"", plain)):
+        depth += DEPTH_STEP[bracket[0]]
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def no_access_log(handler: tornado.web.RequestHandler) -> None:

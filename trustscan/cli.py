@@ -37,7 +37,7 @@ from .operations import (
     role_of,
     survey_of,
 )
-from .services import load_registry, open_store, survey_files
+from .services import check_master_key, load_registry, open_store, survey_files
 
 if TYPE_CHECKING:
     from .operations import Reports
@@ -396,6 +396,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if args.runner is None:
         raise UsageError("the Telegram adapter is not installed: start trustscan via bot.main")
     check_database_access(config)  # one sentence now, not a traceback from the bot's start
+    check_master_key(config)  # likewise, before the bot's library is even loaded
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
