@@ -282,3 +282,23 @@ async def test_the_newest_message_of_each_chat_is_known(outbox: Outbox) -> None:
     await send(outbox, wire, "editMessageText", chat_id=1, message_id=first["message_id"], text="c")
     assert outbox.newest(1) == second["message_id"]
     assert outbox.newest(2) == 0
+
+
+async def test_a_chat_waiting_for_its_budget_holds_up_no_other_chat() -> None:
+    """One chat's messages wait for its one-message-per-interval budget; a message for
+    another chat, queued after them all, goes before the second of them."""
+    box = Outbox(Budget(per_second=1000, burst=100, per_chat_second=20, per_chat_burst=1), QUICK)
+    await box.initialize()
+    wire = Wire()
+    try:
+        flood = []
+        for n in range(4):
+            flood.append(
+                asyncio.create_task(send(box, wire, "sendMessage", chat_id=1, text=f"{n}"))
+            )
+            await asyncio.sleep(0)
+        other = asyncio.create_task(send(box, wire, "sendMessage", chat_id=2, text="help"))
+        await asyncio.gather(*flood, other)
+    finally:
+        await box.shutdown()
+    assert wire.texts() == ["0", "help", "1", "2", "3"]
