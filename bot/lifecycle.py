@@ -15,7 +15,9 @@ post_shutdown), for long polling and for the webhook alike, and on a signal firs
   so the person's next press (an earlier question's button shows the current question,
   see `respondent.outdated`) or /start (`respondent.resume`) shows where they are.
 
-The updates already fetched are still handled before the Application stops.
+The updates already fetched are still handled before the Application stops. One thing
+can make a stop longer: a database another process keeps locked, where an answer being
+stored waits out SQLite's busy timeout once more (it is not retried after the signal).
 """
 
 from __future__ import annotations
@@ -136,6 +138,8 @@ async def wind_down(app: AnyApplication, intake: Intake) -> None:
     grace = services.timing.stop_grace if services is not None else 0.0
     if services is not None:
         services.stopping = True
+        if services.store is not None:  # a database locked by someone else is not waited out
+            services.store.give_up_on_locks()
     outbox = app.bot.rate_limiter
     if isinstance(outbox, Outbox):
         outbox.close(grace)

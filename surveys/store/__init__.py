@@ -154,6 +154,10 @@ class Store:
             await self._base.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self._base.db.close()
 
+    def give_up_on_locks(self) -> None:
+        """Answers stop waiting for a lock someone else holds (the bot is stopping)."""
+        self._writer.give_up_on_locks()
+
     async def __aenter__(self) -> Store:
         return self
 

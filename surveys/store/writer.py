@@ -54,6 +54,11 @@ class Writer:
             self._task = None
             self._stopping = False
 
+    def give_up_on_locks(self) -> None:
+        """Stop waiting for a database someone else locked (the bot is stopping): the
+        attempt under way is the last, so a stop takes at most SQLite's busy timeout."""
+        self._stopping = True
+
     async def submit(self, op: Op) -> None:
         """Queue `op` and return once it is committed (or raise why it was refused)."""
         if self._task is None or self._task.done():
