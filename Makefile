@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The days `make test-dates` runs the suite on: a leap day, a summer years ahead, and the
+# autumn day the clocks go back.
+TEST_DAYS ?= 2028-02-29 2031-07-15 2025-10-26
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test test-deep test-dates lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +19,30 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/trustscan demo
 
+# Lint, types and the whole suite with the bounded Hypothesis profile ("fast").
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n auto
+
+# The suite with every property at its full number of examples (several minutes).
+test-deep: install
+	$(BIN)/python -m pytest -q -n auto --hypothesis-profile=deep
+
+# The suite with the machine's wall clock moved to each of TEST_DAYS (only the wall clock:
+# tests/support/shiftclock.c), as CI does: no test may depend on today's date.
+test-dates: install build/shiftclock.so
+	@for day in $(TEST_DAYS); do \
+	  shift=$$(( $$(date -u -d "$$day 11:00" +%s) - $$(date -u +%s) )); \
+	  echo "== the suite on $$day (wall clock moved by $$shift s) =="; \
+	  TRUSTSCAN_SHIFT_SECONDS=$$shift LD_PRELOAD=$(CURDIR)/build/shiftclock.so \
+	    $(BIN)/python -m pytest -q -n auto -p no:cacheprovider || exit 1; \
+	done
+
+build/shiftclock.so: tests/support/shiftclock.c
+	mkdir -p build
+	cc -shared -fPIC -O2 -o $@ $< -ldl
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,4 +60,4 @@ bench: install
 	$(BIN)/python benchmarks/taps_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info trustscan-demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info trustscan-demo build

@@ -20,13 +20,15 @@ _DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
-    """One sheet per suppressed table (sheet names cut to Excel's 31 characters)."""
+    """One sheet per suppressed table (sheet names cut to Excel's 31 characters).
+
+    A hidden cell keeps its row, every figure blank, and its `hidden` column says it is
+    hidden rather than missing (a blank alone could be either).
+    """
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in tables.items():
-            table.drop(columns=[c for c in ("hidden",) if c in table]).to_excel(
-                writer, sheet_name=name[:31], index=False
-            )
+            table.to_excel(writer, sheet_name=name[:31], index=False)
     return _fixed_dates(buffer.getvalue())
 
 

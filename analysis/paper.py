@@ -42,14 +42,18 @@ class Cover:
     day: dt.date
 
     @classmethod
-    def of(cls, reports: Sequence[Report], partnership: str, day: dt.date | None = None) -> Cover:
-        """The cover of the reports that go out together (measurements in report order)."""
+    def of(cls, reports: Sequence[Report], partnership: str, day: dt.date) -> Cover:
+        """The cover of the reports that go out together (measurements in report order).
+
+        `day` comes from the partnership's clock: a report dated by the machine would
+        carry another day than the one its facilitator lives in around midnight.
+        """
         lang = reports[0].lang if reports else "nl"
         return cls(
             partnership=partnership,
             surveys=tuple(r.survey.title.get(lang) for r in reports),
             measurements=tuple(name for r in reports for name in r.wave_names.values()),
-            day=day or dt.date.today(),
+            day=day,
         )
 
     def html(self, lang: str) -> str:

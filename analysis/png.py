@@ -16,6 +16,7 @@ import base64
 import contextlib
 import html
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -41,6 +42,11 @@ PHONE_WIDTH = 390
 # out at before printing, so that no chart is wider than the paper.
 PRINT_WIDTH = 703
 PRINT_HEIGHT = 1000
+# Chromium binds a unix socket under $TMPDIR (…/.org.chromium.Chromium.XXXXXX/SingletonSocket,
+# about 50 characters more); a socket path has room for 107. Under a longer temporary
+# folder the browser exits at once, so it then gets a short private one under /tmp.
+SOCKET_ROOM = 50
+SHORT_TEMP_ROOTS = ("/tmp", "/dev/shm", "/var/tmp")
 SCROLL_WIDTH = "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
 # Resolves once every plotly chart on the page has drawn its SVG, two frames later.
 DRAWN = """new Promise(done => {
@@ -103,12 +109,14 @@ class PngRenderer:
                 return
             import kaleido
 
-            with _translated():
+            shell = self._shell()
+            with _translated(), _browser_temp(shell.parent):
                 # kaleido's one tab opens on the shell and becomes the chart tab
                 browser = kaleido.Kaleido(
                     n=1,
                     timeout=RENDER_TIMEOUT,
-                    page_generator=str(self._shell()),  # plotly.js from here, no MathJax
+                    page_generator=str(shell),  # plotly.js from here, no MathJax
+                    tmp_dir=str(shell.parent),  # the profile, beside the shell
                 )
                 await browser.open()
             self._browser = browser
@@ -178,7 +186,7 @@ class PngRenderer:
     def _shell(self) -> Path:
         """The blank page that loads plotly.js, in a private temporary folder."""
         if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="trustscan-print-"))
+            self._folder = Path(tempfile.mkdtemp(prefix="trustscan-", dir=_short_temp_root()))
         shell = self._folder / "shell.html"
         shell.write_text(
             "<!DOCTYPE html><html><head><meta charset='utf-8'>"
@@ -346,6 +354,29 @@ def _footer(text: str) -> str:
         f"<span>{html.escape(text)}</span>"
         "<span><span class='pageNumber'></span> / <span class='totalPages'></span></span></div>"
     )
+
+
+def _short_temp_root() -> str | None:
+    """Where the browser's private folder goes: the usual temporary folder, unless its
+    path is too long for Chromium's socket; then the first short one that is writable."""
+    if len(tempfile.gettempdir()) <= SOCKET_ROOM:
+        return None
+    return next((r for r in SHORT_TEMP_ROOTS if os.access(r, os.W_OK | os.X_OK)), None)
+
+
+@contextlib.contextmanager
+def _browser_temp(folder: Path) -> Iterator[None]:
+    """Start the browser with `folder` as its TMPDIR (the environment it inherits), so
+    its socket path stays short whatever TMPDIR the user runs trustscan with."""
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
 
 
 @contextlib.contextmanager

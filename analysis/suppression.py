@@ -17,6 +17,7 @@ import hashlib
 import random
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from surveys.store import Wave
@@ -34,15 +35,26 @@ def check_k(k: int) -> int:
     return k
 
 
-def suppress(table: pd.DataFrame, k: int, by: Sequence[str], count: str = "n") -> pd.DataFrame:
+def suppress(
+    table: pd.DataFrame,
+    k: int,
+    by: Sequence[str],
+    count: str = "n",
+    hide: Sequence[bool] | np.ndarray | None = None,
+) -> pd.DataFrame:
     """Add a `hidden` column: primary (< k) plus secondary suppression within breakdowns.
 
     `by` are the columns that define a breakdown: cells with equal `by` values are
     siblings (they add up to a shown total). Hidden cells must jointly hold ≥ k responses.
+    `hide` marks cells hidden whatever their count (a decision taken in a coarser table:
+    a role hidden among the group sizes stays hidden in every role breakdown); they
+    count towards the hidden cells' k like any other.
     """
     check_k(k)
     result = table.copy()
     result["hidden"] = result[count] < k
+    if hide is not None:
+        result["hidden"] |= pd.Series(list(hide), index=result.index, dtype=bool)
     if result.empty:
         return result
     breakdowns = (

@@ -28,6 +28,7 @@ from pathlib import Path
 from analysis.data import load_waves
 from analysis.report import Context, build_report, render_html
 from surveys import cipher, keys
+from surveys.clock import ZoneClock
 from surveys.loader import parse_survey
 from surveys.store import Store
 
@@ -57,7 +58,7 @@ def survey_toml() -> str:
 
 async def build_store(path: Path, responses: int) -> list[int]:
     """Create waves through the store, then bulk-insert completed responses."""
-    store = await Store.open(path, KEY)
+    store = await Store.open(path, KEY, clock=ZoneClock())
     waves = []
     for _ in range(WAVES):
         wave = await store.open_wave("bench", 1, ORGS)
@@ -97,7 +98,7 @@ async def build_store(path: Path, responses: int) -> list[int]:
 
 
 async def existing_waves(path: Path) -> list:
-    async with await Store.open(path, KEY) as store:
+    async with await Store.open(path, KEY, clock=ZoneClock()) as store:
         return await store.waves(survey="bench")
 
 
@@ -116,7 +117,7 @@ async def main_async(args: argparse.Namespace) -> int:
     setup = time.perf_counter() - t0
     baseline_rss = rss_mb()
 
-    store = await Store.open(path, KEY)
+    store = await Store.open(path, KEY, clock=ZoneClock())
     t0 = time.perf_counter()
     data = await load_waves(store, waves)
     load_s = time.perf_counter() - t0

@@ -29,6 +29,7 @@ import aiosqlite
 from plaintext import plaintext  # benchmarks/ is the script's folder, first on sys.path
 
 from surveys.answers import DONT_KNOW
+from surveys.clock import ZoneClock
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent, State
 from surveys.loader import load_builtin, load_survey
 from surveys.model import Survey
@@ -51,10 +52,10 @@ def pick(step: QuestionStep, rng: random.Random) -> object:
         case "choice":
             return rng.choice(step.choices).value
         case "multi":
-            return tuple(c.value for c in step.choices[: max(q.min_choices, 1)])
+            return tuple(c.value for c in step.choices[: max(q.params.min_choices, 1)])
         case "allocate":
-            share = q.total // len(q.options)
-            return (q.total - share * (len(q.options) - 1), *[share] * (len(q.options) - 1))
+            share = q.params.total // len(q.options)
+            return (q.params.total - share * (len(q.options) - 1), *[share] * (len(q.options) - 1))
         case "text":
             return "benchmark comment " + str(rng.random())
     return None
@@ -99,7 +100,7 @@ async def bench_store(db_path: Path, survey_id: str, answers: int, concurrency: 
     survey = load_survey(survey_id) if survey_id.endswith(".toml") else load_builtin(survey_id)
     steps = script(survey, random.Random(1))
     comment_items = [(q.id, "") for q in survey.questions if q.type == "text"]
-    store = await Store.open(db_path, bytes(32))
+    store = await Store.open(db_path, bytes(32), clock=ZoneClock())
     wave = await store.open_wave(survey.id, survey.version, ORGS)
     latencies: list[float] = []
     next_user = iter(range(10**9, 2 * 10**9))

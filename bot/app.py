@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -29,12 +30,13 @@ from telegram.request import BaseRequest, HTTPXRequest
 from surveys.i18n import LANGUAGES, section, t
 from surveys.keys import load_or_create_key
 from surveys.model import Survey
+from trustscan.clock import Clock, partnership_clock
 from trustscan.config import Config
 from trustscan.services import load_registry, open_store
 
-from . import callbacks, facilitator, jobs, lifecycle, respondent
+from . import callbacks, codes, facilitator, jobs, lifecycle, respondent
 from .answering import PressAnswer
-from .context import Clock, Services, TrustscanContext
+from .context import Services, TrustscanContext
 from .language import user_lang
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
@@ -93,7 +95,7 @@ def build_application(
     services = Services(
         config,
         registry if registry is not None else load_registry(config),
-        clock or Clock(config.reminders.timezone),
+        clock or partnership_clock(config),
         timing or Timing(),
     )
     # ExtBot[int] with the rate limiter (its per-call argument type), ExtBot[None] without
@@ -146,6 +148,12 @@ LANGUAGE_PATTERN = rf"^g:({'|'.join(LANGUAGES)})$"  # the /language buttons
 
 def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    # group -1: single-use codes of restricted roles go first; they stop the update when
+    # they take it (a restricted role's link, an awaited code), else the flow goes on
+    app.add_handler(CommandHandler("start", codes.start, filters=private), group=-1)
+    app.add_handler(CallbackQueryHandler(codes.consent_or_role, pattern=codes.PRESS_PATTERN), -1)
+    text = filters.TEXT & ~filters.COMMAND & private
+    app.add_handler(MessageHandler(text, codes.typed), group=-1)
     # Answer presses are by far the most frequent update: checked first. The callback
     # patterns are disjoint; only the catch-all for forged or outdated data comes last.
     app.add_handler(CallbackQueryHandler(respondent.press, pattern=callbacks.PRESS_PATTERN))
@@ -181,16 +189,14 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(facilitator.close_wave_confirmed, pattern=callbacks.CLOSE_WAVE_PATTERN)
     )
     app.add_handler(CallbackQueryHandler(respondent.unknown_press))  # forged or outdated data
-    app.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & private, respondent.text_answer)
-    )
+    app.add_handler(MessageHandler(text, respondent.text_answer))
     app.add_error_handler(on_error)
 
 
 async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
     if services.store is None:  # `run` opens it before waiting for Telegram
-        services.store = await open_store(services.config)
+        services.store = await open_store(services.config, services.clock)
     services.opt_in_key = opt_in_key(
         load_or_create_key(services.config.key_file, services.config.master_key)
     )
@@ -212,7 +218,11 @@ async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def on_error(update: object, context: TrustscanContext) -> None:
-    """Log the failure (never user ids or answers) and tell the person, if there is one."""
+    """Log the failure (never user ids or answers) and tell the person, if there is one.
+
+    An update whose handler failed goes no further: no later handler group (the codes'
+    group −1 comes before the flow's) answers it a second time.
+    """
     error = context.error
     if isinstance(error, OutboxClosed):  # stopping: the outbox says how much was not sent
         return
@@ -234,6 +244,8 @@ async def on_error(update: object, context: TrustscanContext) -> None:
                 )
         except TelegramError:
             pass
+    if isinstance(update, Update):
+        raise ApplicationHandlerStop
 
 
 def run(
@@ -263,7 +275,7 @@ def run(
     loop = asyncio.new_event_loop()  # the bot goes on in this loop
     asyncio.set_event_loop(loop)
     try:
-        services.store = loop.run_until_complete(open_store(config))
+        services.store = loop.run_until_complete(open_store(config, services.clock))
         loop.run_until_complete(wait_for_telegram(config))
     except BaseException:
         lifecycle.close_loop(loop, services.close())

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
-from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from surveys.clock import Clock
 from surveys.engine import Questionnaire, Respondent
 from surveys.model import Survey
 from surveys.store import Store, Wave
@@ -19,19 +18,6 @@ from .timing import Timing
 
 if TYPE_CHECKING:
     from analysis.png import PngRenderer
-
-
-class Clock:
-    """Wall-clock time in the partnership's time zone; tests substitute a controllable one."""
-
-    def __init__(self, timezone: str) -> None:
-        self.tz = ZoneInfo(timezone)
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(self.tz)
-
-    def today(self) -> dt.date:
-        return self.now().date()
 
 
 @dataclass(slots=True)
@@ -133,7 +119,7 @@ class TrustscanContext(
     def operations(self) -> Operations:
         """The facilitator's use cases (validated, audited) over the bot's store."""
         services = self.services
-        return Operations(self.config, self.store, services.registry, services.clock.today)
+        return Operations(self.config, self.store, services.registry, services.clock)
 
 
 TrustscanApp = Application[Any, TrustscanContext, Any, Any, Any, Any]

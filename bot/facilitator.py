@@ -184,7 +184,7 @@ def oversubscribed_line(context: TrustscanContext, flag: Oversubscribed, lang: s
             headcount=flag.headcount,
         )
     role = context.config.role(flag.role)
-    label = html.escape(role.label.get(lang) if role else flag.role)
+    label = html.escape(role.name(lang) if role else flag.role)
     headcount = flag.headcount
     return t("facilitator.oversubscribed_role", lang, org=name, role=label, headcount=headcount)
 
@@ -219,10 +219,10 @@ async def invite(update: Update, context: TrustscanContext) -> None:
             lines.append(f"<b>{html.escape(link.org.name)}</b>: {html.escape(link.url)}")
             photos.append(InputMediaPhoto(Operations.qr_code(link), caption=caption))
         else:
-            lines.append(f"  {html.escape(link.role.label.get(lang))}: {html.escape(link.url)}")
+            lines.append(f"  {html.escape(link.role.name(lang))}: {html.escape(link.url)}")
     restricted = context.config.restricted_roles()
     if restricted:
-        names = ", ".join(html.escape(r.label.get(lang)) for r in restricted)
+        names = ", ".join(html.escape(r.name(lang)) for r in restricted)
         lines.append(t("facilitator.restricted_links", lang, roles=names))
     await reply(update, "\n".join(lines))
     assert update.effective_chat is not None
@@ -456,7 +456,10 @@ async def report(update: Update, context: TrustscanContext) -> None:
         reports = await ops.reports(actor(update), waves, lang)
         tasks.append(asyncio.create_task(album_of(reports, renderer, ALBUM_LIMIT)))
         page = await ops.page(reports, lang)
-        tasks.append(asyncio.create_task(pdf_of(reports, page, context.config, lang, renderer)))
+        day = context.services.clock.today()
+        tasks.append(
+            asyncio.create_task(pdf_of(reports, page, context.config, lang, renderer, day))
+        )
     finally:
         rendered = await asyncio.gather(warming, *tasks, return_exceptions=True)
     for outcome in rendered:

@@ -135,7 +135,7 @@ async def announce_new_wave(app: Application[Any, Any, Any, Any, Any, Any], wave
             name = html.escape(survey_title(survey, contact.lang) if survey else wave.survey)
             text = t("bot.new_wave", contact.lang, survey=name, link=html.escape(link))
             if restricted:  # not offered on this link; contacts do not (and must not) keep a role
-                labels = [html.escape(r.label.get(contact.lang)) for r in restricted]
+                labels = [html.escape(r.name(contact.lang)) for r in restricted]
                 listed = [", ".join(labels[:-1]), labels[-1]]
                 roles = t("bot.or", contact.lang).join(filter(None, listed))
                 text += "\n" + t("bot.own_link_roles", contact.lang, roles=roles)

@@ -139,7 +139,7 @@ async def wind_down(app: AnyApplication, intake: Intake) -> None:
     if services is not None:
         services.stopping = True
         if services.store is not None:  # a database locked by someone else is not waited out
-            services.store.give_up_on_locks()
+            await services.store.give_up_on_locks()
     outbox = app.bot.rate_limiter
     if isinstance(outbox, Outbox):
         outbox.close(grace)

@@ -279,7 +279,7 @@ def role_phrase(context: TrustscanContext, role_id: str | None, lang: str) -> st
     the organisation, and a council member's link says so in the council's own word.
     """
     role = context.config.role(role_id)
-    return t("bot.as_role", lang, role=html.escape(role.label.get(lang))) if role else ""
+    return t("bot.as_role", lang, role=html.escape(role.name(lang))) if role else ""
 
 
 async def on_consent_screen(context: TrustscanContext, user_id: int) -> tuple[Wave, int] | None:
@@ -405,7 +405,7 @@ async def consent_in_turn(update: Update, context: TrustscanContext) -> None:
     new = await next_screen_new(context, wave, update)
     await answer(update, context)
     rows = [
-        [InlineKeyboardButton(role.label.get(lang), callback_data=f"r:{token}:{role.id}")]
+        [InlineKeyboardButton(role.name(lang), callback_data=f"r:{token}:{role.id}")]
         for role in offered
     ]
     keyboard = InlineKeyboardMarkup(rows)

@@ -23,6 +23,7 @@ from surveys.engine import QuestionStep
 from surveys.errors import AnswerError
 from surveys.i18n import t
 from surveys.model import Question
+from surveys.qtypes import AllocateParams, MultiParams, NpsParams, TextParams
 
 from .callbacks import Action, Press
 
@@ -111,8 +112,8 @@ class NpsWidget(Widget):
         self, step: QuestionStep, lang: str, state: object, button: Button, lines: list[str]
     ) -> Rows:
         q = step.question
-        if q.anchors:
-            low, high = q.anchors[0].get(lang), q.anchors[1].get(lang)
+        if anchors := q.params_as(NpsParams).anchors:
+            low, high = anchors[0].get(lang), anchors[1].get(lang)
             lines.append(f"<i>{html.escape(t('bot.nps_scale', lang, low=low, high=high))}</i>")
         numbers = [
             button((CHECK if step.current == i else "") + str(i), Action.ANSWER, i)
@@ -134,7 +135,7 @@ class MultiWidget(Widget):
     def draw(
         self, step: QuestionStep, lang: str, state: object, button: Button, lines: list[str]
     ) -> Rows:
-        q = step.question
+        q = step.question.params_as(MultiParams)
         mask = state if isinstance(state, int) else self.initial(step)
         lines.append(f"<i>{t('bot.multi_hint', lang, low=q.min_choices, high=q.max_choices)}</i>")
         packed = format(mask, "x")
@@ -157,7 +158,7 @@ class MultiWidget(Widget):
         return tuple(o.value for i, o in enumerate(question.options) if chosen >> i & 1)
 
     def redraw(self, press: Press, step: QuestionStep) -> object:
-        q = step.question
+        q = step.question.params_as(MultiParams)
         mask, option = int(_arg(press), 16), int(_arg(press, 1))
         if not 0 <= option < len(step.choices):
             raise ValueError("no such option")
@@ -212,7 +213,7 @@ class AllocateWidget(Widget):
     def draw(
         self, step: QuestionStep, lang: str, state: object, button: Button, lines: list[str]
     ) -> Rows:
-        q = step.question
+        q = step.question.params_as(AllocateParams)
         view = self.view(step, state)
         packed, aim, left = view.pack(), view.aim(), q.total - sum(view.values)
         lines.append("")
@@ -226,7 +227,9 @@ class AllocateWidget(Widget):
                     for label, op in _option_row(q.step, f"{mark.strip()}{i + 1} · {p}")
                 ]
             )
-        pad = [button(str(n), Action.ALLOCATE_STEP, packed, f"*{n}") for n in amounts(q)]
+        pad = [
+            button(str(n), Action.ALLOCATE_STEP, packed, f"*{n}") for n in amounts(step.question)
+        ]
         rest = t("allocate.rest", lang, points=left + view.values[aim])
         rows.extend(balanced([*pad, button(rest, Action.ALLOCATE_STEP, packed, "*r")]))
         if (paired := self.paired(step)) is not None:
@@ -263,10 +266,11 @@ class AllocateWidget(Widget):
         return points if len(points) == len(paired) else None
 
     def answer(self, press: Press, question: Question) -> Answer:
-        return parse_points(_arg(press), len(question.options), question.total).values
+        total = question.params_as(AllocateParams).total
+        return parse_points(_arg(press), len(question.options), total).values
 
     def redraw(self, press: Press, step: QuestionStep) -> object:
-        q = step.question
+        q = step.question.params_as(AllocateParams)
         view = parse_points(_arg(press), len(step.choices), q.total)
         change = _arg(press, 1)
         if change == "~":
@@ -343,10 +347,11 @@ def set_aimed(view: Points, amount: str, total: int) -> Points:
 
 def amounts(question: Question) -> list[int]:
     """The amount row: multiples of the step from 0 to half the total, at most 11 of them."""
-    step = question.step
-    while question.total // 2 // step + 1 > MAX_AMOUNTS:
-        step += question.step
-    return list(range(0, question.total // 2 + 1, step))
+    params = question.params_as(AllocateParams)
+    step = params.step
+    while params.total // 2 // step + 1 > MAX_AMOUNTS:
+        step += params.step
+    return list(range(0, params.total // 2 + 1, step))
 
 
 MAX_AMOUNTS = 11  # with Rest: two rows of six
@@ -388,7 +393,8 @@ class TextWidget(Widget):
         self, step: QuestionStep, lang: str, state: object, button: Button, lines: list[str]
     ) -> Rows:
         lines.append("")
-        lines.append(f"<i>{t('bot.text_hint', lang, limit=step.question.max_length)}</i>")
+        limit = step.question.params_as(TextParams).max_length
+        lines.append(f"<i>{t('bot.text_hint', lang, limit=limit)}</i>")
         if isinstance(step.current, str):
             lines.append(f"{CHECK}<i>{html.escape(step.current)}</i>")
         return []

@@ -9,6 +9,7 @@ SurveyError
       ├── WaveClosedError
       ├── MasterKeyError   the master key is missing, malformed or does not open the file
       ├── UnlinkPendingError  saved, but the erased link still waits in the WAL
+      ├── CodeRefusedError  a restricted role without a valid, unused single-use code
       └── StaleStepError   the answer was for a question that is no longer current
 """
 
@@ -79,6 +80,15 @@ class UnlinkPendingError(StoreError):
 
     Nobody may be told "your answers can no longer be linked" on this error; the store
     keeps truncating the WAL in the background until it succeeds.
+    """
+
+
+class CodeRefusedError(StoreError):
+    """A restricted role's response needs a single-use code that is known for its
+    organisation and role, not used and not held by another response in progress.
+
+    Which of these failed is not told apart: a person trying codes learns nothing about
+    which codes exist.
     """
 
 

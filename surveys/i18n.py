@@ -14,8 +14,10 @@ Numbers in placeholders are written as the reader writes them (a decimal comma i
 and German). `tests/surveys/test_i18n.py` checks that every key exists in every language
 with the same `{placeholders}`.
 
-Adding a language: a row in `languages.toml`, a `<lang>.toml` here, and the language's
-texts in the built-in definitions (`surveys/definitions/*.toml`).
+Adding a language: a row in `languages.toml` and a `<lang>.toml` here; the bot then
+speaks it. A survey is offered in it once its file lists it in `languages` and has its
+texts; the built-ins declare theirs, and role labels are needed only in languages a
+survey is offered in (`tests/test_fourth_language.py` adds one and checks this).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ _CHECK_CONTEXT = b"trustscan/key-check/v1"
 _DATABASE_CONTEXT = b"trustscan/database-key/v1"
 _SEAL_CONTEXT = b"trustscan/session-seal/v1\x00"
 _CONSENT_CONTEXT = b"trustscan/consent-screen/v1\x00"
+_CODE_CONTEXT = b"trustscan/code-hash/v1"
 SEALED_BYTES = 32  # every sealed payload is padded to this length: its size says nothing
 
 
@@ -130,6 +131,20 @@ def unseal(key: bytes, blob: bytes | None) -> bytes | None:
     stream = hmac.new(key, b"enc" + nonce, hashlib.sha256).digest()
     padded = bytes(a ^ b for a, b in zip(body, stream, strict=True))
     return padded[1 : 1 + padded[0]] if padded[0] < SEALED_BYTES else None
+
+
+def code_key(master_key: bytes) -> bytes:
+    """The key of the single-use codes' hashes: derived here, never stored anywhere."""
+    return hmac.new(master_key, _CODE_CONTEXT, hashlib.sha256).digest()
+
+
+def code_hash(key: bytes, code: str) -> bytes:
+    """HMAC-SHA256(code key, normalised code): what the database keeps of a code.
+
+    Keyed by a secret outside the database, so a dump of the table alone lets nobody
+    test guesses; a code has about 79 bits, so even a key holder cannot list them all.
+    """
+    return hmac.new(key, code.encode("utf-8"), hashlib.sha256).digest()
 
 
 def key_check(master_key: bytes) -> str:

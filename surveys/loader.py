@@ -21,13 +21,14 @@ from .model import (
     Condition,
     Dimension,
     Lang,
+    Params,
     Question,
     Scale,
     Section,
     Survey,
     Text,
 )
-from .qtypes import QUESTION_TYPES, TYPE_KEYS, ParseContext, QuestionType
+from .qtypes import QUESTION_TYPES, ParseContext, QuestionType, type_keys
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 MAX_QUESTIONS = 999  # question positions must fit the bot's 64-byte callback data
@@ -248,6 +249,7 @@ class _SurveyParser:
                 shape = ", ".join(f"{lang} = [...]" for lang in self.languages)
                 self.report(f"'labels' must be a table {{ {shape} }}")
                 continue
+            ctx.undeclared(labels, "labels")
             texts: dict[str, list[str]] = {}
             for lang in self.languages:
                 values = labels.get(lang)
@@ -405,9 +407,9 @@ class _SurveyParser:
             self.partner_placeholder(text, per_partner)
         roles = self.roles(body.get("roles"))
         when = self.condition(body.get("when"), earlier, seen)
-        fields = qtype.parse(body, ctx)
+        params = qtype.parse(body, ctx)
         if isinstance(dimension, str) and dimension in dimensions:
-            self.dimension_fits(dimensions[dimension], qtype, per_partner, fields)
+            self.dimension_fits(dimensions[dimension], qtype, per_partner, params)
         required = ctx.boolean(body.get("required"), "required", qtype.required)
         if len(self.problems) > before or text is None or not isinstance(qid, str):
             return None
@@ -423,7 +425,7 @@ class _SurveyParser:
             when=when,
             per_partner=per_partner,
             dimension=dimension,
-            **fields,
+            params=params,
         )
 
     def question_type(self, body: dict[str, Any]) -> QuestionType | None:
@@ -438,7 +440,7 @@ class _SurveyParser:
             )
             return None
         for key in sorted(set(body) - COMMON_KEYS - qtype.keys):
-            if key in TYPE_KEYS:
+            if key in type_keys():
                 self.report(f"'{key}' does not apply to a {type_name} question")
             else:
                 self.report(f"unknown key '{key}'")
@@ -456,7 +458,7 @@ class _SurveyParser:
             self.report("{partner} only works in a per_partner question")
 
     def dimension_fits(
-        self, dimension: Dimension, qtype: QuestionType, per_partner: bool, fields: dict[str, Any]
+        self, dimension: Dimension, qtype: QuestionType, per_partner: bool, params: Params
     ) -> None:
         """A question belongs to a dimension of the kind its answers make.
 
@@ -479,7 +481,7 @@ class _SurveyParser:
             )
         elif dimension.options:
             declared = [o.value for o in dimension.options]
-            missing = [o.value for o in fields.get("options", ()) if o.value not in declared]
+            missing = [o.value for o in params.options if o.value not in declared]
             if missing:
                 self.report(f"options {missing} are not among the options of dimension '{name}'")
 

@@ -6,8 +6,9 @@ The `id` of a question is its key in storage and in analysis.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from .errors import TextError
 
@@ -76,9 +77,32 @@ class Condition:
     values: tuple[int | str, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Params:
+    """A question type's parameters, parsed from its own keys by the type (`surveys.qtypes`).
+
+    The fields here are the few facts read whatever the type — the options an adapter
+    offers, the labelled scale and its points that analysis scores, reverse coding,
+    whether "don't know" is offered — with neutral defaults. A type with keys of its own
+    (allocate's total, multi's min and max) declares a frozen subclass beside its class
+    and reads it back typed (`question.params_as(AllocateParams)`), so a new type with
+    new keys touches neither `Question` nor this module.
+    """
+
+    options: tuple[Option, ...] = ()
+    scale: Scale | None = None
+    points: int = 0  # scale points of a scored type (likert: its scale's, nps: 11)
+    reverse: bool = False  # agreement means less of the dimension: analysis mirrors it
+    dont_know: bool = False  # a "don't know" answer is offered (stored as missing)
+
+
+NO_PARAMS = Params()
+P = TypeVar("P", bound=Params)
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One question of any type; fields that a type does not use keep their defaults."""
+    """One question: what every type has, plus its type's own `params`."""
 
     id: str
     type: str
@@ -90,19 +114,42 @@ class Question:
     when: Condition | None = None
     per_partner: bool = False
     dimension: str | None = None
-    scale: Scale | None = None
-    reverse: bool = False
-    dont_know: bool = False
-    options: tuple[Option, ...] = ()
-    min_choices: int = 0
-    max_choices: int = 0
-    total: int = 0
-    step: int = 0
-    max_length: int = 0
-    anchors: tuple[Text, Text] | None = None
-    # set by the type's parser: scale points of a scored type (likert: the scale, nps: 11)
-    points: int = 0
+    params: Params = NO_PARAMS
     answerable: bool = True  # False for a statement to read (info)
+
+    def params_as(self, kind: builtins.type[P]) -> P:
+        """The type's own parameters, as its class; `TypeError` for another type's.
+
+        How an adapter for one type reads that type's keys, typed (e.g. allocate's total).
+        (`builtins.type`: in this class body, `type` is the question's field.)
+        """
+        if not isinstance(self.params, kind):
+            raise TypeError(
+                f"question {self.id!r} of type {self.type!r} has no {kind.__name__} "
+                f"(it has {type(self.params).__name__})"
+            )
+        return self.params
+
+    # the facts of `Params` that code reads whatever the type
+    @property
+    def options(self) -> tuple[Option, ...]:
+        return self.params.options
+
+    @property
+    def scale(self) -> Scale | None:
+        return self.params.scale
+
+    @property
+    def points(self) -> int:
+        return self.params.points
+
+    @property
+    def reverse(self) -> bool:
+        return self.params.reverse
+
+    @property
+    def dont_know(self) -> bool:
+        return self.params.dont_know
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)

@@ -1,27 +1,37 @@
 """The table-driven registry of question types: everything the domain knows of a type.
 
 Each type is a small object that owns its type's knowledge: `parse` its own TOML keys
-into `Question` fields (reporting problems, never raising), `validate_answer` (raise
-`AnswerError` with a hint code), `choices` (the options an adapter renders), `encode`
-and `decode` (its answer as stored rows and back) and its scoring facts as class
-attributes (`scored`, `per_option`, `makes_profile`, `comment`, `answerable`). Nothing
-outside this module branches on a type's name.
+(`keys`) into its parameters (reporting problems, never raising; the loader adds the
+file and the question), `validate_answer` (raise `AnswerError` with a hint code),
+`choices` (the options an adapter renders), `encode` and `decode` (its answer as stored
+rows and back) and its scoring facts as class attributes (`scored`, `per_option`,
+`makes_profile`, `comment`, `answerable`). Nothing outside this module branches on a
+type's name.
 
-Adding a type is one class and one line in `QUESTION_TYPES` here, plus one entry in
-each adapter's table: `bot.widgets.WIDGETS`, `trustscan.preview.PREVIEWS` and
-`trustscan.simulation.SIMULATED` (`tests/test_question_types.py` fails naming any table
-that lacks it).
+Parameters are a `model.Params`: the facts read whatever the type (options, scale,
+points, reverse, don't know), or a frozen subclass declared beside the type that adds
+its own keys (`AllocateParams`: total and step), read back typed with
+`question.params_as(AllocateParams)`. A new type's keys never touch `Question`.
+
+Adding a type is one class (and its parameters' class, if it has keys of its own) and
+one line in `QUESTION_TYPES` here, plus one entry in each table keyed by type name: the
+bot's widgets (`bot.widgets.WIDGETS`), the terminal preview
+(`trustscan.preview.PREVIEWS`), the simulated answers (`trustscan.simulation.SIMULATED`)
+and how the report shows its answers (`analysis.report.questions.REPORTED`).
+`tests/test_question_types.py` fails naming any table that lacks the type, and finds
+any new table keyed by type names that is not listed here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeGuard, cast
 
 from .answers import DONT_KNOW, Answer, ItemRow
 from .errors import AnswerError
-from .model import LANGS, Lang, Option, Question, Scale, Text
+from .model import LANGS, NO_PARAMS, Lang, Option, Params, Question, Scale, Text
 
 VALUE_RE = re.compile(r"^[a-z0-9_]{1,16}$")
 MAX_TEXT_LENGTH = 3500  # leaves room in Telegram's 4096-character message for the prompt
@@ -66,11 +76,25 @@ class ParseContext:
             if not isinstance(value, str) or not value.strip():
                 self.report(f"missing translation '{lang}' in '{key}'")
                 ok = False
-        for extra in sorted(set(raw) - set(LANGS)):
-            self.report(f"unknown language '{extra}' in '{key}' (supported: {', '.join(LANGS)})")
+        self.undeclared(raw, key)
         if not ok:
             return None
         return Text({lang: raw[lang].strip() for lang in self.languages})
+
+    def undeclared(self, raw: Mapping[str, object], key: str) -> None:
+        """Report the languages of a text table beyond the survey's own.
+
+        A text covers exactly the declared languages: one in a language the catalogue
+        lacks is a typo, one the survey does not declare a forgotten `languages` entry,
+        and neither is dropped without a word.
+        """
+        for extra in sorted(set(raw) - set(LANGS)):
+            self.report(f"unknown language '{extra}' in '{key}' (supported: {', '.join(LANGS)})")
+        for extra in [lang for lang in LANGS if lang in raw and lang not in self.languages]:
+            self.report(
+                f"'{key}' has a text in '{extra}', which is not among the survey's "
+                f"languages ({', '.join(self.languages)})"
+            )
 
     def integer(self, raw: object, key: str, default: int) -> int:
         if raw is None:
@@ -140,8 +164,13 @@ class QuestionType:
     per_option: ClassVar[str | None] = None
     comment: ClassVar[bool] = False
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
-        return {}
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
+        """This type's parameters from its own `keys` of one question's table.
+
+        Problems go to `ctx.report`; what is returned then is never used (the question is
+        not built), so a neutral value will do.
+        """
+        return NO_PARAMS
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         raise AnswerError("no_answer")
@@ -178,19 +207,17 @@ class LikertType(QuestionType):
     per_partner = True
     scored = True
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
         scale_id = raw.get("scale")
         scale = ctx.scales.get(scale_id) if isinstance(scale_id, str) else None
         if scale_id is None:
             ctx.report("likert question needs a 'scale'")
         elif scale is None:
             ctx.report(f"unknown scale '{scale_id}'")
-        return {
-            "scale": scale,
-            "points": scale.points if scale else 0,
-            "reverse": ctx.boolean(raw.get("reverse"), "reverse", False),
-            "dont_know": scale.dont_know if scale else False,
-        }
+        reverse = ctx.boolean(raw.get("reverse"), "reverse", False)
+        if scale is None:
+            return NO_PARAMS
+        return Params(scale=scale, points=scale.points, reverse=reverse, dont_know=scale.dont_know)
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         if value is DONT_KNOW:
@@ -215,6 +242,13 @@ class LikertType(QuestionType):
         return int(cast(int, rows[0].value))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NpsParams(Params):
+    """The texts of both ends (0 and 10), if any."""
+
+    anchors: tuple[Text, Text] | None = None
+
+
 class NpsType(QuestionType):
     """Likelihood to recommend, 0–10, with optional anchor texts for both ends."""
 
@@ -223,7 +257,7 @@ class NpsType(QuestionType):
     per_partner = True
     scored = True
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
         anchors = None
         if (raw_anchors := raw.get("anchors")) is not None:
             if not isinstance(raw_anchors, dict) or set(raw_anchors) != {"low", "high"}:
@@ -232,11 +266,8 @@ class NpsType(QuestionType):
                 low = ctx.text(raw_anchors["low"], "anchors.low")
                 high = ctx.text(raw_anchors["high"], "anchors.high")
                 anchors = (low, high) if low and high else None
-        return {
-            "dont_know": ctx.boolean(raw.get("dont_know"), "dont_know", False),
-            "anchors": anchors,
-            "points": NPS_POINTS,
-        }
+        dont_know = ctx.boolean(raw.get("dont_know"), "dont_know", False)
+        return NpsParams(points=NPS_POINTS, dont_know=dont_know, anchors=anchors)
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         if value is DONT_KNOW:
@@ -264,14 +295,12 @@ class ChoiceType(QuestionType):
     keys = frozenset({"options", "dont_know"})
     per_partner = True
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
         options = ctx.options(raw.get("options"))
         if len(options) == 1:
             ctx.report("a choice question needs at least 2 options")
-        return {
-            "options": options,
-            "dont_know": ctx.boolean(raw.get("dont_know"), "dont_know", False),
-        }
+        dont_know = ctx.boolean(raw.get("dont_know"), "dont_know", False)
+        return Params(options=options, dont_know=dont_know)
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         if value is DONT_KNOW:
@@ -295,6 +324,14 @@ class ChoiceType(QuestionType):
         return str(rows[0].text)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MultiParams(Params):
+    """How many of the options may be chosen (`min` and `max` in the file)."""
+
+    min_choices: int
+    max_choices: int
+
+
 class MultiType(ChoiceType):
     """Several options, between `min` and `max` of them."""
 
@@ -302,7 +339,7 @@ class MultiType(ChoiceType):
     keys = frozenset({"options", "min", "max"})
     per_partner = False
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
         options = ctx.options(raw.get("options"))
         low = ctx.integer(raw.get("min"), "min", 0)
         high = ctx.integer(raw.get("max"), "max", len(options))
@@ -312,7 +349,7 @@ class MultiType(ChoiceType):
             )
         if high == 0 and options:
             ctx.report("max must be at least 1")
-        return {"options": options, "min_choices": low, "max_choices": high}
+        return MultiParams(options=options, min_choices=low, max_choices=high)
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         if value is DONT_KNOW:  # no "don't know" button for this type
@@ -324,8 +361,9 @@ class MultiType(ChoiceType):
         chosen = set(value)
         if any(question.option(v) is None for v in chosen):
             raise AnswerError("unknown_option")
-        if not question.min_choices <= len(chosen) <= question.max_choices:
-            raise AnswerError("choose_between", low=question.min_choices, high=question.max_choices)
+        params = question.params_as(MultiParams)
+        if not params.min_choices <= len(chosen) <= params.max_choices:
+            raise AnswerError("choose_between", low=params.min_choices, high=params.max_choices)
         return tuple(o.value for o in question.options if o.value in chosen)
 
     def encode(self, question: Question, answer: Answer) -> list[ItemRow]:
@@ -338,6 +376,14 @@ class MultiType(ChoiceType):
         return tuple(o.value for o in question.options if o.value in chosen)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllocateParams(Params):
+    """The points to divide over the options, and the step the buttons move them by."""
+
+    total: int
+    step: int
+
+
 class AllocateType(QuestionType):
     """Divide a constant sum of points over the options (the competing-values method)."""
 
@@ -345,7 +391,7 @@ class AllocateType(QuestionType):
     keys = frozenset({"options", "total", "step"})
     makes_profile = True
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
         options = ctx.options(raw.get("options"))
         if options and len(options) < 2:
             ctx.report("an allocate question needs at least 2 options")
@@ -355,7 +401,7 @@ class AllocateType(QuestionType):
         step = ctx.integer(raw.get("step"), "step", 5 if total % 5 == 0 else 1)
         if step <= 0 or (total > 0 and total % step):
             ctx.report(f"step {step} must be positive and divide the total {total}")
-        return {"options": options, "total": total, "step": step}
+        return AllocateParams(options=options, total=total, step=step)
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         if value is DONT_KNOW:  # no "don't know" button for this type
@@ -366,8 +412,9 @@ class AllocateType(QuestionType):
             or not all(_is_int(v) and v >= 0 for v in value)
         ):
             raise AnswerError("allocate_shape", count=len(question.options))
-        if sum(value) != question.total:
-            raise AnswerError("allocate_total", total=question.total, got=sum(value))
+        total = question.params_as(AllocateParams).total
+        if sum(value) != total:
+            raise AnswerError("allocate_total", total=total, got=sum(value))
         return tuple(int(v) for v in value)
 
     def choices(self, question: Question, lang: str) -> tuple[tuple[str, str], ...]:
@@ -382,16 +429,16 @@ class AllocateType(QuestionType):
         `allocate_shape`; the sum is `validate_answer`'s to judge (`allocate_total`
         names both the sum and the total).
         """
-        count = len(question.options)
+        count, total = len(question.options), question.params_as(AllocateParams).total
         parts = [n for p in POINTS_SEPARATORS.split(text) if (n := p.removesuffix("%").strip())]
         if not parts or not all(p.isascii() and p.isdigit() for p in parts):
             raise AnswerError("allocate_shape", count=count)
         points = [int(p) for p in parts]
-        if len(points) == count - 1 and sum(points) <= question.total:
-            points.append(question.total - sum(points))
+        if len(points) == count - 1 and sum(points) <= total:
+            points.append(total - sum(points))
         if len(points) != count:
             if len(points) == count - 1:  # overspent before the last option
-                raise AnswerError("allocate_total", total=question.total, got=sum(points))
+                raise AnswerError("allocate_total", total=total, got=sum(points))
             raise AnswerError("allocate_shape", count=count)
         return tuple(points)
 
@@ -405,6 +452,13 @@ class AllocateType(QuestionType):
         return tuple(int(numbers.get(o.value, 0)) for o in question.options)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextParams(Params):
+    """The longest answer taken, in characters."""
+
+    max_length: int
+
+
 class TextType(QuestionType):
     """An open answer of at most `max_length` characters."""
 
@@ -413,20 +467,20 @@ class TextType(QuestionType):
     required = False
     comment = True
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
         limit = ctx.integer(raw.get("max_length"), "max_length", 1000)
         if not 0 < limit <= MAX_TEXT_LENGTH:
             ctx.report(f"max_length must be between 1 and {MAX_TEXT_LENGTH} (got {limit})")
-        return {"max_length": limit}
+        return TextParams(max_length=limit)
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         if value is DONT_KNOW:  # no "don't know" button for this type
             raise AnswerError("no_dont_know")
         if not isinstance(value, str) or not value.strip():
             raise AnswerError("empty_text")
-        text = value.strip()
-        if len(text) > question.max_length:
-            raise AnswerError("too_long", limit=question.max_length, got=len(text))
+        text, limit = value.strip(), question.params_as(TextParams).max_length
+        if len(text) > limit:
+            raise AnswerError("too_long", limit=limit, got=len(text))
         return text
 
     encode = ChoiceType.encode
@@ -452,11 +506,11 @@ class RankingType(QuestionType):
     keys = frozenset({"options"})
     per_option = "mean_rank"
 
-    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    def parse(self, raw: Mapping[str, Any], ctx: ParseContext) -> Params:
         options = ctx.options(raw.get("options"))
         if options and not 2 <= len(options) <= MAX_RANKED:
             ctx.report(f"a ranking question needs 2 to {MAX_RANKED} options (got {len(options)})")
-        return {"options": options}
+        return Params(options=options)
 
     def validate_answer(self, question: Question, value: object) -> Answer:
         if value is DONT_KNOW:  # no "don't know" button for this type
@@ -490,7 +544,11 @@ QUESTION_TYPES: dict[str, QuestionType] = {
         RankingType(),
     )
 }
-TYPE_KEYS: frozenset[str] = frozenset().union(*(t.keys for t in QUESTION_TYPES.values()))
+
+
+def type_keys() -> frozenset[str]:
+    """Every registered type's own keys (asked each time: a type registered later counts)."""
+    return frozenset().union(*(t.keys for t in QUESTION_TYPES.values()))
 
 
 def encode(question: Question, answer: Answer) -> list[ItemRow]:

@@ -74,3 +74,54 @@ def test_importing_every_module_loads_no_outer_layer(package: str) -> None:
     )
     assert out.stdout.strip() == ""
     assert len(names) > 3
+
+
+# -- one clock --------------------------------------------------------------------------
+
+CLOCK_MODULE = ROOT / "surveys" / "clock.py"
+MACHINE_DATE = {  # (object the call is made on, attribute): reads the machine's date or time
+    ("date", "today"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("time", "time"),
+    ("time", "localtime"),
+    ("time", "gmtime"),
+    ("time", "ctime"),
+}
+SQL_CLOCK = ("'now'", "current_date", "current_time", "current_timestamp")
+
+
+def machine_date_reads(path: Path) -> list[str]:
+    """Where a file reads the machine's date: a call such as `dt.date.today()` or SQL 'now'."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if (name, node.func.attr) in MACHINE_DATE:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}.{node.func.attr}()")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            lowered = node.value.lower()
+            if "select" in lowered or "insert" in lowered or "update" in lowered:
+                found.extend(
+                    f"{path.relative_to(ROOT)}:{node.lineno} SQL {word}"
+                    for word in SQL_CLOCK
+                    if word in lowered
+                )
+    return found
+
+
+def test_only_the_clock_reads_the_machines_date() -> None:
+    """Every calendar decision asks the injected clock: no other production module reads
+    the machine's date or time of day (Python or SQL), so tests can pass on any day."""
+    offenders = [
+        hit
+        for package in ("surveys", "analysis", "trustscan", "bot", "web")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != CLOCK_MODULE
+        for hit in machine_date_reads(path)
+    ]
+    assert offenders == []
+    [reading] = machine_date_reads(CLOCK_MODULE)  # the check itself sees a read
+    assert reading.endswith("datetime.now()")

@@ -61,6 +61,8 @@ examples:
   trustscan preview trust --lang en        take the trust scan in the terminal
   trustscan wave open trust --closes 2026-12-31
   trustscan invite --qr qr-codes/          group links and QR codes per organisation
+  trustscan codes --org lindermeer --role council --count 9 --pdf slips.pdf
+                                           one single-use code per council member
   trustscan wave list                      waves with response counts
   trustscan wave close 1                   close wave 1 (destroys its linking secret)
   trustscan wave extend 1 2027-04-15       move the closing date of wave 1
@@ -212,6 +214,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", metavar="ID", help="only this organisation")
     p.add_argument("--role", metavar="ID", help="links that fix this role")
     p.add_argument("--qr", metavar="DIR", type=Path, help="write a QR code PNG per link here")
+
+    p = command(
+        "codes",
+        cmd_codes,
+        "issue single-use codes for a restricted role of one organisation, one per member: "
+        "printed one per line, optionally as a sheet of slips to cut out",
+    )
+    p.add_argument("--org", required=True, metavar="ID", help="the organisation")
+    p.add_argument("--role", required=True, metavar="ID", help="a restricted role, e.g. council")
+    p.add_argument("--count", required=True, type=int, metavar="N", help="codes: one per member")
+    p.add_argument(
+        "--survey",
+        metavar="SURVEY",
+        help="the survey whose link the slips print (default: the one with a wave open "
+        "or scheduled)",
+    )
+    p.add_argument("--pdf", type=Path, metavar="FILE", help="also write the slips as A4 PDF")
+    p.add_argument("--html", type=Path, metavar="FILE", help="also write the slips as HTML")
 
     p = command("run", cmd_run, "run the Telegram bot (long polling; --webhook-url for a webhook)")
     p.add_argument("--webhook-url", metavar="URL", help="public HTTPS URL Telegram posts to")
@@ -368,6 +388,8 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
         )
     if failed:
         print(f"{failed} of {len(files)} file(s) have problems", file=sys.stderr)
+    elif not args.files:
+        load_registry(config)  # the configured set: role labels in every language it offers
     return 1 if failed else 0
 
 
@@ -669,6 +691,50 @@ def cmd_invite(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_codes(args: argparse.Namespace, config: Config) -> int:
+    """Codes on stdout, one per line (nothing else there: it can be piped); the rest on
+    stderr. The sheets are written 0600; trustscan keeps no copy of any code."""
+    from .code_sheet import sheet_html, sheet_pdf, write_sheet
+
+    lang = _lang(args, config)
+
+    async def go() -> None:
+        async with open_operations(config) as ops:
+            sheet = await ops.issue_codes(ACTOR, args.org, args.role, args.count, args.survey)
+            survey = ops.survey(sheet.link.survey)
+        print("\n".join(sheet.codes), flush=True)
+        role = sheet.role.label.get(lang) if lang in sheet.role.label else sheet.role.id
+        said = t(
+            "codes.issued",
+            lang,
+            count=len(sheet.codes),
+            org=sheet.org.name,
+            role=role,
+            survey=survey.id,
+            link=sheet.link.url,
+        )
+        print(said, file=sys.stderr)
+        if not (args.html or args.pdf):
+            return
+        page = sheet_html(
+            sheet, config.partnership, survey.title.get(survey.language_for(lang)), lang
+        )
+        if args.html:
+            write_sheet(args.html, page.encode("utf-8"))
+            print(t("codes.sheet_written", lang, path=args.html.resolve()), file=sys.stderr)
+        if args.pdf:
+            from analysis.png import ExportError  # plotly: only when a PDF is asked for
+
+            try:
+                write_sheet(args.pdf, await sheet_pdf(page))
+            except ExportError as exc:
+                raise UsageError(f"{exc} (the codes above are issued and valid)") from None
+            print(t("codes.sheet_written", lang, path=args.pdf.resolve()), file=sys.stderr)
+
+    asyncio.run(go())
+    return 0
+
+
 def cmd_report(args: argparse.Namespace, config: Config) -> int:
     from analysis.png import ExportError, figures_to_png
 
@@ -716,11 +782,12 @@ async def _paper(args: argparse.Namespace, config: Config, result: Reports, lang
     try:
         async with PngRenderer() as renderer:
             if args.pdf:
-                pdf = await pdf_of(result.reports, result.page, config, lang, renderer)
+                pdf = await pdf_of(result.reports, result.page, config, lang, renderer, result.day)
                 write_private(args.pdf, pdf)
                 print(t("paper.pdf_written", lang, path=args.pdf.resolve()))
             if args.pptx:
-                write_private(args.pptx, await pptx_of(result.reports, config, lang, renderer))
+                deck = await pptx_of(result.reports, config, lang, renderer, result.day)
+                write_private(args.pptx, deck)
                 print(t("paper.pptx_written", lang, path=args.pptx.resolve()))
     except ExportError as exc:
         raise UsageError(f"{exc} (the HTML report and any tables were written)") from None

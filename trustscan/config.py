@@ -9,15 +9,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from surveys.clock import DEFAULT_TIMEZONE
 from surveys.engine import Partner
 from surveys.i18n import DEFAULT_LANGUAGE as CATALOGUE_DEFAULT
 from surveys.i18n import text_of
-from surveys.model import LANGS, Text
+from surveys.model import LANGS, Survey, Text
 
 DEFAULT_DATABASE = "trustscan.db"
 DEFAULT_KEY_FILE = "trustscan.key"
@@ -29,7 +30,6 @@ DEFAULT_LANGUAGE = CATALOGUE_DEFAULT
 DEFAULT_PARTNERSHIP = "Samenwerkingsverband Demo"
 DEFAULT_REMINDER_DAYS = (3, 1)
 DEFAULT_REMINDER_HOUR = 10
-DEFAULT_TIMEZONE = "Europe/Amsterdam"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 
 ENV_CONFIG = "TRUSTSCAN_CONFIG"
@@ -58,10 +58,20 @@ class Organisation:
 @dataclass(frozen=True, slots=True)
 class Role:
     id: str
-    label: Text
+    label: Text  # in every language a configured survey is offered in (`check_role_labels`)
     # A restricted role identifies few people (council, administrators): it is never
     # offered as a button, only claimed through a link that fixes it.
     restricted: bool = False
+
+    def name(self, lang: str) -> str:
+        """The label in `lang`, or else in the label's first language.
+
+        A respondent is asked in a survey's language, which the label always has. A
+        facilitator may use a language no survey is offered in; the role's name is then
+        shown in the label's first language (one explicit rule, like
+        `Survey.language_for`), never an error in the middle of a reply.
+        """
+        return self.label.get(lang if lang in self.label else self.label.languages[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +85,7 @@ class TelegramConfig:
 @dataclass(frozen=True, slots=True)
 class ReminderConfig:
     days_before_close: tuple[int, ...] = DEFAULT_REMINDER_DAYS
-    hour: int = DEFAULT_REMINDER_HOUR
-    timezone: str = DEFAULT_TIMEZONE
+    hour: int = DEFAULT_REMINDER_HOUR  # local hour, in the partnership's time zone
 
 
 DEMO_ORGANISATIONS = (
@@ -105,6 +114,8 @@ class Config:
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     min_group_size_comments: int = DEFAULT_MIN_GROUP_SIZE_COMMENTS
     partnership: str = DEFAULT_PARTNERSHIP
+    # the one clock's zone: closing dates, reminders and the nightly rebuild are local days
+    timezone: str = DEFAULT_TIMEZONE
     default_language: str = DEFAULT_LANGUAGE
     organisations: tuple[Organisation, ...] = DEMO_ORGANISATIONS
     roles: tuple[Role, ...] = DEMO_ROLES
@@ -179,7 +190,8 @@ KNOWN = {
     "telegram": {"token", "api_base_url", "bot_username", "facilitators"},
     "database": {"path", "key_file"},
     "privacy": {"min_group_size", "min_group_size_comments"},
-    "partnership": {"name", "default_language"},
+    "partnership": {"name", "default_language", "timezone"},
+    # reminders.timezone: where the time zone lived before it became the partnership's
     "reminders": {"days_before_close", "hour", "timezone"},
     "surveys": {"paths"},
 }
@@ -299,13 +311,15 @@ def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) ->
     hour = r.get(rem, "hour", int, DEFAULT_REMINDER_HOUR, "reminders.hour")
     if not 0 <= hour <= 23:
         raise r.fail("reminders.hour", f"must be an hour from 0 to 23, got {hour}")
-    timezone = r.get(rem, "timezone", str, DEFAULT_TIMEZONE, "reminders.timezone")
+    zone_key = "partnership.timezone" if "timezone" in partnership else "reminders.timezone"
+    zone_table = partnership if "timezone" in partnership else rem
+    timezone = r.get(zone_table, "timezone", str, DEFAULT_TIMEZONE, zone_key)
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(timezone)
     except Exception as exc:
-        raise r.fail("reminders.timezone", f"unknown time zone {timezone!r}") from exc
+        raise r.fail(zone_key, f"unknown time zone {timezone!r}") from exc
 
     paths = r.get(r.table("surveys"), "paths", list, [], "surveys.paths")
     if not all(isinstance(p, str) for p in paths):
@@ -319,10 +333,11 @@ def _build(r: _Reader, base: Path, path: Path | None, env: Mapping[str, str]) ->
         min_group_size=k,
         min_group_size_comments=k_comments,
         partnership=r.get(partnership, "name", str, DEFAULT_PARTNERSHIP, "partnership.name"),
+        timezone=timezone,
         default_language=language,
         organisations=organisations,
         roles=roles,
-        reminders=ReminderConfig(tuple(sorted(set(days), reverse=True)), hour, timezone),
+        reminders=ReminderConfig(tuple(sorted(set(days), reverse=True)), hour),
         survey_paths=tuple(_resolve(base, Path(p)) for p in paths),
         source=path,
     )
@@ -396,18 +411,45 @@ def _roles(r: _Reader) -> tuple[Role, ...]:
 
 
 def _role_label(r: _Reader, label: object, key: str) -> Text:
-    """`label = { nl = "…", en = "…", de = "…" }`: a label in every language the bot speaks.
+    """`label = { nl = "…", en = "…", de = "…" }`: the role's name per language.
 
-    Respondents of every language may be asked their role, so a missing language is an
-    error naming it, never a label shown in another language.
+    Any of the catalogue's languages; which ones it must have depends on the surveys
+    (`check_role_labels`, once they are loaded), not on the catalogue, so a language
+    added to the catalogue breaks no config.
     """
     shape = ", ".join(f'{lang} = "…"' for lang in LANGS)
-    if not isinstance(label, dict):
+    if not isinstance(label, dict) or not label:
         raise r.fail(key, f"must be a table {{ {shape} }}")
-    missing = [lang for lang in LANGS if not (isinstance(label.get(lang), str) and label[lang])]
-    if missing:
-        raise r.fail(key, f"missing {', '.join(missing)}: must be a table {{ {shape} }}")
     unknown = sorted(set(label) - set(LANGS))
     if unknown:
         raise r.fail(key, f"unknown languages {unknown} (the catalogue has: {', '.join(LANGS)})")
-    return Text({lang: label[lang] for lang in LANGS})
+    empty = [lang for lang in LANGS if lang in label and not _is_text(label[lang])]
+    if empty:
+        raise r.fail(key, f"the text in {', '.join(empty)} must be a non-empty string")
+    return Text({lang: label[lang] for lang in LANGS if lang in label})
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def check_role_labels(config: Config, surveys: Iterable[Survey]) -> None:
+    """Every role's label in every language one of the surveys is offered in.
+
+    A respondent is asked their role in the survey's language, so a label lacking one
+    is a `ConfigError` naming the role's key, the language and the surveys offered in
+    it. Languages no survey offers need no label.
+    """
+    offered: dict[str, list[str]] = {lang: [] for lang in LANGS}
+    for survey in surveys:
+        for lang in survey.languages:
+            offered.setdefault(lang, []).append(survey.id)
+    source = str(config.source) if config.source is not None else "embedded defaults"
+    for i, role in enumerate(config.roles):
+        missing = [lang for lang, ids in offered.items() if ids and lang not in role.label]
+        if missing:
+            needed = ", ".join(
+                f"{lang} (surveys offered in it: {', '.join(sorted(offered[lang]))})"
+                for lang in missing
+            )
+            raise ConfigError(f"{source}: roles[{i}].label: missing {needed}")

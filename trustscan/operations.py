@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import importlib
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +28,8 @@ from surveys.i18n import t
 from surveys.model import Survey
 from surveys.store import Invitation, OrgCount, Store, Wave
 
+from . import codes
+from .clock import Clock, partnership_clock
 from .config import Config, Organisation, Role
 from .headcounts import Oversubscribed, oversubscribed_groups
 from .invites import deep_link, qr_png
@@ -129,11 +131,26 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeSheet:
+    """Single-use codes just issued for one restricted role of one organisation.
+
+    `link` is the role's own link they go with (the slips print it); the codes are
+    shown this once and stored only as keyed hashes.
+    """
+
+    org: Organisation
+    role: Role
+    codes: tuple[str, ...]
+    link: Link
+
+
+@dataclass(frozen=True, slots=True)
 class Reports:
     """The reports of some waves as one Holm family, and their self-contained page."""
 
     reports: list[Report]
     page: str
+    day: dt.date  # the partnership's date the reports were made (the PDF's cover)
 
 
 class Operations:
@@ -144,16 +161,16 @@ class Operations:
         config: Config,
         store: Store,
         registry: dict[str, Survey],
-        today: Callable[[], dt.date] = dt.date.today,
+        clock: Clock,
     ) -> None:
         self.config = config
         self.store = store
         self.registry = registry
-        self._today = today  # the bot's clock (partnership time zone), the machine's for the CLI
+        self.clock = clock  # the partnership's one clock, the same the store decides by
 
     def today(self) -> str:
         """Today's date: closing dates are whole local days."""
-        return self._today().isoformat()
+        return self.clock.today().isoformat()
 
     async def detectable_lines(self, survey_id: str, lang: str) -> list[str]:
         """The change the next wave of a survey can detect per organisation, as lines.
@@ -372,6 +389,43 @@ class Operations:
             raise OperationError("waves.no_survey_for_links", available=", ".join(self.registry))
         return surveys
 
+    # -- single-use codes --------------------------------------------------------------
+
+    async def issue_codes(
+        self, actor: str, org_id: str, role_id: str, count: int, survey_id: str | None = None
+    ) -> CodeSheet:
+        """`count` single-use codes for a restricted role of an organisation, one per member.
+
+        Each code starts and completes one response of that role (the store refuses the
+        role without one). They go with the role's own link of one survey: the given one,
+        or the one survey with a wave open or scheduled (named when there are several).
+        Everything is checked before a code is made; the audit names organisation, role
+        and count, never a code.
+        """
+        org, role = self.organisation(org_id), self.role(role_id)
+        if not role.restricted:
+            restricted = ", ".join(r.id for r in self.config.restricted_roles())
+            raise OperationError("codes.not_restricted", role=role.id, restricted=restricted)
+        if not 1 <= count <= codes.MAX_COUNT:
+            raise OperationError("codes.bad_count", count=count, limit=codes.MAX_COUNT)
+        try:
+            surveys = await self._link_surveys(None, survey_id)
+        except OperationError as exc:
+            if exc.code != "waves.no_survey_for_links":
+                raise
+            raise OperationError("codes.no_survey", available=", ".join(self.registry)) from None
+        if len(surveys) > 1:
+            raise OperationError("codes.which_survey", surveys=", ".join(surveys))
+        invitation = await self.store.ensure_invitation(org.id, role.id, None, surveys[0])
+        url = deep_link(self.config.telegram.bot_username, invitation.token)
+        issued = await codes.issue(self.store, org.id, role.id, count)
+        await self.store.audit(
+            actor, "codes", f"org={org.id} role={role.id} count={count} survey={surveys[0]}"
+        )
+        return CodeSheet(
+            org, role, issued.codes, Link(org, role, invitation, url, False, surveys[0])
+        )
+
     @staticmethod
     def qr_code(link: Link) -> bytes:
         """The link as a QR code PNG (the one renderer both adapters use)."""
@@ -423,7 +477,7 @@ class Operations:
         if org is not None:
             organisation_of(self.config, org)  # an unknown id is refused before any work
         reports = await self.reports(actor, wave_ids, lang)
-        return Reports(reports, await self.page(reports, lang, org))
+        return Reports(reports, await self.page(reports, lang, org), self.clock.today())
 
     async def backup(self, actor: str, path: Path) -> None:
         """An encrypted copy of the database without answers in progress."""
@@ -487,12 +541,13 @@ def check_database_access(config: Config) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_operations(config: Config) -> AsyncIterator[Operations]:
+async def open_operations(config: Config, clock: Clock | None = None) -> AsyncIterator[Operations]:
     """The use cases over the configured store, closed again afterwards (CLI, scripts)."""
     check_database_access(config)
-    store = await open_store(config)
+    clock = clock or partnership_clock(config)
+    store = await open_store(config, clock)
     try:
-        yield Operations(config, store, load_registry(config))
+        yield Operations(config, store, load_registry(config), clock)
     finally:
         await store.close()
 

@@ -15,7 +15,7 @@ from surveys.engine import Change, Done, Questionnaire, QuestionStep, State
 from surveys.errors import AnswerError
 from surveys.hints import hint
 from surveys.i18n import t
-from surveys.qtypes import QUESTION_TYPES
+from surveys.qtypes import QUESTION_TYPES, AllocateParams, MultiParams, NpsParams, TextParams
 
 
 def ui(key: str, lang: str, **params: object) -> str:
@@ -145,7 +145,7 @@ class Preview:
 
 class NpsPreview(Preview):
     def options(self, step: QuestionStep, lang: str) -> list[str]:
-        anchors = step.question.anchors
+        anchors = step.question.params_as(NpsParams).anchors
         return [
             "0 … 10" + (f"  ({anchors[0].get(lang)} … {anchors[1].get(lang)})" if anchors else "")
         ]
@@ -164,19 +164,20 @@ class ChoicePreview(Preview):
 
 class MultiPreview(Preview):
     def prompt(self, step: QuestionStep, lang: str) -> str:
-        q = step.question
+        q = step.question.params_as(MultiParams)
         return ui("multi", lang, low=q.min_choices, high=q.max_choices)
 
     def parse(self, step: QuestionStep, line: str) -> Answer:
         return tuple(_pick(step, n) for n in _numbers(line))
 
     def script(self, step: QuestionStep, rng: random.Random) -> str:
-        return " ".join(str(i) for i in range(1, max(step.question.min_choices, 1) + 1))
+        low = step.question.params_as(MultiParams).min_choices
+        return " ".join(str(i) for i in range(1, max(low, 1) + 1))
 
 
 class AllocatePreview(Preview):
     def prompt(self, step: QuestionStep, lang: str) -> str:
-        q = step.question
+        q = step.question.params_as(AllocateParams)
         return ui("allocate", lang, total=q.total, count=len(q.options))
 
     def parse(self, step: QuestionStep, line: str) -> Answer:
@@ -184,7 +185,7 @@ class AllocatePreview(Preview):
         return QUESTION_TYPES[step.type].from_text(step.question, line)
 
     def script(self, step: QuestionStep, rng: random.Random) -> str:
-        q = step.question
+        q = step.question.params_as(AllocateParams)
         weights = [rng.randint(1, 6) for _ in q.options]
         points = [q.step * round(q.total * w / sum(weights) / q.step) for w in weights]
         points[0] += q.total - sum(points)
@@ -196,7 +197,7 @@ class TextPreview(Preview):
         return []
 
     def prompt(self, step: QuestionStep, lang: str) -> str:
-        return ui("text", lang, limit=step.question.max_length)
+        return ui("text", lang, limit=step.question.params_as(TextParams).max_length)
 
     def parse(self, step: QuestionStep, line: str) -> Answer:
         return line

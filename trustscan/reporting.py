@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,7 @@ def context_for(config: Config, lang: str) -> Context:
         lang=lang,
         partnership=config.partnership,
         orgs={o.id: o.name for o in config.organisations},
-        roles={r.id: r.label.get(lang) for r in config.roles},
+        roles={r.id: r.name(lang) for r in config.roles},
         headcounts={o.id: o.headcount for o in config.organisations},
     )
 
@@ -116,13 +117,14 @@ async def page_of(reports: list[Report], config: Config, lang: str, org: str | N
 
 
 def write_csv(reports: list[Report], folder: Path) -> list[Path]:
-    """The aggregated, suppressed tables as CSV files (never answers or identities)."""
+    """The aggregated, suppressed tables as CSV files (never answers or identities); a
+    hidden cell keeps its row, blank, marked in its `hidden` column."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for report in reports:
         for name, table in report.tables.items():
             path = folder / f"{report.survey.id}_{name}.csv"
-            table.drop(columns=[c for c in ("hidden",) if c in table]).to_csv(path, index=False)
+            table.to_csv(path, index=False)
             written.append(path)
     return written
 
@@ -137,22 +139,28 @@ def write_xlsx(reports: list[Report], path: Path) -> Path:
 
 
 async def pdf_of(
-    reports: Sequence[Report], page: str, config: Config, lang: str, renderer: PngRenderer
+    reports: Sequence[Report],
+    page: str,
+    config: Config,
+    lang: str,
+    renderer: PngRenderer,
+    day: dt.date,
 ) -> bytes:
-    """The page as A4 PDF with its cover (partnership, surveys, measurements, date)."""
+    """The page as A4 PDF with its cover (partnership, surveys, measurements, `day`)."""
     from analysis import paper
 
-    cover = paper.Cover.of(reports, config.partnership)
+    cover = paper.Cover.of(reports, config.partnership, day)
     return await paper.pdf(page, cover, lang, renderer)
 
 
 async def pptx_of(
-    reports: Sequence[Report], config: Config, lang: str, renderer: PngRenderer
+    reports: Sequence[Report], config: Config, lang: str, renderer: PngRenderer, day: dt.date
 ) -> bytes:
     """The slide deck: a title slide, then one slide per chart with its finding and notes."""
     from analysis import paper, slides
 
-    return await slides.deck(reports, paper.Cover.of(reports, config.partnership), lang, renderer)
+    cover = paper.Cover.of(reports, config.partnership, day)
+    return await slides.deck(reports, cover, lang, renderer)
 
 
 async def album_of(

@@ -10,7 +10,8 @@ from surveys.loader import builtin_paths, load_surveys
 from surveys.model import Survey
 from surveys.store import RoleRow, Store
 
-from .config import Config
+from .clock import Clock, partnership_clock
+from .config import Config, check_role_labels
 
 
 def survey_files(config: Config) -> list[Path]:
@@ -22,21 +23,31 @@ def survey_files(config: Config) -> list[Path]:
 
 
 def load_registry(config: Config) -> dict[str, Survey]:
-    """Every survey by id; a user file with a built-in's id replaces the built-in."""
-    builtins = set(builtin_paths())
-    extra = [p for p in survey_files(config) if p not in builtins]
-    registry = load_surveys(builtins, [r.id for r in config.roles])
-    registry.update(load_surveys(extra, [r.id for r in config.roles]))
+    """Every survey by id; a user file with a built-in's id replaces the built-in.
+
+    The config's role labels are checked here, against the languages these surveys are
+    offered in (`check_role_labels`): only now are those known.
+    """
+    roles = [r.id for r in config.roles]
+    builtins = builtin_paths()
+    own = load_surveys([p for p in survey_files(config) if p not in builtins], roles)
+    # a replaced built-in is not even loaded: it may ask roles this partnership lacks
+    registry = load_surveys([p for p in builtins if p.stem not in own], roles) | own
+    check_role_labels(config, registry.values())
     return registry
 
 
-async def open_store(config: Config) -> Store:
-    """Open the database with the master key and make its partnership match the config."""
+async def open_store(config: Config, clock: Clock | None = None) -> Store:
+    """Open the database with the master key and make its partnership match the config.
+
+    `clock` is the partnership's one clock (the bot's, or a test's); by default the
+    machine's time in the configured time zone.
+    """
     key = load_or_create_key(config.key_file, config.master_key)
-    store = await Store.open(config.database, key)
+    store = await Store.open(config.database, key, clock=clock or partnership_clock(config))
     await store.sync_partnership(
         [(o.id, o.name, o.headcount) for o in config.organisations],
-        [RoleRow(r.id, dict(r.label.items())) for r in config.roles],
+        [RoleRow(r.id, dict(r.label.items()), r.restricted) for r in config.roles],
     )
     return store
 

@@ -27,7 +27,10 @@ from dataclasses import dataclass, field
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, QuestionStep, Respondent
 from surveys.model import Survey
-from surveys.store import Store
+from surveys.qtypes import AllocateParams, MultiParams
+from surveys.store import Session, Store
+
+from . import codes
 
 # respondents per organisation and role in each wave
 GROUPS: dict[str, dict[str, int]] = {
@@ -123,10 +126,14 @@ def item_noise(items: int, target: float = TARGET_ALPHA, extra: float = 0.0) -> 
 
 
 def common_items(survey: Survey) -> dict[str, int]:
-    """Scale items per dimension that everyone is asked (role-specific ones excluded)."""
+    """Scale items per dimension that everyone is asked (role-specific ones excluded).
+
+    A scale item is one answered on a labelled scale (a fact of its parameters), so no
+    type is named here.
+    """
     counts: dict[str, int] = {}
     for q in survey.questions:
-        if q.type == "likert" and q.dimension and not q.per_partner and q.roles is None:
+        if q.scale is not None and q.dimension and not q.per_partner and q.roles is None:
             counts[q.dimension] = counts.get(q.dimension, 0) + 1
     return counts
 
@@ -186,7 +193,8 @@ def choice_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
 
 
 def multi_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
-    return tuple(c.value for c in step.choices[: max(step.question.min_choices, 1)])
+    low = step.question.params_as(MultiParams).min_choices
+    return tuple(c.value for c in step.choices[: max(low, 1)])
 
 
 def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
@@ -195,7 +203,8 @@ def allocate_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> objec
         weights = CULTURE[mood.org]
     else:
         weights = PREFERRED_BY_ORG.get(mood.org, PREFERRED)
-    return allocate(rng, weights, q.step, q.total)
+    params = q.params_as(AllocateParams)
+    return allocate(rng, weights, params.step, params.total)
 
 
 def text_answer(step: QuestionStep, mood: Mood, rng: random.Random) -> object:
@@ -257,7 +266,7 @@ async def respond(
         traits,
         {d: item_noise(n, extra=shift_variance(d)) for d, n in items.items()},
     )
-    session = await store.begin(wave, user, org, role, lang)
+    session = await begin(store, wave, user, org, role, lang)
     state = flow.state_of(q, session)
     while not isinstance(step := q.step(state), Done):
         if not step.question.answerable:
@@ -273,6 +282,21 @@ async def respond(
         await flow.persist(store, q, session, state, change)
         state = change.state
     await flow.finish(store, q, session, state)
+
+
+async def begin(store: Store, wave: int, user: int, org: str, role: str, lang: str) -> Session:
+    """Start as a bot user would: a restricted role (council) with a code of its own.
+
+    Each simulated member gets a fresh code, as the griffie hands one to each member
+    (`trustscan codes`); the store would refuse the role without one.
+    """
+    restricted = {r.id for r in await store.roles() if r.restricted}
+    if role not in restricted:
+        return await store.begin(wave, user, org, role, lang)
+    [code] = (await codes.issue(store, org, role, 1)).codes
+    session = await codes.begin(store, wave, user, org, role, lang, code)
+    assert session is not None, "a fresh code is always usable"
+    return session
 
 
 def scaled(scale: float, survey: str = "") -> dict[str, dict[str, int]]:

@@ -89,19 +89,21 @@ def build_report(
     shown = tables.shown_cells(profile)
     whole = tables.whole_orgs(profile if shape.scale else None, build.frames.people, ctx.k)
     unscored = tables.unscored(build.frames.scored, profile, whole, shape.scale)
+    groups = tables.group_decision(build.frames.people, ctx.k)  # every role breakdown's
     _strengths(build, profile, unscored)
-    _roles(build, shown)
+    org_roles = _roles(build, shown, groups)
     has_matrix = _matrix(build)
     _changes(build, profile, shown)
     if build.frames.previous is not None and (shape.scale or has_matrix):
         _slot(report, _change_words)
     if shape.allocate:
         _culture(build)
-    _items(build, shown, whole)
-    for name, table in tables.per_option(build.frames.answers, survey, whole, ctx.k).items():
+    _items(build, shown, whole, groups)
+    options = tables.per_option(build.frames.answers, survey, whole, groups, ctx.k)
+    for name, table in options.items():
         report.tables[name] = suppression.mask(table, ["mean"])
     report.comments = tables.comments(data, build.frames, whole, ctx.k_comments)
-    report.tables["group_sizes"] = tables.group_sizes(build.frames.people, ctx.k)
+    report.tables["group_sizes"] = tables.group_sizes(groups)
     report.tables["reliability"] = tables.reliability(
         build.frames.scored,
         shape.scale,
@@ -110,7 +112,9 @@ def build_report(
         unscored[unscored["wave"].isin(build.frames.waves)],
         {d: sum(q.dimension == d for q in survey.questions) for d in shape.scale},
     )
-    sections.add_sections(report, ctx, shape, build.frames, shown, whole, counted)
+    sections.add_sections(report, ctx, shape, build.frames, shown, whole, counted, groups)
+    if shape.scale:
+        report.tables["org_role_scores"] = suppression.mask(org_roles, SCORES)
     one_family([report])
     return report
 
@@ -127,10 +131,11 @@ def _profile(build: _Build) -> pd.DataFrame:
         report.notes.append(t("report.nothing", ctx.lang, k=ctx.k))
     if len(latest):
         dims = report.dimension_names
+        masked = report.tables["dimension_scores"]  # a chart never sees a hidden figure
         report.chart(
             "profile",
             charts.dimension_profile,
-            latest,
+            masked[(masked["wave"] == frames.latest).to_numpy()],
             lang=ctx.lang,
             k=ctx.k,
             names=ctx.orgs,
@@ -185,25 +190,28 @@ def _one_sided_words(report: Report) -> list[str]:
     return [] if ctx is None else findings.one_sided(report.tables.get("reciprocity_tests"), ctx)
 
 
-def _roles(build: _Build, shown: pd.DataFrame) -> None:
-    """Scores per role over the shown organisations; no counts.
+def _roles(build: _Build, shown: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Scores per role over the organisations (table, chart); those within each (returned).
 
-    A role's count over the shown organisations minus the shown role counts of some of
-    them would give a hidden role count of one organisation.
+    Both follow the group sizes: a role hidden among them is hidden within its
+    organisation, and the pooled scores pool only the roles shown within theirs, so no
+    pooled n minus shown parts gives a hidden group (DESIGN §4.13).
     """
     report, ctx = build.report, build.ctx
-    roles = tables.role_scores(build.frames, shown, ctx.k)
-    report.tables["role_scores"] = suppression.mask(roles, SCORES).drop(columns="n")
+    org_roles = tables.org_role_scores(build.frames, shown, groups, ctx.k)
+    roles = tables.role_scores(build.frames, org_roles, ctx.k)
+    report.tables["role_scores"] = suppression.mask(roles, SCORES)
     if roles["role"].nunique() > 1:
         report.chart(
             "roles",
             charts.role_gap,
-            roles,
+            report.tables["role_scores"],
             lang=ctx.lang,
             k=ctx.k,
             roles=ctx.roles,
             dimensions=report.dimension_names,
         )
+    return org_roles
 
 
 def _matrix(build: _Build) -> bool:
@@ -218,7 +226,8 @@ def _matrix(build: _Build) -> bool:
     report.tables["trust_matrix"] = stats.reciprocity(
         suppression.mask(matrix, SCORES).assign(hidden_reason=tables.hidden_reason(matrix, ctx.k))
     )
-    latest = matrix[matrix["wave"] == frames.latest]
+    masked = report.tables["trust_matrix"]  # a chart never sees a hidden figure
+    latest = masked[(masked["wave"] == frames.latest).to_numpy()]
     report.chart(
         "matrix", sections.matrix_chart, report, latest, lang=ctx.lang, k=ctx.k, names=ctx.orgs
     )
@@ -243,12 +252,13 @@ def _changes(build: _Build, profile: pd.DataFrame, shown: pd.DataFrame) -> None:
     )
     detectable.add(report, ctx, profile, frames.previous, frames.latest)
     names = {w: report.wave_names[w] for w in frames.waves}
+    masked = report.tables["dimension_scores"]  # a chart never sees a hidden figure
     for dim in scale:
         report.chart(
             "trend",
             _trend,
             report,
-            profile,
+            masked,
             lang=ctx.lang,
             k=ctx.k,
             names=ctx.orgs,
@@ -300,11 +310,12 @@ def _culture(build: _Build) -> None:
     report.findings.extend(findings.culture_gap(shown, ctx, types, findings.sizes_of(shown)))
 
 
-def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame) -> None:
+def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame, groups: pd.DataFrame) -> None:
     """Answers per statement of the latest wave, as a table and diverging bars."""
     report, ctx, frames = build.report, build.ctx, build.frames
+    latest = frames.in_latest(frames.answers)
     items = tables.item_shares(
-        frames.in_latest(frames.answers), report.survey, shown, whole, build.shape.scale, ctx.k
+        latest, report.survey, shown, whole, build.shape.scale, groups, ctx.k
     )
     if items is None:
         return

@@ -138,7 +138,7 @@ def _per_option(report: Report, ctx: Context) -> list[str]:
     """A table per question and wave of each `per_option` kind (ranking: mean rank).
 
     Options down, organisations across, the count last; a hidden organisation keeps its
-    column, every cell 'n < k'. A count not shown (a question for some) reads '–'.
+    column, every cell 'n < k' (its count too).
     """
     lang, small = ctx.lang, charts.small(ctx.k)
     parts = []

@@ -22,6 +22,7 @@ import pandas as pd
 from surveys.model import Survey
 
 from .. import suppression
+from .tables import in_shown_groups
 
 STRENGTH = ["wave", "org", "in_strength", "in_cells", "out_strength", "out_cells"]
 DENSITY = ["wave", "orgs", "relations", "shown", "strong", "density", "mean"]
@@ -72,34 +73,39 @@ def density(matrix: pd.DataFrame, orgs: int, strong: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DENSITY)
 
 
-def familiarity(answers: pd.DataFrame, survey: Survey, k: int) -> pd.DataFrame:
+def familiarity(
+    answers: pd.DataFrame, survey: Survey, groups: pd.DataFrame, k: int
+) -> pd.DataFrame:
     """The share (%) of "don't know" per (wave, org, target) over the per-partner questions.
 
     `n` counts the respondents of the organisation asked about the target; a pair asked
     of fewer than k is hidden, with complementary suppression over the organisation's
-    targets. No count is shown when a per-partner question is for some roles only or
-    follows a `when` (a role count by subtraction otherwise).
+    targets: a hidden pair's share and count are blank. A per-partner question for some
+    roles counts only where those roles' groups are shown (`in_shown_groups`): the
+    share's denominator would otherwise carry a hidden group's size.
     """
     questions = [q for q in survey.questions if q.per_partner and q.answerable]
     if not questions:
         return pd.DataFrame(columns=FAMILIARITY)
     frame = answers[answers["item"].isin([q.id for q in questions]).to_numpy()]
     frame = frame[(frame["target"].astype(str) != "").to_numpy()]
+    keys = ["wave", "org", "target"]
+    plain = {"org": str, "target": str}
+    asked = frame[keys].astype(plain).drop_duplicates()  # every pair keeps its row
+    frame = frame[in_shown_groups(frame, survey, groups)]
     if frame.empty:
         return pd.DataFrame(columns=FAMILIARITY)
     unknown = frame["value"].isna().to_numpy() & frame["choice"].isna().to_numpy()
-    frame = frame.assign(
-        org=frame["org"].astype(str), target=frame["target"].astype(str), unknown=unknown
-    )
-    keys = ["wave", "org", "target"]
+    frame = frame.astype(plain).assign(unknown=unknown)
     grouped = frame.groupby(keys)
     table = pd.concat(
         [grouped["response"].nunique().rename("n"), grouped["unknown"].mean().rename("share")],
         axis=1,
     ).reset_index()
     table = suppression.suppress(table, k, by=["wave", "org"])
+    table = asked.merge(table, on=keys, how="left").sort_values(keys, kind="stable")
+    table["hidden"] = table["hidden"].fillna(True).astype(bool)  # asked only of hidden groups
     hidden = table["hidden"].to_numpy(dtype=bool)
     table["dont_know"] = np.where(hidden, np.nan, table["share"].to_numpy() * 100)
-    counted = not any(q.roles or q.when for q in questions)
-    table["n"] = table["n"].where(~hidden & counted)
+    table["n"] = table["n"].where(~hidden)
     return table[FAMILIARITY].reset_index(drop=True)

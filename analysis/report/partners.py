@@ -1,9 +1,10 @@
 """One page per partner organisation: its numbers beside the partnership's, no new secrets.
 
-Two kinds of work, kept apart: `partnership_scores` and `org_role_scores` compute the
-two tables a page needs that the report has not got yet (from the shown cells only,
-suppressed like everything else); `page_of` then picks one organisation's rows out of
-the report's suppressed tables, computing nothing that a hidden answer could move.
+Two kinds of work, kept apart: `partnership_scores` computes the table a page needs that
+the report has not got yet (from the shown cells only; the scores per role within an
+organisation are `tables.org_role_scores`, decided with the group sizes); `page_of`
+then picks one organisation's rows out of the report's suppressed tables, computing
+nothing that a hidden answer could move.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import stats, suppression
+from .. import stats
 from .model import Report
-from .tables import SCORES, Frames, in_cells
+from .tables import Frames, in_cells
 
 
 def partnership_scores(frames: Frames, shown: pd.DataFrame) -> pd.DataFrame:
@@ -25,19 +26,6 @@ def partnership_scores(frames: Frames, shown: pd.DataFrame) -> pd.DataFrame:
     """
     main = frames.main[in_cells(frames.main, shown, ["wave", "org", "dimension"])]
     return stats.describe(main, "score", ["wave", "dimension"])
-
-
-def org_role_scores(frames: Frames, shown: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Scores per (org, role, dimension) in the latest wave, within the shown cells, masked.
-
-    The roles of one organisation and dimension are one breakdown: complementary
-    suppression, so no role's mean follows from the organisation's by subtraction.
-    """
-    latest = frames.in_latest(frames.main)
-    latest = latest[in_cells(latest, shown, ["wave", "org", "dimension"])]
-    table = stats.describe(latest, "score", ["wave", "org", "role", "dimension"])
-    table = suppression.suppress(table, k, by=["wave", "org", "dimension"])
-    return suppression.mask(table, SCORES)
 
 
 @dataclass(frozen=True)

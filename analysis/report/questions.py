@@ -19,7 +19,7 @@ import pandas as pd
 from surveys.model import Question, Survey
 
 from .. import stats, suppression
-from .tables import SCORES, Shape, in_cells, matrix
+from .tables import SCORES, Shape, in_cells, in_shown_groups, matrix
 
 SHARES = ["wave", "org", "question", "option", "n", "share", "hidden"]
 NPS = ["wave", "org", "question", "n", "mean", "detractors", "passives", "promoters", "score"]
@@ -41,7 +41,7 @@ class Reported:
     rows: str = ""
 
 
-# one entry per question type (tests/analysis/test_every_question.py checks it is complete)
+# one entry per question type (tests/test_question_types.py checks it is complete)
 REPORTED: Mapping[str, Reported] = {
     "likert": Reported("item_distribution"),  # per partner: the matrix of its dimension
     "nps": Reported("nps", "value"),
@@ -105,15 +105,16 @@ def further_matrices(scores: pd.DataFrame, survey: Survey, shape: Shape, k: int)
 
 
 def answer_shares(
-    answers: pd.DataFrame, survey: Survey, whole: pd.DataFrame, k: int
+    answers: pd.DataFrame, survey: Survey, whole: pd.DataFrame, groups: pd.DataFrame, k: int
 ) -> pd.DataFrame:
     """The share of respondents per option of every choice, multi and NPS question.
 
     Per (wave, org, question): `n` answered (don't know left out) and per option the
-    share (%) that chose it. Only organisations shown whole; within one wave and
-    question the organisations are one breakdown (complementary suppression), and any
-    other organisation that answered keeps its rows, hidden. A question for some roles
-    or after a `when` shows no count (a role count by subtraction otherwise).
+    share (%) that chose it. Only organisations shown whole, and for a question for some
+    roles only where those roles' groups are shown (`in_shown_groups`: shares give their
+    n, and n would give a hidden group's size); within one wave and question the
+    organisations are one breakdown (complementary suppression), and any other
+    organisation that answered keeps its rows, hidden: every figure blank.
     """
     questions = [q for q in survey.questions if REPORTED[q.type].rows and not q.per_partner]
     if not questions:
@@ -125,7 +126,7 @@ def answer_shares(
         return pd.DataFrame(columns=SHARES)
     counted_people = answered.groupby(["wave", "org", "item"])["response"].nunique()
     sizes: pd.DataFrame = counted_people.rename("n").reset_index()
-    inside = in_cells(sizes, whole, ["wave", "org"])
+    inside = in_cells(sizes, whole, ["wave", "org"]) & in_shown_groups(sizes, survey, groups)
     sizes = pd.concat(
         [
             suppression.suppress(sizes[inside], k, by=["wave", "item"]),
@@ -148,8 +149,7 @@ def answer_shares(
     table["share"] = np.where(table["hidden"].to_numpy(dtype=bool), np.nan, share)
     table = table.sort_values(["wave", "order", "org", "place"], kind="stable")
     table = table.rename(columns={"item": "question"})
-    counted = ~table["question"].isin([q.id for q in questions if q.roles or q.when])
-    table["n"] = table["n"].where(counted.to_numpy() & ~table["hidden"].to_numpy(dtype=bool))
+    table["n"] = table["n"].where(~table["hidden"].to_numpy(dtype=bool))
     return table[SHARES].reset_index(drop=True)
 
 

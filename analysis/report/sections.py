@@ -26,8 +26,13 @@ def add_sections(
     shown: pd.DataFrame,
     whole: pd.DataFrame,
     counted: pd.DataFrame,
+    groups: pd.DataFrame,
 ) -> None:
-    """Fill the report's tables and charts of the questions, the network and the partners."""
+    """Fill the report's tables and charts of the questions, the network and the partners.
+
+    `groups` is the decision on the group sizes (`tables.group_decision`): a question for
+    some roles counts only where their groups are shown.
+    """
     survey, lang, k = report.survey, ctx.lang, ctx.k
     report.tables["response_counts"] = _rates(counted)
     names = {d.id: d.label.get(lang) for d in survey.dimensions}
@@ -47,9 +52,9 @@ def add_sections(
             title=names.get(str(dimension), str(dimension)),
             pairs=pd.DataFrame(),  # no reciprocity test of this dimension: no ◆
         )
-    _network(report, ctx, shape, frames)
+    _network(report, ctx, shape, frames, groups)
     _beside_trust(report, start)
-    shares = questions.answer_shares(frames.answers, survey, whole, k)
+    shares = questions.answer_shares(frames.answers, survey, whole, groups, k)
     if len(shares):
         report.tables["answer_shares"] = shares
         nps = questions.nps_scores(shares, survey)
@@ -64,7 +69,6 @@ def add_sections(
             report.tables["culture_aspects"] = aspects
     if shape.scale:
         report.tables["partnership_scores"] = partners.partnership_scores(frames, shown)
-        report.tables["org_role_scores"] = partners.org_role_scores(frames, shown, k)
     report.tables["questions"] = questions.index(survey, shape, lang)
 
 
@@ -90,7 +94,9 @@ def _rates(counted: pd.DataFrame) -> pd.DataFrame:
     return counted.assign(rate=rate)
 
 
-def _network(report: Report, ctx: Context, shape: Shape, frames: Frames) -> None:
+def _network(
+    report: Report, ctx: Context, shape: Shape, frames: Frames, groups: pd.DataFrame
+) -> None:
     """Strengths, density and familiarity of the trust matrix; the picture.
 
     Reciprocity is `reciprocity_tests` (in the one family, built with the matrix).
@@ -104,7 +110,7 @@ def _network(report: Report, ctx: Context, shape: Shape, frames: Frames) -> None
     points = _points(report, shape.matrix)
     orgs = len(set(frames.people["org"].astype(str)) | set(ctx.orgs))
     report.tables["density"] = network.density(matrix, orgs, strong=points - 1)
-    familiar = network.familiarity(frames.answers, report.survey, ctx.k)
+    familiar = network.familiarity(frames.answers, report.survey, groups, ctx.k)
     if len(familiar):
         report.tables["familiarity"] = familiar
     report.chart(

@@ -143,14 +143,37 @@ def whole_orgs(profile: pd.DataFrame | None, people: pd.DataFrame, k: int) -> pd
     return hidden[~hidden].reset_index()[["wave", "org"]]
 
 
-def role_scores(frames: Frames, shown: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Scores per role in the latest wave over the organisations shown, suppressed.
+def org_role_scores(
+    frames: Frames, shown: pd.DataFrame, groups: pd.DataFrame, k: int
+) -> pd.DataFrame:
+    """Scores per (org, role, dimension) in the latest wave, suppressed; unmasked.
 
-    A hidden organisation's people stay out, or its mean would follow from the role
-    means and the shown organisations' means.
+    What is decided first stays decided: a role is shown only inside a shown profile
+    cell (`shown`: an organisation hidden there keeps its rows here, hidden), and only
+    where the group sizes show it (`groups`, from `group_decision`), or its score's n
+    would give its size. The roles of one organisation and dimension are then one
+    breakdown: complementary suppression, so no role's mean or count follows from the
+    organisation's by subtraction.
     """
     latest = frames.in_latest(frames.main)
-    latest = latest[in_cells(latest, shown, ["wave", "org", "dimension"])]
+    table = stats.describe(latest, "score", ["wave", "org", "role", "dimension"])
+    hidden_groups = groups.loc[groups["hidden"], ["wave", "org", "role"]]
+    hide = in_cells(table, hidden_groups, ["wave", "org", "role"])
+    hide |= ~in_cells(table, shown, ["wave", "org", "dimension"])
+    return suppression.suppress(table, k, by=["wave", "org", "dimension"], hide=hide)
+
+
+def role_scores(frames: Frames, org_roles: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Scores per role in the latest wave, pooled over the shown cells of `org_roles`.
+
+    Only the people of a role shown within their organisation count: a role's pooled n
+    minus the shown parts would otherwise give a hidden one (and the interval's width
+    gives the pooled n). Every pooled cell holds shown cells of k or more each, so its
+    n may be shown.
+    """
+    cells = org_roles.loc[~org_roles["hidden"], ["wave", "org", "role", "dimension"]]
+    latest = frames.in_latest(frames.main)
+    latest = latest[in_cells(latest, cells, ["wave", "org", "role", "dimension"])]
     table = stats.describe(latest, "score", ["wave", "role", "dimension"])
     return suppression.suppress(table, k, by=["wave", "dimension"])
 
@@ -206,13 +229,16 @@ def item_shares(
     shown: pd.DataFrame,
     whole: pd.DataFrame,
     scale: Sequence[str],
+    groups: pd.DataFrame,
     k: int,
 ) -> ItemShares | None:
     """Answers per statement, from the organisations whose cell of its dimension is shown.
 
-    A statement without a scale dimension counts the organisations shown whole. An
-    item's distribution needs k answers behind it; items are not parts of a total, so
-    each is its own breakdown.
+    A statement without a scale dimension counts the organisations shown whole; a
+    statement for some roles counts only the organisations whose groups of those roles
+    are shown (`in_shown_groups`), so its n — printed, or given by its shares — is no
+    hidden group plus shown ones. An item's distribution needs k answers behind it;
+    items are not parts of a total, so each is its own breakdown.
     """
     likert = [
         q
@@ -230,10 +256,13 @@ def item_shares(
     )
     cells = pd.concat([shown.astype({"dimension": object}), whole.assign(dimension="")])
     frame = frame[in_cells(frame, cells, ["wave", "org", "dimension"])]
-    counted = frame.groupby(["item", "value"], observed=True).size().unstack(fill_value=0)
-    if counted.empty:
+    asked = set(frame["item"].astype(str))  # a statement left out by its groups: a blank row
+    answered = [q.id for q in likert if q.id in asked]  # survey order
+    if not answered:
         return None
-    counted = counted.reindex([q.id for q in likert if q.id in counted.index])  # survey order
+    frame = frame[in_shown_groups(frame, survey, groups)]
+    counted = frame.groupby(["item", "value"], observed=True).size().unstack(fill_value=0)
+    counted = counted.reindex(answered, fill_value=0)
     sizes = suppression.suppress(
         counted.sum(axis=1).rename("n").rename_axis("item").reset_index(), k, by=["item"]
     ).set_index("item")
@@ -241,10 +270,7 @@ def item_shares(
     shares.columns = [int(c) for c in shares.columns]
     shares.loc[sizes["hidden"].to_numpy()] = np.nan
     table = shares.reset_index()
-    # a statement for one role only counts that role over the organisations: beside the
-    # role counts per organisation that would give a hidden one by subtraction
-    for_roles = table["item"].isin([q.id for q in likert if q.roles]).to_numpy()
-    table.insert(1, "n", sizes["n"].where(~sizes["hidden"] & ~for_roles).to_numpy())
+    table.insert(1, "n", sizes["n"].where(~sizes["hidden"]).to_numpy())
     answer_scale = next(q.scale for q in likert if q.scale is not None)
     return ItemShares(table, shares, likert, answer_scale)
 
@@ -253,17 +279,17 @@ PER_OPTION = ["wave", "org", "question", "option", "n", "mean", "hidden"]
 
 
 def per_option(
-    answers: pd.DataFrame, survey: Survey, whole: pd.DataFrame, k: int
+    answers: pd.DataFrame, survey: Survey, whole: pd.DataFrame, groups: pd.DataFrame, k: int
 ) -> dict[str, pd.DataFrame]:
     """The mean value per (wave, org, question, option), a table per declared `per_option`.
 
     Every type that declares `per_option` (ranking: "mean_rank") gets a table under that
     name, rows in survey and option order, `n` the responses to the question. Means come
-    from the organisations shown whole only; any other organisation that answered keeps
-    its rows, hidden. The organisations of one wave and question are one breakdown, so no
-    count below k shows or follows by subtraction. A question for some roles or after a
-    `when` shows no count: beside the group sizes it would give a hidden role count by
-    subtraction, or how many gave an earlier answer.
+    from the organisations shown whole only, and for a question for some roles only
+    where those roles' groups are shown (`in_shown_groups`: a mean of whole ranks gives
+    its n); any other organisation that answered keeps its rows, hidden. The
+    organisations of one wave and question are one breakdown, so no count below k shows
+    or follows by subtraction.
     """
     kinds: dict[str, list[Question]] = {}
     for q in survey.questions:
@@ -282,7 +308,7 @@ def per_option(
             .rename("n")
             .reset_index()
         )
-        inside = in_cells(sizes, whole, ["wave", "org"])
+        inside = in_cells(sizes, whole, ["wave", "org"]) & in_shown_groups(sizes, survey, groups)
         sizes = pd.concat(
             [
                 suppression.suppress(sizes[inside], k, by=["wave", "item"]),
@@ -290,6 +316,7 @@ def per_option(
             ]
         )
         shown = frame[in_cells(frame, whole, ["wave", "org"])]
+        shown = shown[in_shown_groups(shown, survey, groups)]
         means = stats.describe(shown, "value", ["wave", "org", "item", "target"])
         means = means.assign(target=means["target"].astype(str))[
             ["wave", "org", "item", "target", "mean"]
@@ -305,21 +332,64 @@ def per_option(
         table = table.sort_values(["wave", "order", "org", "place"], kind="stable").rename(
             columns={"item": "question", "target": "option"}
         )
-        counted = ~table["question"].isin([q.id for q in questions if q.roles or q.when])
-        table["n"] = table["n"].where(counted.to_numpy())
+        table["n"] = table["n"].where(~table["hidden"].to_numpy(dtype=bool))
+        table["mean"] = table["mean"].where(~table["hidden"].to_numpy(dtype=bool))
         found[name] = table[PER_OPTION].reset_index(drop=True)
     return found
 
 
-def group_sizes(people: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Respondents per (wave, org, role), masked.
+def group_decision(people: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Respondents per (wave, org, role) with `hidden`: what every role breakdown follows.
 
-    Complementary suppression within an organisation, as for scores: no role count
-    below k follows from the organisation's total by subtraction.
+    Complementary suppression within an organisation: no role count below k follows from
+    the organisation's total by subtraction. Unmasked: `group_sizes` is what is shown.
     """
     counts = people.groupby(["wave", "org", "role"], observed=True).size()
-    sizes = suppression.suppress(counts.rename("n").reset_index(), k, by=["wave", "org"])
-    return suppression.mask(sizes, [])
+    return suppression.suppress(counts.rename("n").reset_index(), k, by=["wave", "org"])
+
+
+def group_sizes(groups: pd.DataFrame) -> pd.DataFrame:
+    """The group sizes as shown: hidden roles blank."""
+    return suppression.mask(groups, [])
+
+
+def reached_roles(question: Question, survey: Survey) -> frozenset[str]:
+    """The roles a question reaches: its own, or those of the question its `when` follows
+    (a follow-up to a council statement reaches the council only). Empty: everyone."""
+    seen: set[str] = set()
+    while not question.roles and question.when is not None and question.id not in seen:
+        seen.add(question.id)
+        question = survey.question(question.when.question)
+    return frozenset(question.roles or ())
+
+
+def in_shown_groups(frame: pd.DataFrame, survey: Survey, groups: pd.DataFrame) -> np.ndarray:
+    """Which rows of `frame` (wave, org, item) may count: a question for some roles only
+    where every group it reaches in that organisation is shown among the group sizes.
+
+    Its count, its shares or its mean would otherwise give the size of a hidden role;
+    pooled over organisations, the pooled count minus the shown groups would.
+    """
+    keep = np.ones(len(frame), dtype=bool)
+    if frame.empty:
+        return keep
+    reach: dict[frozenset[str], list[str]] = {}
+    for q in survey.questions:
+        if roles := reached_roles(q, survey):
+            reach.setdefault(roles, []).append(q.id)
+    items = frame["item"].astype(str).to_numpy()
+    for roles, ids in reach.items():
+        mine = np.isin(items, ids)
+        if mine.any():
+            keep &= ~mine | in_cells(frame, groups_shown(groups, roles), ["wave", "org"])
+    return keep
+
+
+def groups_shown(groups: pd.DataFrame, roles: frozenset[str]) -> pd.DataFrame:
+    """(wave, org) whose groups of these roles (those with respondents) are all shown."""
+    rows = groups[groups["role"].astype(str).isin(roles).to_numpy()]
+    hidden = rows.groupby(["wave", "org"], observed=True)["hidden"].any()
+    return hidden[~hidden].reset_index()[["wave", "org"]]
 
 
 def reliability(

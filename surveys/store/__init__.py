@@ -20,6 +20,9 @@ The tables follow the anonymity model of DESIGN §4:
   WAL delays only the confirmation of the people whose link waits (`UnlinkPendingError`
   after `unlink_timeout`), retried in the background until it succeeds.
 * `contacts` (chat ids of people who asked for reminders) are never joined to answers.
+* `codes` (single-use codes of restricted roles) hold keyed hashes only, and nothing
+  that names a response or session; a restricted role's response cannot start without
+  a usable one, and a code completes one response only (`codes`).
 
 Where each job lives:
 
@@ -32,6 +35,7 @@ Where each job lives:
     consents     who is on the consent screen (sealed, keyed like sessions)
     writer       the group-commit task (answers from many people share one fsync)
     batch        the SQL of one batch: starts, steps, completions, comment shuffling
+    codes        single-use codes: hashes, claiming one at a start, using it up at the end
     unlinking    waiting for the WAL to lose an erased link
     reads        what analysis loads (`AnswerColumns`); the packing stays in there
     maintenance  rebuild and backup
@@ -45,8 +49,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .. import cipher, keys
+from ..clock import Clock
 from . import schema
 from .base import Database
+from .codes import Codes
 from .consents import ConsentScreens
 from .directory import Directory
 from .maintenance import Maintenance
@@ -54,6 +60,7 @@ from .reads import AnswerColumns, Coded, Reads
 from .rows import (
     AnswerRow,
     AuditEntry,
+    CodeToken,
     Comment,
     CompletedResponse,
     Contact,
@@ -76,6 +83,7 @@ __all__ = [
     "AnswerColumns",
     "AnswerRow",
     "AuditEntry",
+    "CodeToken",
     "Coded",
     "Comment",
     "CompletedResponse",
@@ -114,15 +122,17 @@ class Store:
         self._consents = ConsentScreens(base, self._waves)
         self._reads = Reads(base)
         self._maintenance = Maintenance(base, self._unlinker)
+        self._codes = Codes(base)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: str | Path, master_key: bytes) -> Store:
+    async def open(cls, path: str | Path, master_key: bytes, *, clock: Clock) -> Store:
         """Open (creating, encrypting and migrating as needed); refuse a wrong master key.
 
         A plaintext database made by trustscan before encryption is encrypted in place
-        first (its plaintext file is overwritten and removed).
+        first (its plaintext file is overwritten and removed). `clock` is the partnership's
+        one clock: the store decides wave status and daily counts by its local date.
         """
         path = Path(path)
         db_key = keys.database_key(master_key)
@@ -139,7 +149,7 @@ class Store:
         except BaseException:
             await db.close()
             raise
-        store = cls(Database(path, master_key, db_key, db, reader))
+        store = cls(Database(path, master_key, db_key, db, reader, clock))
         await store._base.hot.open(lambda: schema.connect_sync(path, db_key))
         store._writer.start()
         return store
@@ -154,7 +164,7 @@ class Store:
             await self._base.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self._base.db.close()
 
-    def give_up_on_locks(self) -> None:
+    async def give_up_on_locks(self) -> None:
         """Answers stop waiting for a lock someone else holds (the bot is stopping)."""
         self._writer.give_up_on_locks()
 
@@ -321,10 +331,21 @@ class Store:
         return await self._sessions.find_session(wave_id, user_id)
 
     async def begin(
-        self, wave_id: int, user_id: int, org: str, role: str | None, lang: str
+        self,
+        wave_id: int,
+        user_id: int,
+        org: str,
+        role: str | None,
+        lang: str,
+        code: CodeToken | None = None,
     ) -> Session:
-        """Start a response, or return the existing session (resume / already completed)."""
-        return await self._sessions.begin(wave_id, user_id, org, role, lang)
+        """Start a response, or return the existing session (resume / already completed).
+
+        A restricted role's response needs a usable single-use `code`; without one, or
+        with one that is unknown, used or held by another response in progress, the
+        store raises `CodeRefusedError` and starts nothing.
+        """
+        return await self._sessions.begin(wave_id, user_id, org, role, lang, code)
 
     async def set_language(self, session: Session, lang: str) -> None:
         """Remember the language the person chose for this session (sealed)."""
@@ -349,7 +370,11 @@ class Store:
         comment_items: Sequence[Item] = (),
         drop: Sequence[Item] = (),
     ) -> None:
-        """Finish a response: unlink it from its session and its free text from it."""
+        """Finish a response: unlink it from its session and its free text from it.
+
+        A response started with a single-use code uses it up in the same transaction
+        (`codes.consume`); if that code was used already, `CodeRefusedError`.
+        """
         await self._sessions.complete(session, expected_cursor, comment_items, drop)
 
     async def delete_in_progress(self, session: Session) -> bool:
@@ -370,6 +395,20 @@ class Store:
     async def clear_consent(self, wave_id: int, user_id: int) -> None:
         """The person has begun: the consent screen is behind them."""
         await self._consents.clear(wave_id, user_id)
+
+    # -- single-use codes of restricted roles --------------------------------------------
+
+    def code_token(self, code: str) -> CodeToken:
+        """What the store takes of a normalised code: its keyed hash (`keys.code_hash`)."""
+        return self._codes.token(code)
+
+    async def add_codes(self, org: str, role: str, tokens: Sequence[CodeToken]) -> None:
+        """Store freshly issued codes of (org, role), as hashes only."""
+        await self._codes.add(org, role, tokens)
+
+    async def code_usable(self, token: CodeToken, org: str, role: str) -> bool:
+        """Whether a response of (org, role) could start with this code now."""
+        return await self._codes.usable(token, org, role)
 
     # -- analysis reads ----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""What every part of the store shares: the connections, the write lock, a clock.
+"""What every part of the store shares: the connections, the write lock, the clock.
 
 Three connections to one file: an aiosqlite writer for the rare administrative writes,
 an aiosqlite reader, and the hot connection, a plain DB-API connection on its own
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,17 +19,10 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from .. import cipher
+from ..clock import Clock, stamp
 
 T = TypeVar("T")
 IN_CHUNK = 500  # below SQLite's limit on bound parameters
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def today() -> str:
-    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def select_in(db: cipher.Connection, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
@@ -62,7 +54,11 @@ class Hot:
 
 
 class Database:
-    """The shared handle: path and keys, the aiosqlite connections, the write lock."""
+    """The shared handle: path and keys, the aiosqlite connections, the write lock, the clock.
+
+    The store never reads the machine's date: daily counts, wave status and timestamps
+    come from the partnership's clock, the same one the bot and the CLI decide by.
+    """
 
     def __init__(
         self,
@@ -71,14 +67,24 @@ class Database:
         db_key: bytes,
         db: aiosqlite.Connection,
         reader: aiosqlite.Connection,
+        clock: Clock,
     ) -> None:
         self.path = path
+        self.clock = clock
         self.master_key = master_key
         self.db_key = db_key
         self.db = db
         self.reader = reader
         self.write_lock = asyncio.Lock()
         self.hot = Hot()
+
+    def now(self) -> str:
+        """A timestamp as stored: UTC to the second (audit entries, openings, closings)."""
+        return stamp(self.clock)
+
+    def today(self) -> str:
+        """The partnership's local date, ISO: the unit of daily counts and wave dates."""
+        return self.clock.today().isoformat()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .. import cipher
-from ..errors import StaleStepError, StoreError, WaveClosedError
-from .base import select_in, today
+from ..errors import CodeRefusedError, StaleStepError, StoreError, WaveClosedError
+from . import codes
+from .base import select_in
 from .rows import ItemRow
 
 Item = tuple[str, str]  # question, target
@@ -24,11 +25,12 @@ Group = tuple[int, str]  # wave, org
 
 
 class Start(NamedTuple):
-    """Where a new response belongs."""
+    """Where a new response belongs, and the hash of the code it starts with (if any)."""
 
     wave: int
     org: str
     role: str | None
+    code: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -59,6 +61,7 @@ class ResponseState(NamedTuple):
     complete: bool
     wave: int
     org: str
+    code: bytes | None  # the hash of the code it was started with (restricted roles)
 
 
 @dataclass(slots=True)
@@ -71,10 +74,16 @@ class _Writes:
     sealed: dict[bytes, bytes] = field(default_factory=dict)
     completions: list[Op] = field(default_factory=list)
     completed: set[bytes] = field(default_factory=set)
+    used_codes: set[bytes] = field(default_factory=set)  # used before or in this batch
 
 
-def apply(db: cipher.Connection, batch: list[Op], groups: set[Group]) -> dict[int, StoreError]:
+def apply(
+    db: cipher.Connection, batch: list[Op], groups: set[Group], day: str
+) -> dict[int, StoreError]:
     """Apply queued ops in one transaction; the refused ones are returned by `id(op)`.
+
+    `day` is the partnership's local date (the store's clock), the day the daily counts
+    of these starts and completions fall on.
 
     Ops whose cursor check fails are refused; the others commit together with one
     fsync. `groups` receives the (wave, org) groups that got new comments: the writer
@@ -84,26 +93,35 @@ def apply(db: cipher.Connection, batch: list[Op], groups: set[Group]) -> dict[in
     steps = [op for op in batch if op.kind != "begin"]
     db.execute("BEGIN IMMEDIATE")
     try:
-        failures = _begin_all(db, begins) if begins else {}
+        failures = _begin_all(db, begins, day) if begins else {}
         current = {
             state.id: state
             for state in map(
                 ResponseState._make,
                 select_in(
                     db,
-                    "SELECT id, cursor, complete, wave, org FROM responses WHERE id IN",
+                    "SELECT id, cursor, complete, wave, org, code FROM responses WHERE id IN",
                     list({op.response for op in steps}),
                 ),
             )
         }
         writes = _Writes()
+        held = [
+            state.code
+            for op in steps
+            if op.kind == "complete"
+            and (state := current.get(op.response)) is not None
+            and state.code is not None
+        ]
+        if held:  # a completion whose code is used already is refused (`_accept`)
+            writes.used_codes = codes.used(db, held)
         for op in steps:
             error = _accept(op, current.get(op.response), writes)
             if error is not None:
                 failures[id(op)] = error
         _write(db, writes)
         if writes.completions:
-            groups.update(_complete_all(db, writes.completions, current))
+            groups.update(_complete_all(db, writes.completions, current, day))
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -132,6 +150,10 @@ def _accept(op: Op, state: ResponseState | None, writes: _Writes) -> StoreError 
             if op.sealed is not None:
                 writes.sealed[op.session_key] = op.sealed
     else:
+        if state.code is not None:
+            if state.code in writes.used_codes:  # a code completes one response, ever
+                return CodeRefusedError(codes.USED)
+            writes.used_codes.add(state.code)
         writes.completions.append(op)
         writes.completed.add(op.response)
     return None
@@ -167,8 +189,12 @@ def _write(db: cipher.Connection, writes: _Writes) -> None:
         )
 
 
-def _begin_all(db: cipher.Connection, ops: list[Op]) -> dict[int, StoreError]:
-    """Create responses and sessions for new respondents of open waves."""
+def _begin_all(db: cipher.Connection, ops: list[Op], day: str) -> dict[int, StoreError]:
+    """Create responses and sessions for new respondents of open waves.
+
+    A restricted role's response starts only with a usable code (`codes.Claimer`); the
+    code's hash goes into the new response, binding the code to it until it completes.
+    """
     starts = [(op, op.start) for op in ops if op.start is not None]
     waves = list({start.wave for _, start in starts})
     open_waves = {
@@ -183,17 +209,21 @@ def _begin_all(db: cipher.Connection, ops: list[Op]) -> dict[int, StoreError]:
     }
     failures: dict[int, StoreError] = {}
     new: list[tuple[Op, Start]] = []
+    claimer = codes.Claimer(db, [start.code for _, start in starts if start.code is not None])
     for op, start in starts:
         if start.wave not in open_waves:
             failures[id(op)] = WaveClosedError(f"wave {start.wave} is not open")
-        elif op.session_key not in taken:
+        elif op.session_key in taken:
+            continue  # started before: resumed as it is, its code (if any) untouched
+        elif (refused := claimer.claim(start.org, start.role, start.code)) is not None:
+            failures[id(op)] = refused
+        else:
             taken.add(op.session_key)
             op.created = True
             new.append((op, start))
     if new:
-        day = today()
         db.executemany(
-            "INSERT INTO responses (id, wave, org, role) VALUES (?, ?, ?, ?)",
+            "INSERT INTO responses (id, wave, org, role, code) VALUES (?, ?, ?, ?, ?)",
             [(op.response, *start) for op, start in new],
         )
         db.executemany(
@@ -209,7 +239,7 @@ def _begin_all(db: cipher.Connection, ops: list[Op]) -> dict[int, StoreError]:
 
 
 def _complete_all(
-    db: cipher.Connection, ops: list[Op], current: Mapping[bytes, ResponseState]
+    db: cipher.Connection, ops: list[Op], current: Mapping[bytes, ResponseState], day: str
 ) -> set[Group]:
     """Unlink finished responses: fresh ids, free text moved to `comments`.
 
@@ -237,11 +267,11 @@ def _complete_all(
         fresh,
     )
     db.executemany("DELETE FROM responses WHERE id = ?", [(old,) for _, old in fresh])
+    codes.consume(db, [state.code for op in ops if (state := current[op.response]).code])
     db.executemany(
         "UPDATE sessions SET response = NULL, sealed = NULL, completed = 1 WHERE key = ?",
         [(op.session_key,) for op in ops],
     )
-    day = today()
     finished = [current[op.response] for op in ops]
     db.executemany(
         "INSERT INTO daily_counts (wave, org, day, completed) VALUES (?, ?, ?, 1) "

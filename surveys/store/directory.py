@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 
-from .base import Database, now
+from .base import Database
 from .rows import AuditEntry, Contact, Invitation
 
 TOKEN_BYTES = 16  # 128 bits; 22 URL-safe characters, well inside the 64-char deep link limit
@@ -64,7 +64,7 @@ class Directory:
             await db.execute(
                 "INSERT INTO invitations (token, org, role, wave, created_at, survey) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (token, org, role, wave, now(), survey),
+                (token, org, role, wave, self._base.now(), survey),
             )
         return Invitation(token, org, role, wave, survey)
 
@@ -153,7 +153,7 @@ class Directory:
         async with self._base.transaction() as db:
             await db.execute(
                 "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)",
-                (now(), actor, action, detail),
+                (self._base.now(), actor, action, detail),
             )
 
     async def audit_entries(self, limit: int = 100) -> list[AuditEntry]:

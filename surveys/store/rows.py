@@ -41,10 +41,15 @@ class OrganisationRow(NamedTuple):
 
 
 class RoleRow(NamedTuple):
-    """A role as `sync_partnership` stores it: its label in every language."""
+    """A role as `sync_partnership` stores it: its label in every language.
+
+    A restricted role's responses need a single-use code (`CodeToken`): the store
+    refuses to start one without.
+    """
 
     id: str
     labels: Mapping[str, str]
+    restricted: bool = False
 
 
 class DailyCount(NamedTuple):
@@ -139,6 +144,17 @@ class Session:
         for row in self.rows:
             items.setdefault(row.item, []).append(row.row)
         return items
+
+
+@dataclass(frozen=True, slots=True)
+class CodeToken:
+    """A single-use code as the store takes it: its keyed hash, never the code itself.
+
+    Made by `Store.code_token` from a normalised code; a restricted role's response
+    is started only with one (`Store.begin(..., code=token)`).
+    """
+
+    digest: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)

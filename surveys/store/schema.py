@@ -135,7 +135,23 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT OR IGNORE INTO notifications_sent SELECT id, 'opened' FROM waves
         WHERE status != 'scheduled';
     """,
-    # 5: a notification round is done only when every contact of it was handled, marked
+    # 5: single-use codes for restricted roles (issue 17). `codes` holds keyed hashes,
+    # keyed by the hash itself (random order, no time), and nothing that names a
+    # response or a session; a response in progress holds the hash of the code it was
+    # started with (so nobody else starts with it, and its completion uses it up); the
+    # completed response's row is new and holds none
+    """
+    ALTER TABLE roles ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE responses ADD COLUMN code BLOB;
+    CREATE INDEX responses_code ON responses (code) WHERE code IS NOT NULL;
+    CREATE TABLE codes (
+        hash BLOB PRIMARY KEY,
+        org TEXT NOT NULL,
+        role TEXT NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    """,
+    # 6: a notification round is done only when every contact of it was handled, marked
     # per contact as it goes (issue 16: a crash halfway loses nothing, repeats nothing);
     # the welcome with the consent button survives a restart (sealed, like a session)
     """

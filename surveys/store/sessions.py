@@ -20,7 +20,7 @@ from .. import keys
 from ..errors import StaleStepError
 from .base import Database
 from .batch import Item, Op, Start
-from .rows import AnswerRow, ItemRow, Session
+from .rows import AnswerRow, CodeToken, ItemRow, Session
 from .unlinking import Unlinker
 from .waves import Waves
 from .writer import Writer
@@ -166,11 +166,19 @@ class Sessions:
         )
 
     async def begin(
-        self, wave_id: int, user_id: int, org: str, role: str | None, lang: str
+        self,
+        wave_id: int,
+        user_id: int,
+        org: str,
+        role: str | None,
+        lang: str,
+        code: CodeToken | None = None,
     ) -> Session:
         """Start a response, or return the existing session (resume / already completed).
 
-        `lang` is kept only sealed under the person's own key (see `keys.seal`).
+        `lang` is kept only sealed under the person's own key (see `keys.seal`). A
+        restricted role's response starts only with a usable `code`, which it then holds
+        (`CodeRefusedError` otherwise); an existing session resumes without one.
         """
         secret = await self._waves.secret(wave_id)
         key, seal = keys.session_key(secret, user_id), keys.seal_key(secret, user_id)
@@ -182,7 +190,7 @@ class Sessions:
             secrets.token_bytes(16),
             0,
             session_key=key,
-            start=Start(wave_id, org, role),
+            start=Start(wave_id, org, role, code.digest if code is not None else None),
             sealed=seal_state(seal, lang, None),
         )
         await self._writer.submit(op)

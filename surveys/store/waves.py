@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import keys
 from ..errors import StoreError, UnknownWaveError, WaveClosedError
-from .base import Database, now, today
+from .base import Database
 from .rows import DailyCount, GroupCount, OrganisationRow, OrgCount, RoleRow, Wave
 
 
@@ -32,14 +32,14 @@ class Waves:
                 list(orgs),
             )
             await db.executemany(
-                "INSERT INTO roles VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "labels = excluded.labels",
-                [(r.id, json.dumps(dict(r.labels), sort_keys=True)) for r in roles],
+                "INSERT INTO roles (id, labels, restricted) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET labels = excluded.labels, restricted = excluded.restricted",
+                [(r.id, json.dumps(dict(r.labels), sort_keys=True), r.restricted) for r in roles],
             )
 
     async def roles(self) -> list[RoleRow]:
-        rows = await self._base.read("SELECT id, labels FROM roles ORDER BY id")
-        return [RoleRow(r[0], json.loads(r[1])) for r in rows]
+        rows = await self._base.read("SELECT id, labels, restricted FROM roles ORDER BY id")
+        return [RoleRow(r[0], json.loads(r[1]), bool(r[2])) for r in rows]
 
     async def organisations(self) -> list[OrganisationRow]:
         rows = await self._base.read("SELECT id, name, headcount FROM organisations ORDER BY id")
@@ -58,8 +58,8 @@ class Waves:
         """Create a wave; it opens now unless `opens_on` lies in the future (then scheduled)."""
         if not orgs:
             raise StoreError("a wave needs at least one organisation")
-        scheduled = opens_on is not None and opens_on > today()
-        if closes_on is not None and closes_on <= (opens_on or today()):
+        scheduled = opens_on is not None and opens_on > self._base.today()
+        if closes_on is not None and closes_on <= (opens_on or self._base.today()):
             raise StoreError(f"the closing date {closes_on} must lie after the opening date")
         async with self._base.transaction() as db:
             await db.execute(
@@ -80,7 +80,7 @@ class Waves:
                     "scheduled" if scheduled else "open",
                     opens_on,
                     closes_on,
-                    None if scheduled else now(),
+                    None if scheduled else self._base.now(),
                     None if scheduled else keys.new_salt(),
                 ),
             )
@@ -96,7 +96,7 @@ class Waves:
             cursor = await db.execute(
                 "UPDATE waves SET status = 'open', opened_at = ?, salt = ? "
                 "WHERE id = ? AND status = 'scheduled'",
-                (now(), keys.new_salt(), wave_id),
+                (self._base.now(), keys.new_salt(), wave_id),
             )
             if cursor.rowcount != 1:
                 raise UnknownWaveError(f"wave {wave_id} is not a scheduled wave")
@@ -139,7 +139,7 @@ class Waves:
             await db.execute("DELETE FROM notices_sent WHERE wave = ?", (wave_id,))
             await db.execute(
                 "UPDATE waves SET status = 'closed', closed_at = ?, salt = NULL WHERE id = ?",
-                (now(), wave_id),
+                (self._base.now(), wave_id),
             )
         self._secrets.pop(wave_id, None)
 

@@ -109,7 +109,7 @@ class Writer:
         while True:
             attempts += 1
             try:
-                return await self._base.hot.run(batch.apply, ops, groups)
+                return await self._base.hot.run(batch.apply, ops, groups, self._base.today())
             except Exception as exc:  # every waiter must hear of the failure
                 waited = loop.time() - started
                 if schema.is_busy(exc) and not self._stopping and waited < LOCKED_PATIENCE:

@@ -14,6 +14,7 @@ import pandas as pd
 from analysis.data import load_waves
 from analysis.report import Report
 from surveys.store import Store
+from tests.support.clock import CLOCK
 from trustscan.config import Config
 from trustscan.reporting import build_reports
 from trustscan.services import load_registry
@@ -35,7 +36,7 @@ def people(survey: str, number: int, sizes: dict[str, int]) -> list[Person]:
 async def built(path: Path, plan: Plan, config: Config, lang: str = "en") -> Built:
     """Fill a store as planned (every wave closed); its page, reports and answers."""
     registry = load_registry(config)
-    async with await Store.open(path, bytes(32)) as store:
+    async with await Store.open(path, bytes(32), clock=CLOCK) as store:
         user = 10**9
         for survey, groups in plan.items():
             for number, group in enumerate(groups, start=1):

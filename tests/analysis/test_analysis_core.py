@@ -12,6 +12,7 @@ from scipy import stats as sps
 from analysis import scoring, stats, suppression
 from analysis.data import answers_frame
 from surveys.loader import load_builtin
+from tests.support.budget import examples
 
 RNG = np.random.default_rng(42)
 
@@ -131,7 +132,7 @@ def test_trust_matrix_shows_direction_and_asymmetry() -> None:
 # -- suppression --------------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(sizes=st.lists(st.integers(0, 30), min_size=1, max_size=8), k=st.integers(3, 10))
 def test_no_hidden_cell_can_be_recovered_from_shown_cells(sizes: list[int], k: int) -> None:
     """Shown cells have n ≥ k; hidden cells jointly hold ≥ k (or everything is hidden)."""
@@ -196,7 +197,7 @@ def random_answers(rng: np.random.Generator, responses: int, items: list[str]) -
     return answers_frame(records)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25))
 @given(seed=st.integers(0, 10_000), responses=st.integers(1, 60))
 def test_dimension_scores_match_a_plain_groupby(seed: int, responses: int) -> None:
     """The bincount path gives the mean of answered items where at least half are answered."""

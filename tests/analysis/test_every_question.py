@@ -18,9 +18,9 @@ import pytest
 
 from analysis.data import answers_frame
 from analysis.export import xlsx_bytes
-from analysis.report.questions import REPORTED, answer_shares
+from analysis.report.questions import answer_shares
+from analysis.report.tables import group_decision
 from surveys.loader import parse_survey
-from surveys.qtypes import QUESTION_TYPES
 from trustscan.reporting import write_xlsx
 
 from .reporting_support import Built, built, people
@@ -51,11 +51,6 @@ def workbook(scans: Built) -> dict[str, pd.DataFrame]:
         rows = list(sheet.values)
         sheets[sheet.title] = pd.DataFrame(rows[1:], columns=rows[0])
     return sheets
-
-
-def test_every_question_type_says_how_it_is_reported() -> None:
-    """A new question type must say where its answers are reported."""
-    assert set(REPORTED) == set(QUESTION_TYPES)
 
 
 def test_every_question_appears_in_the_page(scans: Built) -> None:
@@ -91,6 +86,26 @@ def test_every_question_appears_in_the_workbook(scans: Built) -> None:
             else:
                 column = "item" if "item" in sheet else "question"
                 assert (sheet[column] == q.id).any(), (survey.id, q.id, table)
+
+
+def test_hidden_rows_stay_in_the_workbook_blank_and_marked(scans: Built) -> None:
+    """Lindermeer (2, then 3) keeps its rows in every sheet that has a hidden column:
+    marked hidden, every figure blank (issue 17: hidden means blank everywhere)."""
+    sheets = workbook(scans)
+    marked = 0
+    for name, sheet in sheets.items():
+        if "hidden" not in sheet or not sheet["hidden"].any():
+            continue
+        rows = sheet[sheet["hidden"].astype(bool)]
+        figures = rows.drop(
+            columns=["wave", "items", "hidden", "hidden_reason", "computed", "low", "note"],
+            errors="ignore",
+        ).select_dtypes("number")
+        assert figures.isna().all(axis=None), name
+        marked += 1
+        if "org" in sheet:
+            assert "lindermeer" in set(sheet["org"]), name
+    assert marked >= 8  # scores, roles, matrices, answers, NPS, ranks, group sizes, …
 
 
 def test_goodwill_is_a_matrix_beside_trust(scans: Built) -> None:
@@ -217,7 +232,9 @@ def test_multi_shares_count_people_not_rows() -> None:
             records.append((1, "x", "staff", person, "pick", option, 1 if chosen else 0))
     records += [(1, "y", "staff", 10 + p, "pick", "a", 1) for p in range(5)]
     whole = pd.DataFrame({"wave": [1], "org": ["x"]})
-    table = answer_shares(answers_frame(records), survey, whole, k=5)
+    frame = answers_frame(records)
+    groups = group_decision(frame.drop_duplicates("response")[["wave", "org", "role"]], k=5)
+    table = answer_shares(frame, survey, whole, groups, k=5)
     x = table[table["org"] == "x"].set_index("option")
     assert x.loc["a", "n"] == 5 and x.loc["a", "share"] == pytest.approx(60)
     assert x.loc["b", "share"] == pytest.approx(40)

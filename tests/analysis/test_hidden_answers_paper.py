@@ -1,4 +1,5 @@
-"""Hidden answers move no printed or projected number: the PDF and the slide deck (issue 10).
+"""Hidden answers and hidden group sizes move no printed or projected number: the PDF and
+the slide deck (issues 10 and 17).
 
 test_hidden_answers.py shows that two stores differing only in the answers inside hidden
 cells give the same page, charts, XLSX, CSV and findings. This file takes the same two
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pptx import Presentation
 from pypdf import PdfReader
@@ -31,8 +32,11 @@ from analysis.data import load_waves
 from analysis.png import PngRenderer
 from analysis.report import Report
 from surveys.store import Store
+from tests.support.budget import examples
+from tests.support.clock import CLOCK
 
 from .test_hidden_answers import CONFIG, Plan, build, fixed_plan, hidden_cells, plans
+from .test_hidden_sizes import FIXED, config_for
 from .test_paper import fake_png
 from .test_report_in_browser import needs_browser
 
@@ -75,7 +79,7 @@ def differing_waves(first: Path, second: Path) -> set[int]:
     """The waves in which the two stores hold different answer values (same people)."""
 
     async def values(path: Path) -> pd.Series:
-        async with await Store.open(path, bytes(32)) as store:
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
             data = await load_waves(store, [w.id for w in await store.waves()])
         frame = data.answers.astype({c: str for c in ("org", "role", "item", "target")})
         return frame.groupby(["wave", "org", "role", "item", "target"])["value"].sum()
@@ -86,7 +90,7 @@ def differing_waves(first: Path, second: Path) -> set[int]:
 
 
 @needs_browser
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(2, floor=1))
 @given(plan=plans(), k=st.integers(3, 6))
 @example(plan=fixed_plan(), k=5)
 def test_answers_inside_hidden_cells_move_no_pdf_or_slide(
@@ -106,6 +110,22 @@ def test_answers_inside_hidden_cells_move_no_pdf_or_slide(
         assert len(PdfReader(io.BytesIO(first["pdf"])).pages) > len(reports)
         charts = sum(len(chart_notes(r)) for r in reports)
         assert len(Presentation(io.BytesIO(first["pptx"])).slides) == 1 + charts
+    for name in first:
+        assert first[name] == second[name], name
+
+
+@needs_browser
+def test_hidden_group_sizes_move_no_pdf_or_slide(tmp_path: Path, printer: Printer) -> None:
+    """The fixed case of test_hidden_sizes.py on paper: 2 against 4 people of a hidden
+    organisation, 1 against 4 managers hidden inside a shown one, the same PDF and deck
+    (the evaluation alone, which has both: half the charts to print)."""
+    config = config_for(FIXED.k)
+    printed = []
+    for store in (0, 1):
+        plan = {"evaluation": FIXED.plan(store)["evaluation"]}
+        page, reports = printer.run(build(tmp_path / f"{store}.db", plan, config))
+        printed.append(on_paper(printer, page, reports))
+    first, second = printed
     for name in first:
         assert first[name] == second[name], name
 

@@ -13,6 +13,7 @@ from surveys.engine import Done, Partner, Questionnaire, Respondent
 from surveys.loader import load_builtin
 from surveys.store import Store
 from tests.anonymity import keyed
+from tests.support.clock import CLOCK
 from trustscan.simulation import simulate_wave
 
 ORGS = ("north", "south", "east")
@@ -56,7 +57,7 @@ async def fill(
 
 async def test_completed_answers_load_into_tidy_frames(tmp_path: Path) -> None:
     """Scores per organisation come out of a real store; small groups are hidden."""
-    store = await Store.open(tmp_path / "a.db", bytes(32))
+    store = await Store.open(tmp_path / "a.db", bytes(32), clock=CLOCK)
     try:
         wave = await store.open_wave("trust", 1, ORGS)
         rng = random.Random(3)
@@ -90,7 +91,7 @@ async def test_completed_answers_load_into_tidy_frames(tmp_path: Path) -> None:
 
 async def test_every_stored_answer_arrives_in_the_frame_exactly(tmp_path: Path) -> None:
     """All question types of all three scans: the frame holds exactly the stored rows."""
-    store = await Store.open(tmp_path / "all.db", bytes(32))
+    store = await Store.open(tmp_path / "all.db", bytes(32), clock=CLOCK)
     partners = tuple(Partner(o, o) for o in ("dijkhoven", "veenstede", "brugwoude", "lindermeer"))
     try:
         ids = []
@@ -142,7 +143,7 @@ async def test_the_read_protocol_gives_the_frame_the_stored_rows_make(tmp_path: 
     import numpy as np
     import pandas as pd
 
-    store = await Store.open(tmp_path / "same.db", bytes(32))
+    store = await Store.open(tmp_path / "same.db", bytes(32), clock=CLOCK)
     partners = tuple(Partner(o, o) for o in ("dijkhoven", "veenstede", "brugwoude"))
     try:
         ids = []

@@ -18,6 +18,7 @@ from analysis.data import WaveData
 from analysis.report import Context, Report, build_report, render_html
 from surveys.loader import parse_survey
 from surveys.store import Wave
+from tests.support.budget import examples
 from trustscan.reporting import write_csv, write_xlsx
 
 SURVEY = parse_survey(
@@ -128,7 +129,7 @@ def test_too_few_rankings_in_a_shown_organisation_hide_it_and_one_more() -> None
     assert set(table.loc[table["hidden"], "org"]) == {"a", "b", "c", "d"}
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25))
 @given(
     ranks=st.lists(st.permutations([1, 2, 3]).map(tuple), min_size=4, max_size=4),
     order=st.permutations(list(PEOPLE)),
@@ -160,18 +161,19 @@ def _in(lang: str) -> Context:
 
 
 def test_the_table_is_in_the_csv_and_xlsx_export(tmp_path: Path) -> None:
-    """`rk_mean_rank` is exported like every table: hidden cells empty, no hidden column."""
+    """`rk_mean_rank` is exported like every table: hidden cells empty, marked hidden."""
     report = report_of(PEOPLE)
     written = write_csv([report], tmp_path / "csv")
     path = tmp_path / "csv" / "rk_mean_rank.csv"
     assert path in written
     csv = pd.read_csv(path)
-    assert list(csv.columns) == ["wave", "org", "question", "option", "n", "mean"]
+    assert list(csv.columns) == ["wave", "org", "question", "option", "n", "mean", "hidden"]
     row = csv[(csv["org"] == "a") & (csv["option"] == "quality")].iloc[0]
-    assert (row["n"], row["mean"]) == (5, 1.6)
-    assert csv.loc[csv["org"].isin(["c", "d"]), ["n", "mean"]].isna().all(axis=None)
+    assert (row["n"], row["mean"], row["hidden"]) == (5, 1.6, False)
+    small = csv["org"].isin(["c", "d"])
+    assert csv.loc[small, ["n", "mean"]].isna().all(axis=None) and csv.loc[small, "hidden"].all()
     book = load_workbook(write_xlsx([report], tmp_path / "report.xlsx"))
     sheet = book["rk_mean_rank"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("wave", "org", "question", "option", "n", "mean")
-    assert (1, "a", "goals", "quality", 5, 1.6) in rows
+    assert rows[0] == ("wave", "org", "question", "option", "n", "mean", "hidden")
+    assert (1, "a", "goals", "quality", 5, 1.6, False) in rows

@@ -18,6 +18,7 @@ from scipy import stats as scipy_stats
 from analysis import charts
 from analysis.data import answers_frame
 from analysis.report import network
+from analysis.report.tables import group_decision
 from surveys.loader import load_builtin
 
 from .reporting_support import built, people
@@ -77,7 +78,9 @@ def test_who_doesnt_know_whom_by_hand() -> None:
                     dont_know = org == "a" and target == "b" and person < unknown
                     value = None if dont_know else 4
                     records.append((1, org, "staff", response, item, target, value))
-    table = network.familiarity(answers_frame(records), survey, k=5).set_index(["org", "target"])
+    frame = answers_frame(records)
+    groups = group_decision(frame.drop_duplicates("response")[["wave", "org", "role"]], k=5)
+    table = network.familiarity(frame, survey, groups, k=5).set_index(["org", "target"])
     assert table.loc[("a", "b"), "dont_know"] == pytest.approx(6 / 10 * 100)
     assert table.loc[("a", "b"), "n"] == 5
     assert table.loc[("a", "c"), "dont_know"] == 0

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from analysis import paper, slides
 from analysis.captions import album, chart_notes, one_line, supported
 from analysis.png import ALBUM_SCALE, ALBUM_WIDTH, PngRenderer
+from tests.support.clock import CLOCK
 
 from .test_report import report, wave_with
 from .test_report_in_browser import needs_browser
@@ -220,7 +221,7 @@ async def test_a_hidden_group_moves_no_caption_or_note(tmp_path: Path) -> None:
 
     seen = []
     for east in (3, 4):
-        store = await Store.open(tmp_path / f"east{east}.db", bytes(32))
+        store = await Store.open(tmp_path / f"east{east}.db", bytes(32), clock=CLOCK)
         try:
             await wave_with(store, {"north": 11, "south": 9, "east": east}, 1)
             _, [trust] = await report(store)
@@ -230,3 +231,20 @@ async def test_a_hidden_group_moves_no_caption_or_note(tmp_path: Path) -> None:
         seen.append([(n.caption("en"), n.notes("en"), n.title) for n in notes])
     assert seen[0] == seen[1]
     assert any("n = 11" in caption for caption, _, _ in seen[0])  # north alone is shown
+
+
+async def test_captions_and_notes_count_no_hidden_group(store) -> None:
+    """East (3) is hidden in the latest measurement, south (9, whose group sizes are shown)
+    with it: every caption, slide note and album caption counts north's 11 alone. Only
+    the response counts, published anyway, count all 23 (issue 15)."""
+    await wave_with(store, {"north": 11, "south": 9, "east": 3}, 1)
+    _, [trust] = await report(store)
+    scores = trust.tables["dimension_scores"]
+    assert set(scores.loc[scores["hidden"], "org"]) == {"south", "east"}
+    notes = chart_notes(trust)
+    assert {n.name for n in notes} >= {"counts", "profile", "matrix", "items"}
+    for note in [*notes, *album([trust])]:
+        n = "23" if note.name == "counts" else "11"
+        assert note.n == n, note.name
+        assert f"n = {n}" in note.caption("en").splitlines(), note.name
+        assert f"n = {n}" in note.notes("en").splitlines(), note.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import subprocess
@@ -15,10 +14,7 @@ from analysis.png import figures_to_png
 from .test_report import report, wave_with
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_browser = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"),
-    reason="headless Chromium is not installed (CI installs it: .ci/run)",
-)
+needs_browser = pytest.mark.needs_chromium  # skipped loudly without it (tests/conftest.py)
 FLAGS = [
     "--headless",
     "--no-sandbox",

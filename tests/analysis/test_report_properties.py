@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import charts
@@ -16,6 +16,8 @@ from analysis.report import Context, build_report
 from surveys.i18n import t
 from surveys.loader import load_builtin
 from surveys.store import OrgCount, Store, Wave
+from tests.support.budget import examples
+from tests.support.clock import CLOCK
 from trustscan.config import load_config
 from trustscan.reporting import build_reports
 from trustscan.services import load_registry
@@ -48,7 +50,7 @@ def synthetic(sizes: dict[tuple[str, str], int], seed: int) -> pd.DataFrame:
     return frame
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15))
 @given(
     sizes=st.dictionaries(
         st.tuples(st.sampled_from(ORGS), st.sampled_from(ROLES)),
@@ -124,7 +126,7 @@ def test_no_output_rests_on_fewer_than_k(
                 assert sum(n for (o, _), n in sizes.items() if o == org) >= k
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(6))
 @given(scale=st.floats(0.02, 0.3), seed=st.integers(0, 1000), k=st.integers(3, 6))
 def test_every_survey_reports_whatever_the_group_sizes(
     tmp_path_factory, scale: float, seed: int, k: int
@@ -136,7 +138,7 @@ def test_every_survey_reports_whatever_the_group_sizes(
 
     async def go() -> tuple[str, list]:
         path = tmp_path_factory.mktemp("sizes") / "r.db"
-        async with await Store.open(path, bytes(32)) as store:
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
             for number, survey in enumerate(("trust", "culture", "evaluation"), start=1):
                 wave = await store.open_wave(survey, 1, [o.id for o in config.organisations])
                 await simulate_wave(
@@ -153,7 +155,7 @@ def test_every_survey_reports_whatever_the_group_sizes(
                 assert (table["n"].dropna() >= k).all(), (report.survey.id, name)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40))
 @given(
     sizes=st.dictionaries(
         st.tuples(st.sampled_from(ORGS), st.sampled_from(ROLES)),
@@ -167,7 +169,8 @@ def test_no_role_count_below_k_follows_from_an_organisation_total(
     sizes: dict[tuple[str, str], int], k: int
 ) -> None:
     """An organisation's total minus its shown role counts is 0, at least k, or the
-    organisation's total itself (nothing shown); role rows across organisations show no n."""
+    organisation's total itself (nothing shown); a role's row across organisations counts
+    only the role's groups shown within their organisations."""
     wave = Wave(1, "trust", "w1", "closed", None, None, None, "2026-01-01", ORGS)
     data = WaveData(
         synthetic(sizes, 0),
@@ -182,4 +185,11 @@ def test_no_role_count_below_k_follows_from_an_organisation_total(
         shown = table.loc[table["org"] == org, "n"].dropna()
         left = total - shown.sum()
         assert left == 0 or left >= k or (shown.empty and left == total), (org, left)
-    assert "n" not in report.tables["role_scores"]
+    roles, within = report.tables["role_scores"], report.tables["org_role_scores"]
+    for row in roles.itertuples():
+        parts = within[(within["role"] == row.role) & (within["dimension"] == row.dimension)]
+        assert row.n == parts["n"].sum() >= k, (row.role, row.dimension)
+    hidden = table.loc[table["hidden"], ["org", "role"]].astype(str).itertuples(index=False)
+    for org, role in hidden:  # a role hidden among the group sizes is hidden within too
+        rows = within[(within["org"].astype(str) == org) & (within["role"].astype(str) == role)]
+        assert rows["hidden"].all() and rows["n"].isna().all(), (org, role)

@@ -165,9 +165,12 @@ def test_amounts_are_at_most_eleven_multiples_of_the_step(culture) -> None:
     assert amounts(question) == list(range(0, 51, 5))
     from dataclasses import replace
 
-    assert amounts(replace(question, step=10)) == [0, 10, 20, 30, 40, 50]
-    assert amounts(replace(question, step=1)) == list(range(0, 51, 5))  # coarsened
-    assert amounts(replace(question, total=10, step=5)) == [0, 5]
+    def amounts_with(**params: int) -> list[int]:
+        return amounts(replace(question, params=replace(question.params, **params)))
+
+    assert amounts_with(step=10) == [0, 10, 20, 30, 40, 50]
+    assert amounts_with(step=1) == list(range(0, 51, 5))  # coarsened
+    assert amounts_with(total=10, step=5) == [0, 5]
     assert example_points(100, 5, 4) == [40, 30, 20, 10]
     assert example_points(10, 5, 2) == [5, 5]
 

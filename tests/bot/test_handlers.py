@@ -439,15 +439,18 @@ async def test_consent_offers_only_the_open_roles(bot) -> None:
 
 
 async def test_consent_with_a_role_link_begins_at_its_first_question(bot) -> None:
-    """A link that fixes a role starts at once, with that role's questions."""
+    """A link that fixes an open role starts at once, with that role's questions.
+
+    (A restricted role's link asks for a code first: tests/bot/test_codes.py.)
+    """
     wave = await open_unit_wave(bot)
-    token = await link(bot, "administrator")
+    token = await link(bot, "manager")
     calls = await bot.press(RESPONDENT, f"c:{token}")
     session = await bot.store.find_session(wave.id, RESPONDENT)
-    assert (session.org, session.role, session.lang) == ("dijkhoven", "administrator", "nl")
+    assert (session.org, session.role, session.lang) == ("dijkhoven", "manager", "nl")
     first = edited(calls)
     assert (first.text, first.buttons) == await screen(bot, wave, RESPONDENT)
-    assert "Alleen voor bestuurders." in first.text  # the administrators' question comes first
+    assert "Eerst een stelling." in first.text
 
 
 async def test_consent_with_one_or_no_open_role(bot) -> None:

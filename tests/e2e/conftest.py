@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 import re
@@ -13,11 +14,14 @@ from typing import Any
 import pytest
 
 from bot.app import build_application
-from bot.context import Clock, Services
+from bot.context import Services
 from bot.timing import Timing
+from surveys.clock import Clock
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
 from tests import anonymity
+from tests.support.clock import FrozenClock as FakeClock
+from trustscan import codes
 from trustscan.config import Config, load_config
 
 from .fake_telegram import FakeTelegram, FakeUser
@@ -30,17 +34,6 @@ TOKEN = "123456:TEST-token"
 def assert_no_user_id(path: Path, user_id: int) -> None:
     """The Telegram id is in no file, neither as stored nor in any decrypted page or frame."""
     anonymity.assert_no_user_id(path, user_id, bytes.fromhex(KEY))
-
-
-class FakeClock(Clock):
-    """A clock the test sets; the scheduler asks it what time it is."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        super().__init__("Europe/Amsterdam")
-        self.current = now.replace(tzinfo=self.tz)
-
-    def now(self) -> dt.datetime:
-        return self.current
 
 
 def write_config(tmp_path: Path, server: FakeTelegram, **extra: str) -> Path:
@@ -81,6 +74,7 @@ def config(tmp_path: Path, server: FakeTelegram) -> Config:
 
 @pytest.fixture
 def clock() -> FakeClock:
+    """The bot's, the scheduler's and the store's one clock, set by the test."""
     return FakeClock(dt.datetime(2026, 12, 1, 12, 0))
 
 
@@ -110,6 +104,13 @@ async def running(
 async def app(config: Config, clock: FakeClock) -> AsyncIterator[Any]:
     async with running(config, clock) as application:
         yield application
+
+
+async def start_up_tick(app: Any) -> None:
+    """Wait until the scheduler's tick has run once after start-up (it then waits a minute)."""
+    [job] = app.job_queue.get_jobs_by_name("tick")
+    while job.next_t is None or job.next_t - dt.datetime.now(dt.UTC) < dt.timedelta(seconds=30):
+        await asyncio.sleep(0.02)  # polls the job's schedule: no fixed wait
 
 
 def store_of(app: Any) -> Store:
@@ -143,6 +144,21 @@ async def start_survey(user: FakeUser, token: str, role: str | None = "staff") -
     await user.press(user.button(lambda _, d: d.startswith("c:")))
     if any(d.startswith("r:") for _, d in user.buttons()):
         await user.press(user.button(lambda _, d: d.endswith(f":{role}")))
+
+
+async def start_with_code(user: FakeUser, token: str, code: str) -> None:
+    """A restricted role's link: /start, consent, then the code from the slip is typed."""
+    await user.send(f"/start {token}")
+    await user.press(user.button(lambda _, d: d.startswith("c:")))
+    assert not user.buttons() and "code" in user.last["text"].lower()
+    await user.send(code)
+    await user.server.wait_for(user.buttons)  # "accepted", then the first question
+    user.seen.append(user.last.get("text", ""))
+
+
+async def issue_codes(app: Any, org: str, role: str, count: int) -> list[str]:
+    """Single-use codes as `trustscan codes` issues them (through the application)."""
+    return list((await codes.issue(store_of(app), org, role, count)).codes)
 
 
 def is_answer(data: str) -> bool:

@@ -105,15 +105,15 @@ def from_scratch(question: Question, wanted: tuple[int, ...]) -> list[str]:
     for option, points in enumerate(wanted[:last]):
         base = max(a for a in pad if a <= points)
         ops.append(f"*{base}")
-        ops.extend(_nudges(option, points - base, question.step))
+        ops.extend(_nudges(option, points - base, question.params.step))
     return [*ops, "*r", "done"]
 
 
 def from_copy(question: Question, wanted: tuple[int, ...], earlier: tuple[int, ...]) -> list[str]:
     """The earlier answer copied, then −/+ (taking away first, so there is room to add)."""
     diffs = [w - e for w, e in zip(wanted, earlier, strict=True)]
-    minus = [op for i, d in enumerate(diffs) if d < 0 for op in _nudges(i, d, question.step)]
-    plus = [op for i, d in enumerate(diffs) if d > 0 for op in _nudges(i, d, question.step)]
+    minus = [op for i, d in enumerate(diffs) if d < 0 for op in _nudges(i, d, question.params.step)]
+    plus = [op for i, d in enumerate(diffs) if d > 0 for op in _nudges(i, d, question.params.step)]
     return ["~", *minus, *plus, "done"]
 
 
@@ -128,7 +128,7 @@ def plan(question: Question, wanted: tuple[int, ...], earlier: tuple[int, ...] |
 def old_widget_taps(question: Question, wanted: tuple[int, ...]) -> int:
     """Taps the widget before this change needed for `wanted`: + per step, value = rest."""
     last = max(i for i, p in enumerate(wanted) if p > 0)
-    return sum(p // question.step for p in wanted[:last]) + 2  # + the rest tap and Done
+    return sum(p // question.params.step for p in wanted[:last]) + 2  # + the rest tap and Done
 
 
 async def tap_op(user: FakeUser, op: str) -> None:

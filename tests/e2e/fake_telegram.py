@@ -85,6 +85,9 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+WAIT_LIMIT = 60.0  # seconds before an awaited event counts as never coming
+
+
 class FakeTelegram:
     """The server; `base_url` goes into the bot's `api_base_url`."""
 
@@ -174,8 +177,12 @@ class FakeTelegram:
     ) -> None:
         self.failures.extend([(method, status, retry_after)] * times)
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait until `predicate()` is truthy (re-checked whenever the server changes)."""
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = WAIT_LIMIT) -> Any:
+        """Wait until `predicate()` is truthy (re-checked whenever the server changes).
+
+        The limit only ends a test that would otherwise hang: waiting costs nothing when
+        the event comes, so it is generous enough for a loaded 2-core machine.
+        """
         deadline = time.monotonic() + timeout
         async with self._changed:
             while not (result := predicate()):

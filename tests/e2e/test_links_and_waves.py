@@ -26,6 +26,7 @@ from .conftest import (
     open_wave,
     running,
     start_survey,
+    start_up_tick,
 )
 from .conftest import store_of as store
 from .fake_telegram import FakeTelegram, FakeUser
@@ -122,7 +123,7 @@ async def test_a_wave_opened_on_the_command_line_is_announced_once_across_restar
         assert wave.name == "Spring 2027"
         await jobs.run_due(app)
     async with running(e2e_config, clock) as app:
-        await asyncio.sleep(1.5)  # the start-up tick has run
+        await start_up_tick(app)
         await jobs.run_due(app)
     for user in contacts[:2]:
         assert sum("nieuwe meting" in m.get("text", "") for m in user.inbox()) == 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 
 import pytest
 from PIL import Image
@@ -16,10 +14,7 @@ from .conftest import FACILITATOR, open_wave
 from .conftest import store_of as store
 from .fake_telegram import FakeUser
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which("chromium") and not os.environ.get("CI"),
-    reason="the album and the PDF need the system Chromium (CI installs it)",
-)
+pytestmark = pytest.mark.needs_chromium
 
 
 async def test_report_album_is_captioned_and_the_pdf_follows_the_html(app, server) -> None:

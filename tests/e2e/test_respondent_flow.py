@@ -16,10 +16,12 @@ from .conftest import (
     USER_ID,
     assert_no_user_id,
     complete_by_buttons,
+    issue_codes,
     link_token,
     open_wave,
     questionnaire,
     start_survey,
+    start_with_code,
     store_of,
 )
 from .fake_telegram import FakeUser
@@ -79,8 +81,11 @@ async def test_scripted_users_complete_builtin_surveys(app, server, config, surv
     wave = await open_wave(app, survey)
     role = "administrator" if survey == "evaluation" else "staff"
     user = FakeUser(server, USER_ID, language_code=lang)
-    fixed = role if role == "administrator" else None  # a restricted role: its own link
-    await start_survey(user, await link_token(app, "veenstede", fixed), role)
+    if role == "administrator":  # a restricted role: its own link, and a code from a slip
+        [code] = await issue_codes(app, "veenstede", role, 1)
+        await start_with_code(user, await link_token(app, "veenstede", role), code)
+    else:
+        await start_survey(user, await link_token(app, "veenstede"), role)
     progress = {"nl": "Vraag 1 van", "en": "Question 1 of", "de": "Frage 1 von"}[lang]
     given = await complete_by_buttons(user, random.Random(f"{survey}{lang}"))
     thanks = {"nl": "Hartelijk dank", "en": "Thank you", "de": "Vielen Dank"}[lang]
@@ -100,7 +105,8 @@ async def test_every_question_type_back_skip_and_dont_know(e2e_app, server, e2e_
     app = e2e_app
     wave = await open_wave(app, "e2e")
     user = FakeUser(server, USER_ID, language_code="en")
-    await start_survey(user, await link_token(app, "dijkhoven", "administrator"))
+    [code] = await issue_codes(app, "dijkhoven", "administrator", 1)
+    await start_with_code(user, await link_token(app, "dijkhoven", "administrator"), code)
     assert "Part one" in user.last["text"]  # the section title on its first question
     await user.press(user.button(lambda t, _: t.startswith("Next")))
     assert "Question 1 of" in user.last["text"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from surveys.i18n import t
+from tests import anonymity
 from trustscan.config import load_config
 
 from .conftest import (
@@ -19,10 +21,12 @@ from .conftest import (
     KEY,
     USER_ID,
     complete_by_buttons,
+    issue_codes,
     link_token,
     open_wave,
     running,
     start_survey,
+    start_with_code,
     store_of,
     write_config,
 )
@@ -64,11 +68,45 @@ async def test_restricted_roles_are_not_offered_and_cannot_be_forged(e2e_app, se
         assert "eigen link" in toast["text"]
     assert await store_of(app).find_session(wave.id, USER_ID) is None
     assert all(c.in_progress == 0 for c in await store_of(app).response_counts(wave.id))
-    # the role's own link does let a council member in
+    # the role's own link, with a code from the slips, does let a council member in
     member = FakeUser(server, USER_ID + 1)
-    await start_survey(member, await link_token(app, "veenstede", "council"))
+    [code] = await issue_codes(app, "veenstede", "council", 1)
+    await start_with_code(member, await link_token(app, "veenstede", "council"), code)
     await complete_by_buttons(member, random.Random(2))
     assert await stored_roles(app, wave.id) == [("veenstede", "council")]
+
+
+async def test_padding_the_council_through_its_link_is_refused(e2e_app, server):
+    """Finding 6 of issue 17: four Telegram accounts with the council link and one code
+    give one council response, not four; without a code none at all. The code is in no
+    page or WAL frame of the database, decrypted with the master key."""
+    app = e2e_app
+    wave = await open_wave(app, "e2e")
+    token = await link_token(app, "veenstede", "council")
+    [code] = await issue_codes(app, "veenstede", "council", 1)
+    refused = t("codes.refused", "nl")
+    nobody = FakeUser(server, USER_ID + 9)  # no code: types something, taps nothing
+    await nobody.send(f"/start {token}")
+    await nobody.press(nobody.button(lambda _, d: d.startswith("c:")))
+    await nobody.send("1234")
+    assert nobody.last["text"] == refused and not nobody.buttons()
+    for forged in (f"r:{token}:council", f"a:{wave.id}:0:1"):
+        await nobody.press(forged, expect_change=False)
+    first = FakeUser(server, USER_ID)
+    await start_with_code(first, token, code.lower())
+    await complete_by_buttons(first, random.Random(4))
+    for i in range(1, 4):
+        padder = FakeUser(server, USER_ID + i)
+        await padder.send(f"/start {token}")
+        await padder.press(padder.button(lambda _, d: d.startswith("c:")))
+        await padder.send(code)
+        assert padder.last["text"] == refused and not padder.buttons()
+    assert await stored_roles(app, wave.id) == [("veenstede", "council")]
+    assert all(c.in_progress == 0 for c in await store_of(app).response_counts(wave.id))
+    path = store_of(app).path
+    plain = anonymity.decrypted(path, bytes.fromhex(KEY)).everything
+    for form in (code, code.replace("-", ""), code.lower()):
+        assert form.encode() not in plain + anonymity.db_bytes(path)
 
 
 async def test_opt_in_needs_a_real_completion_in_this_chat(e2e_app, server):
@@ -134,9 +172,9 @@ async def test_waves_flags_more_responses_than_people(small_app, server):
     app = small_app
     wave = await open_wave(app, "e2e")
     token = await link_token(app, "dijkhoven", "council")
-    for i in range(2):
+    for i, code in enumerate(await issue_codes(app, "dijkhoven", "council", 2)):
         user = FakeUser(server, USER_ID + i)
-        await start_survey(user, token)
+        await start_with_code(user, token, code)
         await complete_by_buttons(user, random.Random(i))
     boss = FakeUser(server, FACILITATOR)
     await boss.send("/waves")

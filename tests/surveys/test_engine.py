@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys.answers import DONT_KNOW
@@ -23,6 +23,7 @@ from surveys.engine import (
 )
 from surveys.errors import AnswerError
 from surveys.model import Question, Survey
+from tests.support.budget import examples
 
 # Every question type, role filters, a `when` condition, per-partner items and two sections.
 ALL_TYPES = """
@@ -785,26 +786,28 @@ def valid_value(question: Question, data: st.DataObject) -> object:
         case "multi":
             chosen = st.lists(
                 st.sampled_from(values),
-                min_size=question.min_choices,
-                max_size=question.max_choices,
+                min_size=question.params.min_choices,
+                max_size=question.params.max_choices,
                 unique=True,
             )
             return data.draw(st.one_of(chosen, chosen.map(tuple)))
         case "allocate":
             cuts = data.draw(
                 st.lists(
-                    st.integers(0, question.total // question.step),
+                    st.integers(0, question.params.total // question.params.step),
                     min_size=len(values) - 1,
                     max_size=len(values) - 1,
                 )
             )
-            edges = [0, *sorted(c * question.step for c in cuts), question.total]
+            edges = [0, *sorted(c * question.params.step for c in cuts), question.params.total]
             return tuple(b - a for a, b in itertools.pairwise(edges))
         case "ranking":
             ranks = st.permutations(range(1, len(values) + 1))
             return data.draw(st.one_of(ranks, ranks.map(tuple)))
         case "text":
-            text = st.text("abc xyz", max_size=question.max_length - 1).map(lambda t: "a" + t)
+            text = st.text("abc xyz", max_size=question.params.max_length - 1).map(
+                lambda t: "a" + t
+            )
             return data.draw(text)
     raise AssertionError(question.type)
 
@@ -839,12 +842,12 @@ def invalid_value(question: Question, data: st.DataObject) -> object:
         case "allocate":
             n = len(values)
             wrong = st.one_of(
-                st.lists(st.integers(0, question.total), min_size=n, max_size=n)
-                .filter(lambda v: sum(v) != question.total)
+                st.lists(st.integers(0, question.params.total), min_size=n, max_size=n)
+                .filter(lambda v: sum(v) != question.params.total)
                 .map(tuple),
-                st.just((question.total,)),
-                st.just((question.total + 10, -10, *([0] * (n - 2)))),
-                st.just(str(question.total)),
+                st.just((question.params.total,)),
+                st.just((question.params.total + 10, -10, *([0] * (n - 2)))),
+                st.just(str(question.params.total)),
             )
         case "ranking":
             n = len(values)
@@ -860,7 +863,11 @@ def invalid_value(question: Question, data: st.DataObject) -> object:
         case "text":
             wrong = st.one_of(
                 st.text(" \n\t", max_size=5),
-                st.text("ab", min_size=question.max_length + 1, max_size=question.max_length + 20),
+                st.text(
+                    "ab",
+                    min_size=question.params.max_length + 1,
+                    max_size=question.params.max_length + 20,
+                ),
                 st.integers(),
             )
         case _:
@@ -965,7 +972,7 @@ def act(q: Questionnaire, state: State, step: Step, action: str, data: st.DataOb
     return Transition(action, state, step, before, change, error, after, q.step(after))
 
 
-RANDOM_USE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RANDOM_USE = settings(max_examples=examples(200))
 RESPONDENTS = st.builds(
     Respondent,
     org=st.sampled_from(ORGS),
@@ -1032,7 +1039,7 @@ def test_random_use_stores_only_allocations_that_sum_to_the_total(survey, data, 
             if question.type == "allocate":
                 assert len(answer) == len(question.options)
                 assert all(isinstance(p, int) and p >= 0 for p in answer)
-                assert sum(answer) == question.total
+                assert sum(answer) == question.params.total
 
 
 @RANDOM_USE

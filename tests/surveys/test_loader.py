@@ -105,7 +105,7 @@ def test_builtin_instruments_measure_what_they_promise(known_roles) -> None:
     }
     assert any(q.type == "text" for q in trust.questions)
     allocs = [q for q in surveys["culture"].questions if q.type == "allocate"]
-    assert len(allocs) == 12 and all(q.total == 100 for q in allocs)
+    assert len(allocs) == 12 and all(q.params.total == 100 for q in allocs)
     assert {o.value for q in allocs for o in q.options} == {
         "clan",
         "adhocracy",
@@ -146,11 +146,14 @@ def test_valid_definition_loads_into_the_model(load_toml) -> None:
     assert survey.question("v1").scale.points == 5
     assert survey.question("v1").dimension == "trust"
     assert survey.question("p1").per_partner
-    assert (survey.question("m1").min_choices, survey.question("m1").max_choices) == (1, 2)
+    assert (survey.question("m1").params.min_choices, survey.question("m1").params.max_choices) == (
+        1,
+        2,
+    )
     assert survey.question("m1").when.question == "c1"
     assert survey.question("m1").when.values == ("yes",)
-    assert (survey.question("a1").total, survey.question("a1").step) == (100, 10)
-    assert survey.question("t1").max_length == 200
+    assert (survey.question("a1").params.total, survey.question("a1").params.step) == (100, 10)
+    assert survey.question("t1").params.max_length == 200
     assert not survey.question("t1").required
     assert survey.question("v1").required
 
@@ -681,12 +684,14 @@ def test_builtin_dimensions_declare_what_the_report_draws(known_roles) -> None:
 # -- languages -----------------------------------------------------------------------------
 
 
-def test_builtin_definitions_offer_every_catalogue_language(known_roles) -> None:
-    """The built-ins declare no language list, so they must be written in every language."""
-    from surveys.i18n import LANGUAGES
+def test_builtin_definitions_declare_their_languages(known_roles) -> None:
+    """Each built-in names its languages, so a language added to the catalogue breaks none."""
+    import tomllib
 
+    for path in builtin_paths():
+        assert tomllib.loads(path.read_text("utf-8"))["languages"] == ["nl", "en", "de"]
     for survey in load_surveys(builtin_paths(), known_roles).values():
-        assert survey.languages == LANGUAGES
+        assert survey.languages == ("nl", "en", "de")
         assert all(q.text.get("de") for q in survey.questions)
         assert survey.title.get("de")
 
@@ -710,11 +715,13 @@ def test_without_a_language_list_every_catalogue_language_is_required(toml_probl
 
 
 def test_a_declared_language_limits_the_texts_to_it(load_toml) -> None:
-    """A Dutch-only survey keeps only Dutch texts, and asking it for English is refused."""
+    """A Dutch-only survey has only Dutch texts, and asking it for English is refused."""
+    import re
+
     from surveys.errors import TextError
 
     body = HEAD.replace('languages = ["nl", "en"]', 'languages = ["nl"]')
-    survey = load_toml(body)
+    survey = load_toml(re.sub(r', en = ("[^"]*"|\[[^\]]*\])', "", body))
     assert survey.languages == ("nl",)
     assert survey.question("v1").text.get("nl") == "Stelling"
     with pytest.raises(TextError):
@@ -722,6 +729,23 @@ def test_a_declared_language_limits_the_texts_to_it(load_toml) -> None:
     with pytest.raises(TextError):
         survey.require_language("en")
     assert survey.language_for("de") == "nl" and survey.language_for("nl") == "nl"
+
+
+def test_a_text_in_an_undeclared_language_names_file_question_and_language(
+    toml_problems,
+) -> None:
+    """Texts cover exactly the declared languages: a German one in an nl/en survey is named."""
+    body = HEAD.replace(
+        'text = { nl = "Stelling", en = "Statement" }',
+        'text = { nl = "Stelling", en = "Statement", de = "Aussage" }',
+    ).replace('en = ["1", "2", "3", "4", "5"] }', 'en = ["1", "2", "3", "4", "5"], de = [] }')
+    assert toml_problems(body) == [
+        "bad.toml: scales.agree5: 'labels' has a text in 'de', which is not among the "
+        "survey's languages (nl, en)",
+        at(
+            "v1", "'text' has a text in 'de', which is not among the survey's languages (nl, en)", 0
+        ),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import hmac
 from pathlib import Path
@@ -16,6 +17,7 @@ from surveys.keys import session_key
 from surveys.loader import parse_survey
 from surveys.store import RoleRow, Store
 from tests.anonymity import db_bytes, decrypted, id_forms, keyed
+from tests.support.clock import CLOCK, ZONE, FrozenClock
 
 KEY = bytes(range(32))
 USER = 5_123_456_789  # distinctive, larger than 32 bits like real Telegram ids
@@ -80,7 +82,7 @@ def near(data: bytes, a: bytes, b: bytes, distance: int = 256) -> bool:
 
 @pytest.fixture
 async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "t.db", KEY)
+    s = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     yield s
     await s.close()
 
@@ -206,7 +208,7 @@ async def test_a_completed_person_cannot_start_again(store):
 
 async def test_resume_after_reopening_the_database(tmp_path):
     """Answers and position survive closing and reopening the database."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     wave = await store.open_wave("mini", 1, ORGS)
     session = await store.begin(wave.id, USER, "north", "staff", "nl")
     q = questionnaire()
@@ -216,7 +218,7 @@ async def test_resume_after_reopening_the_database(tmp_path):
         await flow.persist(store, q, session, state, change)
         state = change.state
     await store.close()
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         session = await store.find_session(wave.id, USER)
         resumed = flow.state_of(q, session)
@@ -286,21 +288,21 @@ async def test_delete_erases_an_answer_in_progress(store, tmp_path):
 
 async def test_a_wrong_master_key_is_refused(tmp_path):
     """Opening a database with another key fails loudly instead of orphaning sessions."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     await store.close()
     with pytest.raises(MasterKeyError):
-        await Store.open(tmp_path / "t.db", bytes(32))
+        await Store.open(tmp_path / "t.db", bytes(32), clock=CLOCK)
 
 
 async def test_a_newer_schema_is_refused(tmp_path):
     """A database written by a newer trustscan is not silently downgraded."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     await store.close()
     with keyed(tmp_path / "t.db", KEY) as db:
         db.execute("UPDATE schema_version SET version = 99")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     with pytest.raises(StoreError, match="newer"):
-        await Store.open(tmp_path / "t.db", KEY)
+        await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
 
 
 async def test_nobody_starts_in_a_closed_wave(store):
@@ -318,6 +320,29 @@ async def test_daily_counts_are_aggregated_per_organisation(store):
     await answer_all(store, wave.id, USER + 1, complete=False)
     [(_day, org, started, completed)] = await store.daily_counts(wave.id)
     assert (org, started, completed) == ("north", 2, 1)
+
+
+async def test_the_store_counts_local_days_of_the_partnerships_clock(tmp_path):
+    """Half an hour after midnight in Amsterdam (still yesterday in UTC) it is the new day
+    for the store as for the bot: a wave dated today opens, and today's counts grow."""
+    clock = FrozenClock(dt.datetime(2026, 12, 3, 0, 30, tzinfo=ZONE))
+    async with await Store.open(tmp_path / "t.db", KEY, clock=clock) as store:
+        wave = await store.open_wave("mini", 1, ORGS, opens_on="2026-12-03")
+        assert wave.status == "open"
+        later = await store.open_wave("mini", 1, ORGS, opens_on="2026-12-04")
+        assert later.status == "scheduled"
+        with pytest.raises(StoreError, match="closing date"):
+            await store.open_wave("mini", 1, ORGS, closes_on="2026-12-03")
+        await answer_all(store, wave.id, USER)
+        clock.set("2026-12-04", hour=0)
+        await answer_all(store, wave.id, USER + 1)
+        counts = await store.daily_counts(wave.id)
+        assert [(c.day, c.started, c.completed) for c in counts] == [
+            ("2026-12-03", 1, 1),
+            ("2026-12-04", 1, 1),
+        ]
+        [opened] = [w for w in await store.waves() if w.id == wave.id]
+        assert opened.opened_at == "2026-12-02T23:30:00+00:00"  # stamps are kept in UTC
 
 
 async def test_backup_is_a_consistent_copy(store, tmp_path):
@@ -357,7 +382,8 @@ def test_the_facade_offers_every_method_callers_use():
     assert {"open", "begin", "save_step", "complete", "close_wave", "backup"} <= called
     missing = sorted(n for n in called if not callable(getattr(Store, n, None)))
     assert missing == []
-    assert all(inspect.iscoroutinefunction(getattr(Store, n)) or n == "open" for n in called)
+    pure = {"open", "code_token"}  # a classmethod; a keyed hash that touches no file
+    assert all(inspect.iscoroutinefunction(getattr(Store, n)) or n in pure for n in called)
 
 
 def test_the_row_types_are_importable_from_the_store():

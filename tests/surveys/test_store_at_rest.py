@@ -29,6 +29,7 @@ from tests.anonymity import (
     keyed,
     located,
 )
+from tests.support.clock import CLOCK
 from tests.surveys.test_store import KEY, ORGS, USER, questionnaire
 
 FIXTURE = Path(__file__).parent / "data" / "plaintext-v1.db"
@@ -114,7 +115,7 @@ async def response_rows(path: Path) -> list[bytes]:
 
 async def test_a_copy_without_the_key_shows_no_schema_org_role_or_answer(tmp_path):
     """Without the key the files hold no SQLite header, schema, organisation, role or text."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         await take_part(store, wave.id, USER, 40, "a very telling comment")
@@ -132,13 +133,13 @@ async def test_a_copy_without_the_key_shows_no_schema_org_role_or_answer(tmp_pat
 
 async def test_a_wrong_key_is_refused_and_the_file_left_untouched(tmp_path):
     """Another master key gets a clear MasterKeyError; not one byte of the files changes."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     wave = await store.open_wave("mini", 1, ORGS)
     await take_part(store, wave.id, USER, 40, "kept")
     await store.close()
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     with pytest.raises(MasterKeyError, match=r"does not open the database.*untouched"):
-        await Store.open(tmp_path / "t.db", bytes(32))
+        await Store.open(tmp_path / "t.db", bytes(32), clock=CLOCK)
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     assert after == before
 
@@ -161,7 +162,7 @@ async def test_a_plaintext_database_is_encrypted_on_first_open(tmp_path):
         }
         comments = sorted(r[0] for r in old.execute("SELECT text FROM comments"))
     old.close()
-    store = await Store.open(path, KEY)
+    store = await Store.open(path, KEY, clock=CLOCK)
     try:
         assert not path.read_bytes().startswith(b"SQLite format 3")
         leftovers = [p.name for p in tmp_path.iterdir() if p.name != "old.db"]
@@ -198,7 +199,7 @@ async def test_database_wal_shm_and_backups_are_private_whatever_the_umask(tmp_p
     """With a permissive umask every file the store writes is still 0600."""
     old = os.umask(0o002)
     try:
-        store = await Store.open(tmp_path / "t.db", KEY)
+        store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
         try:
             wave = await store.open_wave("mini", 1, ORGS)
             await take_part(store, wave.id, USER, 40, "kept", complete=False)
@@ -215,10 +216,10 @@ async def test_database_wal_shm_and_backups_are_private_whatever_the_umask(tmp_p
 
 async def test_an_existing_world_readable_database_is_made_private(tmp_path):
     """A file left 0644 by an older version is tightened to 0600 when opened."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     await store.close()
     os.chmod(tmp_path / "t.db", 0o644)
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     await store.close()
     assert (tmp_path / "t.db").stat().st_mode & 0o777 == 0o600
 
@@ -233,7 +234,7 @@ async def test_comments_are_not_on_disk_in_completion_order_while_open(tmp_path)
     With the group's comments rewritten shuffled, the guess links about three people
     by chance (see `linked`).
     """
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         comments = await nineteen_people(store, wave.id)
@@ -245,7 +246,7 @@ async def test_comments_are_not_on_disk_in_completion_order_while_open(tmp_path)
 
 async def test_after_closing_no_cell_offset_or_page_keeps_the_completion_order(tmp_path):
     """After close, responses and comments sit in random-key order, with no free pages."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         comments = await nineteen_people(store, wave.id)
@@ -270,7 +271,7 @@ async def test_after_closing_no_cell_offset_or_page_keeps_the_completion_order(t
 
 async def test_the_nightly_rebuild_erases_the_order_of_an_open_wave(tmp_path):
     """`rebuild()` while the wave is open leaves responses in random-key order."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         await nineteen_people(store, wave.id)
@@ -292,7 +293,7 @@ async def test_a_snapshot_taken_midway_cannot_follow_its_link_to_the_final_answe
     response it points at, and looks for that id in the live files after completion:
     not in any page, not in any WAL frame.
     """
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         first_id = await take_part(store, wave.id, USER, 40, "midway", complete=False)
@@ -323,7 +324,7 @@ async def test_a_backup_of_an_open_wave_holds_no_session_link(tmp_path):
     It keeps completed responses and the keys of those who finished (so nobody
     answers twice after a restore), but no unfinished response and no pointer.
     """
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         await take_part(store, wave.id, USER, 40, "finished")
@@ -352,7 +353,7 @@ async def test_sessions_and_responses_hold_no_language_or_message_id(tmp_path):
     Before the fix `sessions.lang` (joined with `contacts.lang` and `responses.org`)
     picked out the only English speaker of an organisation.
     """
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         await store.begin(wave.id, USER, "north", "staff", "en")
@@ -372,11 +373,12 @@ async def test_sessions_and_responses_hold_no_language_or_message_id(tmp_path):
                 "role",
                 "cursor",
                 "complete",
+                "code",  # a restricted role's code hash, only while in progress
             }
             sealed = [r[0] for r in db.execute("SELECT sealed FROM sessions")]
         assert len({len(s) for s in sealed}) == 1  # same size whatever the language
         await store.close()
-        store = await Store.open(tmp_path / "t.db", KEY)
+        store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
         assert (await store.find_session(wave.id, USER)).lang == "en"
         assert (await store.find_session(wave.id, USER + 1)).lang == "nl"
     finally:
@@ -385,14 +387,14 @@ async def test_sessions_and_responses_hold_no_language_or_message_id(tmp_path):
 
 async def test_a_redelivered_typed_answer_is_refused_after_a_restart(tmp_path):
     """The sealed last message id still stops a re-sent chat message after a restart."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     wave = await store.open_wave("mini", 1, ORGS)
     q = questionnaire()
     session = await store.begin(wave.id, USER, "north", "staff", "nl")
     change = q.answer(State(), 0, 4)
     await flow.persist(store, q, session, State(), change, message_id=77)
     await store.close()
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         session = await store.find_session(wave.id, USER)
         assert session.last_message == 77
@@ -420,7 +422,7 @@ async def test_a_reader_holding_the_wal_delays_only_that_persons_confirmation(tm
 
     Before the fix the failed truncation was ignored and the person was told at once.
     """
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         wave = await store.open_wave("mini", 1, ORGS)
         await take_part(store, wave.id, USER, 40, "waiting", complete=False)
@@ -444,7 +446,7 @@ async def test_a_reader_holding_the_wal_delays_only_that_persons_confirmation(tm
 
 async def test_a_reader_that_never_lets_go_gets_an_honest_answer(tmp_path):
     """After the bound the person hears "pending", and the store truncates once it can."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     store.unlink_timeout = 0.3
     try:
         wave = await store.open_wave("mini", 1, ORGS)
@@ -468,14 +470,14 @@ async def test_a_reader_that_never_lets_go_gets_an_honest_answer(tmp_path):
 
 async def test_the_daily_rebuild_runs_once_a_day_and_only_while_a_wave_is_open(tmp_path):
     """The scheduler's nightly rebuild is restart-safe: once per day, never without need."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         assert not await store.rebuild_daily("2027-03-01")  # nothing open: nothing to hide
         wave = await store.open_wave("mini", 1, ORGS)
         assert await store.rebuild_daily("2027-03-01")
         assert not await store.rebuild_daily("2027-03-01")
         await store.close()
-        store = await Store.open(tmp_path / "t.db", KEY)
+        store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
         assert not await store.rebuild_daily("2027-03-01")  # remembered across a restart
         assert await store.rebuild_daily("2027-03-02")
         await store.close_wave(wave.id)

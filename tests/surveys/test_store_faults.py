@@ -11,6 +11,7 @@ from surveys import flow
 from surveys.errors import WaveClosedError
 from surveys.store import Store, schema
 from tests.anonymity import assert_no_user_id, keyed
+from tests.support.clock import CLOCK
 from tests.surveys.test_store import KEY, USER, questionnaire
 
 
@@ -20,7 +21,7 @@ async def test_an_answer_waits_out_a_lock_longer_than_the_busy_timeout(
     """Another process holds the write lock six busy timeouts long: the answer is stored
     once it lets go, not refused with "something went wrong"."""
     monkeypatch.setattr(schema, "BUSY_TIMEOUT_MS", 50)
-    async with await Store.open(tmp_path / "t.db", KEY) as store:
+    async with await Store.open(tmp_path / "t.db", KEY, clock=CLOCK) as store:
         wave = await store.open_wave("mini", 1, ["north"])
         session = await store.begin(wave.id, USER, "north", "staff", "nl")
         q = questionnaire()
@@ -43,12 +44,12 @@ async def test_the_consent_mark_is_sealed_per_person_and_goes_with_the_wave(
 ) -> None:
     """Kept across a reopen, for this person only, without their id or the message id in
     the file; beginning clears it, and closing the wave deletes every mark."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     wave = await store.open_wave("mini", 1, ["north"])
     await store.show_consent(wave.id, USER, 987_654)
     assert await store.consent_shown(wave.id, USER + 1) is None
     await store.close()
-    reopened = await Store.open(tmp_path / "t.db", KEY)
+    reopened = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
         assert await reopened.consent_shown(wave.id, USER) == 987_654
         await reopened.show_consent(wave.id, USER, 987_700)  # a newer message of the screen
@@ -74,15 +75,15 @@ async def test_a_round_is_due_until_finished_and_remembers_whom_it_reached(
     tmp_path: Path,
 ) -> None:
     """begin_round stays true across a reopen until finish_round; the marks say who was
-    reached, and go when the round is done."""
-    store = await Store.open(tmp_path / "t.db", KEY)
+    reached, and go when the round is done, or with the wave."""
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     wave = await store.open_wave("mini", 1, ["north"])
     assert await store.begin_round(wave.id, "opened")
     await store.mark_sent(wave.id, "opened", 8_000_001)
     await store.mark_sent(wave.id, "opened", 8_000_001)  # twice is once
     await store.mark_sent(wave.id, "opened", 8_000_002)
     await store.close()
-    store = await Store.open(tmp_path / "t.db", KEY)  # a crash and a restart
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)  # a crash and a restart
     try:
         assert await store.begin_round(wave.id, "opened"), "unfinished: still due"
         assert await store.round_sent(wave.id, "opened") == {8_000_001, 8_000_002}
@@ -91,5 +92,10 @@ async def test_a_round_is_due_until_finished_and_remembers_whom_it_reached(
         assert not await store.begin_round(wave.id, "opened")
         assert await store.round_sent(wave.id, "opened") == set()
         assert not await store.mark_notified(wave.id, "opened")  # the old question agrees
+        assert await store.begin_round(wave.id, "reminder-1")
+        await store.mark_sent(wave.id, "reminder-1", 8_000_003)  # then the wave closes
+        await store.close_wave(wave.id)
+        with keyed(tmp_path / "t.db", KEY) as db:
+            assert db.execute("SELECT count(*) FROM notices_sent").fetchone() == (0,)
     finally:
         await store.close()

@@ -90,11 +90,11 @@ def test_nps_anchors_are_printed_once() -> None:
     for path in builtin_paths():
         survey = load_survey(path)
         for question in survey.questions:
-            if question.type != "nps" or not question.anchors:
+            if question.type != "nps" or not question.params.anchors:
                 continue
             for lang in survey.languages:
                 text = question.text.get(lang)
-                for anchor in question.anchors:
+                for anchor in question.params.anchors:
                     assert anchor.get(lang) not in text, (question.id, lang)
                 checked += 1
     assert checked >= 3

@@ -14,6 +14,7 @@ import pytest
 from tests.anonymity import keyed
 
 KEY = "ef" * 32
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = """
 id = "sample"
 languages = ["nl", "en"]
@@ -121,9 +122,10 @@ def run(tmp_path: Path):
     return go
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`trustscan demo --lang en`, run once for the tests that need its database."""
+    """`trustscan demo --lang en`, run once per test process for the tests that need its
+    database (each takes a private copy: `with_demo`)."""
     folder = tmp_path_factory.mktemp("demo")
     return run_in(folder, "demo", "--lang", "en", key=None), folder / "trustscan-demo"
 
@@ -167,6 +169,18 @@ def test_check_passes_builtins_and_names_problems_of_a_bad_file(run, tmp_path: P
     result = run("check", str(bad))
     assert result.returncode == 1
     assert "bad.toml: questions[1] (id 'v1'): unknown scale 'agree9'" in result.stderr
+
+
+def test_check_names_a_role_label_lacking_a_language_the_surveys_offer(run, tmp_path) -> None:
+    """check of the configured surveys also checks the role labels against their languages."""
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(example.replace(', de = "Ratsmitglied"', ""), encoding="utf-8")
+    result = run("check", "--config", str(config))
+    assert result.returncode == 1
+    assert f"trustscan: {config}: roles[3].label: missing de (surveys offered in it:" in (
+        result.stderr
+    )
 
 
 def test_preview_with_piped_answers_handles_hints_back_skip_and_dont_know(run, sample) -> None:
@@ -299,7 +313,7 @@ def test_demo_simulates_three_waves_and_writes_the_report(demo) -> None:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
 
 
-@pytest.mark.skipif(not shutil.which("chromium"), reason="PNG export needs the system Chromium")
+@pytest.mark.needs_chromium
 def test_report_writes_html_png_and_tables(run, demo, tmp_path: Path) -> None:
     """report --png/--xlsx/--csv: every chart as PNG, the suppressed tables, the page."""
     with_demo(demo, tmp_path)

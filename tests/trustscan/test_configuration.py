@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from trustscan.config import ConfigError, load_config
+from trustscan.services import load_registry
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FULL = """
 [telegram]
@@ -26,6 +29,7 @@ min_group_size_comments = 12
 [partnership]
 name = "Regio West"
 default_language = "en"
+timezone = "Europe/Brussels"
 
 [[organisations]]
 id = "alpha"
@@ -49,7 +53,6 @@ restricted = true
 [reminders]
 days_before_close = [1, 5]
 hour = 9
-timezone = "Europe/Brussels"
 
 [surveys]
 paths = ["mine"]
@@ -100,7 +103,7 @@ def test_every_key_is_read_and_paths_resolve_next_to_the_file(tmp_path: Path) ->
     assert config.organisations[0].role_headcount("council") == 12
     assert config.organisations[1].role_headcount("council") is None
     assert config.reminders.days_before_close == (5, 1)
-    assert (config.reminders.hour, config.reminders.timezone) == (9, "Europe/Brussels")
+    assert (config.reminders.hour, config.timezone) == (9, "Europe/Brussels")
     assert config.survey_paths == (tmp_path / "mine",)
 
 
@@ -136,13 +139,14 @@ def test_the_environment_overrides_the_file(tmp_path: Path) -> None:
         (("facilitators = [11, 22]", 'facilitators = "abc"'), "telegram.facilitators"),
         (('id = "beta"', 'id = "alpha"'), "organisations[1].id"),
         (('default_language = "en"', 'default_language = "fr"'), "partnership.default_language"),
-        (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "reminders.timezone"),
+        (('timezone = "Europe/Brussels"', 'timezone = "Mars/Olympus"'), "partnership.timezone"),
         (("hour = 9", "hour = 25"), "reminders.hour"),
         (("headcount = 100", "headcount = -3"), "organisations[0].headcount"),
         (("restricted = true", 'restricted = "yes"'), "roles[1].restricted"),
-        ((', de = "Personal"', ""), "roles[0].label: missing de"),
-        ((', de = "Personal"', ', fr = "Personnel"'), "roles[0].label: missing de"),
+        ((', de = "Personal"', ', fr = "Personnel"'), "roles[0].label: unknown languages"),
         ((', de = "Personal"', ', de = "Personal", fr = "X"'), "roles[0].label: unknown languages"),
+        (('de = "Personal"', 'de = " "'), "roles[0].label: the text in de must be a non-empty"),
+        (('label = { nl = "Medewerker"', "label = { } #"), "roles[0].label: must be a table"),
         (("council = 12", "council = 0"), "organisations[0].role_headcounts.council"),
         (("council = 12", 'council = "12"'), "organisations[0].role_headcounts.council"),
         (("council = 12", "mayor = 1"), "organisations[0].role_headcounts.mayor: unknown role"),
@@ -163,3 +167,85 @@ def test_syntax_errors_and_missing_files_are_config_errors(tmp_path: Path) -> No
         load_config(write(tmp_path, "[telegram]\ntoken = \n"), env={})
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "absent.toml", env={})
+
+
+def test_the_time_zone_of_an_older_config_still_counts(tmp_path: Path) -> None:
+    """A config that names its time zone under [reminders], as before, keeps that zone;
+    without any, the partnership lives in Amsterdam's."""
+    old = load_config(write(tmp_path, '[reminders]\ntimezone = "Europe/Lisbon"\n'), env={})
+    assert old.timezone == "Europe/Lisbon"
+    assert load_config(write(tmp_path, ""), env={}).timezone == "Europe/Amsterdam"
+    with pytest.raises(ConfigError, match=r"reminders\.timezone"):
+        load_config(write(tmp_path, '[reminders]\ntimezone = "Nowhere/Else"\n'), env={})
+
+
+def minimal_survey(folder: Path, survey_id: str, languages: list[str]) -> Path:
+    """A one-statement survey in `languages`, saved as `<id>.toml` in `folder`."""
+    texts = ", ".join(f'{lang} = "{survey_id} {lang}"' for lang in languages)
+    path = folder / f"{survey_id}.toml"
+    path.write_text(
+        f'id = "{survey_id}"\nlanguages = {languages!r}\ntitle = {{ {texts} }}\n\n'
+        f'[[questions]]\nid = "hello"\ntype = "info"\ntext = {{ {texts} }}\n'.replace("'", '"'),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_role_label_lacking_a_language_a_survey_is_offered_in_names_its_key(
+    tmp_path: Path,
+) -> None:
+    """The built-ins are offered in German, so a label without German is refused, by key."""
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    path = write(tmp_path, example.replace(', de = "Mitarbeiter/in"', ""))
+    config = load_config(path, env={})  # the config alone cannot tell: no survey is loaded
+    assert config.roles[0].label.languages == ("nl", "en")
+    with pytest.raises(ConfigError) as info:
+        load_registry(config)
+    assert str(info.value) == (
+        f"{path}: roles[0].label: missing de (surveys offered in it: culture, evaluation, trust)"
+    )
+
+
+def test_role_labels_need_only_the_languages_the_surveys_are_offered_in(tmp_path: Path) -> None:
+    """With every survey in Dutch and English, labels without German load and work.
+
+    The built-ins are replaced by files of the same id written in nl and en only; the
+    role's name in German (a facilitator's language no survey offers) is its Dutch one.
+    One more survey offered in German makes German required again, naming that survey.
+    """
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for survey_id in ("trust", "culture", "evaluation"):
+        minimal_survey(folder, survey_id, ["nl", "en"])
+    text = FULL.replace(', de = "Personal"', "").replace(', de = "Ratsmitglied"', "")
+    config = load_config(write(tmp_path, text), env={})
+    registry = load_registry(config)
+    assert {s.id: s.languages for s in registry.values()} == {
+        "trust": ("nl", "en"),
+        "culture": ("nl", "en"),
+        "evaluation": ("nl", "en"),
+    }
+    staff = config.roles[0]
+    assert [staff.name(lang) for lang in ("en", "nl", "de")] == [
+        "Staff",
+        "Medewerker",
+        "Medewerker",
+    ]
+
+    minimal_survey(folder, "extra", ["nl", "de"])
+    with pytest.raises(ConfigError) as info:
+        load_registry(config)
+    assert str(info.value).endswith("roles[0].label: missing de (surveys offered in it: extra)")
+
+
+@pytest.mark.parametrize("path", [None, ROOT / "config.example.toml"], ids=["defaults", "example"])
+def test_the_defaults_and_the_example_config_load_with_the_built_in_surveys(
+    path: Path | None, tmp_path: Path, monkeypatch
+) -> None:
+    """The embedded defaults and config.example.toml load, role labels and surveys together."""
+    monkeypatch.chdir(tmp_path)
+    config = load_config(path, env={})
+    registry = load_registry(config)
+    assert set(registry) == {"trust", "culture", "evaluation"}
+    assert [r.id for r in config.roles] == ["staff", "manager", "administrator", "council"]
+    assert all(r.name(lang) for r in config.roles for lang in ("nl", "en", "de"))

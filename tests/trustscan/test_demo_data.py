@@ -13,9 +13,12 @@ import pytest
 
 from analysis import power
 from analysis.data import load_waves
+from analysis.derivability import contradiction, exposed
 from analysis.report import Report
 from analysis.report.detectable import trend_dimension
+from analysis.report.published import facts
 from surveys.store import Store
+from tests.support.clock import CLOCK
 from trustscan import simulation
 from trustscan.config import load_config
 from trustscan.reporting import build_reports
@@ -29,7 +32,7 @@ async def simulate_demo(path: Path) -> tuple[str, list[Report]]:
     """The three measurements of `trustscan demo` (same seeds), and their reports."""
     config = load_config(None, env={})
     registry = load_registry(config)
-    async with await Store.open(path, bytes(32)) as store:
+    async with await Store.open(path, bytes(32), clock=CLOCK) as store:
         for number, season in enumerate(SEASONS, start=1):
             for offset, survey_id in enumerate(SURVEYS):
                 survey = registry[survey_id]
@@ -95,7 +98,7 @@ async def test_the_simulated_waves_are_deterministic(tmp_path: Path) -> None:
     survey = load_registry(config)["evaluation"]
     frames = []
     for name in ("a.db", "b.db"):
-        async with await Store.open(tmp_path / name, bytes(32)) as store:
+        async with await Store.open(tmp_path / name, bytes(32), clock=CLOCK) as store:
             wave = await store.open_wave(survey.id, 1, [o.id for o in config.organisations])
             await simulation.simulate_wave(store, survey, wave.id, 1, config.partners(), seed=7)
             await store.close_wave(wave.id)
@@ -158,3 +161,25 @@ def test_the_partners_wishes_converge_beyond_chance_in_the_demo(demo: Any) -> No
         f.startswith("De gewenste culturen van de partners liggen dichter") for f in report.findings
     )
     assert "Willen de partners meer op elkaar gaan lijken?" in page
+
+
+def test_no_hidden_count_of_the_demo_follows_from_its_tables(demo: Any) -> None:
+    """Every table of the demo report together pins no hidden count, nor narrows one to
+    fewer than k values (issue 17: its administrators' statement gave 9 − 6 = 3 before)."""
+    _, reports = demo
+    k = load_config(None, env={}).min_group_size
+    published = facts(list(reports.values()), k)
+    assert len(published.secret) > 50  # hidden groups, roles, cells of every scan
+    assert contradiction(published) is None
+    assert exposed(published) == []
+    assert exposed(published, fewer_than=k) == []
+    items = reports["evaluation"].tables["item_distribution"]
+    board = (items["item"] == "s_board_steer").to_numpy()
+    assert items.loc[board, "n"].notna().all()  # counted over shown groups: n printed
+    blank = items.assign(n=items["n"].where(~board))  # the old table: shares, n blank
+    reports["evaluation"].tables["item_distribution"] = blank
+    try:
+        found = [e.cell for e in exposed(facts(list(reports.values()), k))]
+    finally:
+        reports["evaluation"].tables["item_distribution"] = items
+    assert found == [("evaluation", "statement", 9, "s_board_steer")]

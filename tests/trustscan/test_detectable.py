@@ -14,6 +14,7 @@ from analysis import power
 from surveys.engine import Partner
 from surveys.loader import load_builtin
 from surveys.store import Store
+from tests.support.clock import CLOCK
 from trustscan import detectable
 from trustscan.config import Config, Organisation, load_config
 from trustscan.simulation import respond
@@ -104,7 +105,7 @@ async def _answer(store: Store, wave: int, org: str, count: int, seed: int) -> N
 
 async def _plan(path: Path, config: Config, hidden: int, seed: int) -> detectable.Plan:
     """One closed wave: Dijkhoven 9, Veenstede 12, Lindermeer 20, Brugwoude `hidden` (< k)."""
-    async with await Store.open(path, bytes(32)) as store:
+    async with await Store.open(path, bytes(32), clock=CLOCK) as store:
         wave = await store.open_wave("trust", 1, [o.id for o in DEMO], name="w1")
         await _answer(store, wave.id, "dijkhoven", 9, 1)
         await _answer(store, wave.id, "veenstede", 12, 2)
@@ -122,7 +123,7 @@ async def test_plan_from_the_store_pools_the_sd_of_shown_groups_only(tmp_path: P
     Lindermeer's pooled, whatever Brugwoude answered.
     """
     config = dataclasses.replace(load_config(None, env={}), organisations=DEMO)
-    async with await Store.open(tmp_path / "empty.db", bytes(32)) as store:
+    async with await Store.open(tmp_path / "empty.db", bytes(32), clock=CLOCK) as store:
         before = await detectable.plan_next_wave(store, config, load_builtin("trust"))
     assert not before.sd_from_data and before.sd == power.DEFAULT_SD
     plan = await _plan(tmp_path / "a.db", config, 2, 3)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,10 +18,7 @@ from .test_command_line import KEY, assert_private, run_in
 CONFIG = '[database]\npath = "d/t.db"\nkey_file = "d/t.key"\n'
 
 
-@pytest.mark.skipif(
-    not shutil.which("chromium") and not os.environ.get("CI"),
-    reason="PDF and slides need the system Chromium (CI installs it)",
-)
+@pytest.mark.needs_chromium
 async def test_report_writes_a_private_pdf_and_deck(tmp_path: Path) -> None:
     """Both files 0600; the PDF has the cover and the partnership; one slide per chart."""
     (tmp_path / "c.toml").write_text(CONFIG, encoding="utf-8")

@@ -19,6 +19,7 @@ import pytest
 from surveys import keys
 from surveys.i18n import t
 from surveys.store import Store, Wave, schema
+from tests.support.clock import CLOCK, ZONE, FrozenClock
 from trustscan.cli import main
 from trustscan.config import Config, load_config
 from trustscan.operations import OperationError, Operations, open_operations
@@ -38,8 +39,9 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
 
 @pytest.fixture
 async def ops(config: Config) -> AsyncIterator[Operations]:
-    async with open_operations(config) as opened:
-        yield Operations(opened.config, opened.store, opened.registry, lambda: TODAY)
+    clock = FrozenClock(dt.datetime.combine(TODAY, dt.time(12), ZONE))
+    async with open_operations(config, clock) as opened:
+        yield opened
 
 
 async def refused(code: str, call: object) -> OperationError:
@@ -60,6 +62,8 @@ async def test_a_second_open_wave_of_a_survey_is_refused_unless_forced(ops: Oper
     later = await ops.open_wave("t", "trust", opens_on="2027-04-01")
     assert later.status == "scheduled"
     await refused("waves.second_open", ops.open_wave("t", "trust", opens_on="2027-03-15"))
+    # the open wave runs to the end of its closing day: that day is still taken
+    await refused("waves.second_open", ops.open_wave("t", "trust", opens_on="2027-03-31"))
     forced = await ops.open_wave("t", "trust", force=True)
     assert forced.is_open and len(await ops.store.waves(status="open", survey="trust")) == 2
 
@@ -86,14 +90,15 @@ async def test_closing_names_the_organisations_below_k(ops: Operations) -> None:
     wave = await ops.open_wave("t", "trust")
     survey, partners = ops.registry["trust"], ops.config.partners()
     rng = random.Random(4)
-    for user, org in enumerate(["dijkhoven"] * 3 + ["veenstede"]):
+    # exactly k (shown) and exactly k - 1 (hidden): the boundary on both sides
+    for user, org in enumerate(["dijkhoven"] * 3 + ["veenstede"] * 2 + ["brugwoude"]):
         await respond(ops.store, survey, wave.id, 1, org, "staff", user + 1, partners, rng)
     closing = await ops.closing(wave.id)
-    assert closing.k == 3 and closing.completed == 4
+    assert closing.k == 3 and closing.completed == 6
     assert [(c.org, c.completed) for c in closing.below_k] == [
-        ("brugwoude", 0),
+        ("brugwoude", 1),
         ("lindermeer", 0),
-        ("veenstede", 1),
+        ("veenstede", 2),
     ]
     assert (await ops.store.wave(wave.id)).is_open  # asking does not close
     await ops.close_wave("t", wave.id)
@@ -203,7 +208,7 @@ async def test_migration_4_binds_old_links_and_marks_old_waves_announced(tmp_pat
     waves count as announced (nobody hears of a wave opened months ago)."""
     master = bytes.fromhex(KEY)
     path = tmp_path / "old.db"
-    async with await Store.open(path, master) as store:
+    async with await Store.open(path, master, clock=CLOCK) as store:
         trust = await store.open_wave("trust", 1, ["a", "b"])
         culture = await store.open_wave("culture", 1, ["a"])
         await store.close_wave(trust.id)
@@ -214,12 +219,19 @@ async def test_migration_4_binds_old_links_and_marks_old_waves_announced(tmp_pat
     db.execute("UPDATE invitations SET survey = NULL")
     db.execute("DELETE FROM notifications_sent")
     db.execute("ALTER TABLE invitations DROP COLUMN survey")
-    db.execute("ALTER TABLE notifications_sent DROP COLUMN done")  # and what 5 added
-    db.execute("DROP TABLE notices_sent")
-    db.execute("DROP TABLE consent_screens")
+    for undo in (  # migrations 5 (single-use codes) and 6 (rounds, consent) came later
+        "DROP INDEX responses_code",
+        "DROP TABLE codes",
+        "ALTER TABLE responses DROP COLUMN code",
+        "ALTER TABLE roles DROP COLUMN restricted",
+        "ALTER TABLE notifications_sent DROP COLUMN done",
+        "DROP TABLE notices_sent",
+        "DROP TABLE consent_screens",
+    ):
+        db.execute(undo)
     db.execute("UPDATE schema_version SET version = 3")
     db.close()
-    async with await Store.open(path, master) as store:
+    async with await Store.open(path, master, clock=CLOCK) as store:
         assert (await store.invitation(old.token)).survey == "culture"  # type: ignore[union-attr]
         assert (await store.invitation(tied.token)).survey == "trust"  # type: ignore[union-attr]
         assert not await store.mark_notified(culture.id, "opened")

@@ -1,0 +1,56 @@
+"""Suite-wide settings: the Hypothesis profiles and the Chromium census.
+
+Profiles (see tests/support/budget.py): "fast" for `make test` (the default), "deep" for
+`make test-deep` (`--hypothesis-profile=deep`). Tests that need the system Chromium take
+the `needs_chromium` mark; when it is missing they skip, and the summary says how many
+skipped for that reason, in capitals, so a green run without PDF/PNG is never mistaken for
+a full one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.support.budget import DEEP
+
+COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("fast", max_examples=DEEP // 10, **COMMON)
+settings.register_profile("deep", max_examples=DEEP, **COMMON)
+settings.load_profile("fast")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NO_CHROMIUM = "needs the system Chromium (apt-get install chromium)"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "needs_chromium: PDF, PNG or page tests that drive the system Chromium"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if CHROMIUM or os.environ.get("CI"):  # CI installs it (.ci/run): there they must run
+        return
+    for item in items:
+        if item.get_closest_marker("needs_chromium"):
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if isinstance(r.longrepr, tuple) and NO_CHROMIUM in str(r.longrepr[2])
+    ]
+    if skipped:
+        terminalreporter.write_sep(
+            "!",
+            f"{len(skipped)} TESTS SKIPPED: NO CHROMIUM. PDF, PNG and page checks did not run; "
+            "install it (apt-get install chromium) and run make test again",
+            red=True,
+            bold=True,
+        )
