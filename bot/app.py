@@ -34,13 +34,16 @@ from trustscan.clock import Clock, partnership_clock
 from trustscan.config import Config
 from trustscan.services import load_registry, open_store
 
-from . import callbacks, codes, facilitator, jobs, respondent
+from . import callbacks, codes, facilitator, jobs, lifecycle, respondent
+from .answering import PressAnswer
 from .context import Services, TrustscanContext
+from .language import user_lang
 from .optin import PATTERN as OPT_IN_PATTERN
 from .optin import opt_in_key
-from .outbox import Outbox
+from .outbox import Outbox, OutboxClosed
+from .timing import Timing
 from .updates import ReadableUpdates
-from .webhook import Hook, run_webhook
+from .webhook import Hook, WebhookIntake
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ def build_application(
     clock: Clock | None = None,
     concurrent_updates: bool | int | None = None,
     request: BaseRequest | None = None,
+    timing: Timing | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The configured Application, ready for polling or a webhook.
 
@@ -80,6 +84,7 @@ def build_application(
     respect, so no outbox is installed with it. With the outbox, a handler waits for its
     message's turn: many handlers may wait at once, so many run concurrently (a waiting
     one costs a suspended coroutine), and a press is never held back behind them.
+    `timing` shortens the bot's waits (tests; see `bot.timing`).
     """
     if not config.telegram.token:
         raise NoTokenError(
@@ -91,6 +96,7 @@ def build_application(
         config,
         registry if registry is not None else load_registry(config),
         clock or partnership_clock(config),
+        timing or Timing(),
     )
     # ExtBot[int] with the rate limiter (its per-call argument type), ExtBot[None] without
     builder: ApplicationBuilder[ExtBot[Any], TrustscanContext, Any, Any, Any, Any] = (
@@ -108,7 +114,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.rate_limiter(Outbox()).get_updates_request(
+        builder = builder.rate_limiter(Outbox(timing=services.timing)).get_updates_request(
             ReadableUpdates(HTTPXRequest(connection_pool_size=1))
         )
     urls = api_urls(config)
@@ -189,7 +195,8 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
-    services.store = await open_store(services.config, services.clock)
+    if services.store is None:  # `run` opens it before waiting for Telegram
+        services.store = await open_store(services.config, services.clock)
     services.opt_in_key = opt_in_key(
         load_or_create_key(services.config.key_file, services.config.master_key)
     )
@@ -217,6 +224,8 @@ async def on_error(update: object, context: TrustscanContext) -> None:
     group −1 comes before the flow's) answers it a second time.
     """
     error = context.error
+    if isinstance(error, OutboxClosed):  # stopping: the outbox says how much was not sent
+        return
     if isinstance(error, TelegramError):  # Telegram's hiccup, already retried: one line
         log.warning("Telegram failed while handling %s: %s", type(update).__name__, error)
     else:
@@ -227,11 +236,9 @@ async def on_error(update: object, context: TrustscanContext) -> None:
             exc_info=error,
         )
     if isinstance(update, Update) and update.effective_chat is not None:
-        lang = respondent.user_lang(update, context)
-        try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(t("bot.error", lang))
-            else:
+        lang = user_lang(update, context)
+        try:  # a press already answered, or too late for a toast: the words in the chat
+            if update.callback_query is None or not await PressAnswer(update)(t("bot.error", lang)):
                 await update.effective_chat.send_message(
                     html.escape(t("bot.error", lang)), parse_mode=ParseMode.HTML
                 )
@@ -248,21 +255,34 @@ def run(
     listen: str = "127.0.0.1",
     port: int = 8443,
     secret_token: str | None = None,
+    insecure_loopback: bool = False,
 ) -> None:
-    """Run until interrupted: long polling by default, a webhook when a URL is given.
+    """Run until SIGTERM or SIGINT: long polling by default, a webhook when a URL is given.
 
-    The bot waits for Telegram first (see `wait_for_telegram`), so a bot started before
-    the network is up comes up with it instead of exiting.
+    A webhook without a secret token is refused (`UnsafeWebhookError`) unless it listens
+    on this machine only and `insecure_loopback` says that is meant (tests). The database
+    is opened first, so a wrong master key or an unwritable file is one sentence at once.
+    Then the bot waits for Telegram (see `wait_for_telegram`), so a bot started before the
+    network is up comes up with it instead of exiting. A stop signal stops it within
+    seconds (see `bot.lifecycle`).
     """
+    hook = Hook(webhook_url, listen, port, secret_token) if webhook_url else None
+    if hook is not None:
+        hook.check(insecure_loopback=insecure_loopback)
     app = build_application(config)
+    services: Services = app.bot_data["services"]
     quiet_hiccups()
-    loop = asyncio.new_event_loop()  # run_polling/run_webhook go on in this loop
+    loop = asyncio.new_event_loop()  # the bot goes on in this loop
     asyncio.set_event_loop(loop)
-    loop.run_until_complete(wait_for_telegram(config))
-    if webhook_url:  # our own server, so an unreadable update is skipped (see bot.webhook)
-        run_webhook(app, Hook(webhook_url, listen, port, secret_token), loop)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+    try:
+        services.store = loop.run_until_complete(open_store(config, services.clock))
+        loop.run_until_complete(wait_for_telegram(config))
+    except BaseException:
+        lifecycle.close_loop(loop, services.close())
+        raise
+    # our own webhook server, so an unreadable update is skipped (see bot.webhook)
+    intake = WebhookIntake(app, hook) if hook is not None else lifecycle.Polling(app)
+    lifecycle.run(app, intake, loop)
 
 
 class OneLine(logging.Filter):

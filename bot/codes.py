@@ -33,7 +33,9 @@ from surveys.i18n import t
 from trustscan import codes as single_use
 
 from . import callbacks, respondent
+from .answering import answer
 from .context import TrustscanContext
+from .language import user_lang
 
 AWAITED = "code_for"  # user_data key: the link a typed code is for (memory only)
 
@@ -95,14 +97,12 @@ async def ask(update: Update, context: TrustscanContext, token: str) -> bool:
             return False  # resumes (or is told it is done) without a code
     except WaveClosedError:
         return False
-    lang = context.services.registry[wave.survey].language_for(
-        respondent.user_lang(update, context)
-    )
+    lang = context.services.registry[wave.survey].language_for(user_lang(update, context))
     if context.user_data is None:
         return False  # no chat to remember the link in: nothing can start
     context.user_data[AWAITED] = Awaited(wave.id, invitation.org, role.id, lang)
-    respondent.awaiting_consent(context, False)
-    await query.answer()
+    await context.store.clear_consent(wave.id, update.effective_user.id)  # its button goes
+    await answer(update, context)
     label = html.escape(role.label.get(lang) if lang in role.label else role.id)
     await respondent.edit(query.message, t("codes.ask", lang, role=label))
     return True
@@ -154,7 +154,7 @@ async def typed_in_turn(update: Update, context: TrustscanContext, waiting: Awai
     if isinstance(step, Done):  # nothing to ask this role: the completion is all there is
         await respondent.resume(update, context, wave, session)
     else:
-        await respondent.send_step(update, step, wave, lang)
+        await respondent.send_step(update, context, step, wave, lang)
     return True
 
 

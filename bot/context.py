@@ -14,6 +14,8 @@ from surveys.store import Store, Wave
 from trustscan.config import Config
 from trustscan.operations import Operations
 
+from .timing import Timing
+
 if TYPE_CHECKING:
     from analysis.png import PngRenderer
 
@@ -25,8 +27,11 @@ class Services:
     config: Config
     registry: dict[str, Survey]
     clock: Clock
+    timing: Timing = field(default_factory=Timing)
     store: Store | None = None
     opt_in_key: bytes | None = None  # signs opt-in buttons; derived in post_init
+    stopping: bool = False  # set on SIGTERM/SIGINT: no new notification goes out
+    rounds: set[tuple[int, str]] = field(default_factory=set)  # notification rounds under way
     _questionnaires: dict[tuple[str, str, str | None, str], Questionnaire] = field(
         default_factory=dict
     )

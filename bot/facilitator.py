@@ -26,7 +26,8 @@ from trustscan.operations import OperationError, Operations, WavePage, WaveStatu
 
 from .context import TrustscanContext
 from .jobs import announce_new_wave
-from .respondent import edit, user_lang
+from .language import user_lang
+from .respondent import edit
 
 # An `async def` handler: python-telegram-bot wants a coroutine function, not any awaitable.
 Handler = Callable[[Update, TrustscanContext], Coroutine[Any, Any, None]]

@@ -18,6 +18,7 @@ def run_bot(config: Config, args: argparse.Namespace) -> None:
     from telegram.error import InvalidToken
 
     from .app import BAD_TOKEN, BadTokenError, NoTokenError, run
+    from .webhook import UnsafeWebhookError
 
     try:
         run(
@@ -26,8 +27,9 @@ def run_bot(config: Config, args: argparse.Namespace) -> None:
             listen=args.listen,
             port=args.port,
             secret_token=args.secret_token,
+            insecure_loopback=args.insecure_loopback,
         )
-    except (NoTokenError, BadTokenError) as exc:
+    except (NoTokenError, BadTokenError, UnsafeWebhookError) as exc:
         raise cli.UsageError(str(exc)) from None
     except InvalidToken:  # revoked while running; its message repeats the token
         raise cli.UsageError(BAD_TOKEN) from None

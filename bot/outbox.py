@@ -6,8 +6,9 @@ outbox sees every request and decides when it goes:
 
 - Answers to button presses (`answerCallbackQuery`) and requests that are not messages
   go at once: they do not count against the budget, and a press answered after 15
-  seconds is lost for good. A "query is too old" answer is logged in one line; the
-  handler goes on to show the next question.
+  seconds is lost for good. A "query is too old" answer is logged in one line and
+  reported to the handler as `False` (not answered), so it can say in the chat what a
+  toast would have said; either way it goes on to show the next question.
 - Messages wait in a queue per chat, sent one at a time and new messages at most about
   one a second (edits of a message answer a person's own taps and are not held back).
   Chats take turns (round robin), so a person who sends 200 messages delays nobody
@@ -18,14 +19,21 @@ outbox sees every request and decides when it goes:
   newer result), and a message identical to one already waiting for the same chat is
   sent once: so the newest state is never followed by an older one, and a flood of
   "please use the buttons" collapses to one.
-- Only 429 and 5xx are retried (see `ratelimit`); a retried edit is dropped when a
-  newer edit of the same message is already waiting.
+- 429, 5xx, failed connections and time-outs are retried (see `ratelimit`), messages
+  for as long as the bot runs: a retried message keeps its place at the head of its
+  chat's queue (nothing of that chat overtakes it), and a retried edit is dropped when
+  a newer edit of the same message is already waiting.
+- Stopping (`close`) is quick: broadcasts still waiting fail at once with
+  `OutboxClosed` (their senders keep them due), replies get a short grace; whatever is
+  left then fails too. A reply that never went is shown again at the person's next
+  press or /start, since the state it showed is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -38,6 +46,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import BaseRateLimiter
 
 from .ratelimit import retry_delay
+from .timing import Timing
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,14 @@ REPLY = 0
 BROADCAST = 1
 UNMETERED = {"answerCallbackQuery", "getMe", "setMyCommands", "deleteWebhook", "setWebhook"}
 TOO_OLD = ("query is too old", "query id is invalid")
+START_RETRIES = 3  # the other unmetered requests (start-up calls) are tried this often
+
+
+class OutboxClosed(NetworkError):
+    """The bot is stopping: this message was not sent (and will not be)."""
+
+    def __init__(self) -> None:
+        super().__init__("the bot stopped before this message was sent")
 
 
 @dataclass(frozen=True)
@@ -111,8 +128,9 @@ def coalesce_key(endpoint: str, data: dict[str, Any]) -> Hashable | None:
 class Outbox(BaseRateLimiter[int]):
     """The bot's rate limiter: a prioritised, per-chat fair queue with coalescing."""
 
-    def __init__(self, budget: Budget | None = None) -> None:
+    def __init__(self, budget: Budget | None = None, timing: Timing | None = None) -> None:
         self.budget = budget or Budget()
+        self.timing = timing or Timing()
         self._queues: dict[int, dict[int, deque[Job]]] = {REPLY: {}, BROADCAST: {}}
         self._rings: dict[int, deque[int]] = {REPLY: deque(), BROADCAST: deque()}
         self._chat_buckets: dict[int, Bucket] = {}
@@ -122,21 +140,59 @@ class Outbox(BaseRateLimiter[int]):
         self._task: asyncio.Task[None] | None = None
         self._newest: dict[int, int] = {}
         self._sending: set[asyncio.Task[None]] = set()
+        self._closing = False  # broadcasts are refused; replies still go
+        self._closed = False  # nothing goes any more
+        self.unsent = 0  # messages that failed because the bot stopped
+        self._trouble = False  # Telegram is failing sends (logged once, not per message)
 
     async def initialize(self) -> None:
         if self._task is None:
             self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._dispatch(), name="outbox")
 
+    def close(self, grace: float) -> None:
+        """Begin stopping: broadcasts waiting fail now, replies get `grace` seconds.
+
+        New broadcasts are refused at once; after the grace everything is refused and
+        whatever still waits, is waiting to be retried or is on its way fails with
+        `OutboxClosed`.
+        """
+        if self._closing:
+            return
+        self._closing = True
+        self._drop(BROADCAST)
+        asyncio.get_running_loop().call_later(grace, self._close_now)
+
+    def _close_now(self) -> None:
+        if self._closed:
+            return
+        self._closed = self._closing = True
+        for priority in (REPLY, BROADCAST):
+            self._drop(priority)
+        for task in list(self._sending):
+            task.cancel()
+        if self.unsent:
+            log.warning(
+                "stopped with %d message(s) not sent: announcements stay due for the next "
+                "start; a respondent sees their current question at the next press or /start",
+                self.unsent,
+            )
+
+    def _drop(self, priority: int) -> None:
+        """Fail every job of `priority` still waiting: the bot stops before sending it."""
+        for queue in self._queues[priority].values():
+            for job in queue:
+                self._fail_closed(job)
+        self._queues[priority].clear()
+        self._rings[priority].clear()
+
+    def _fail_closed(self, job: Job) -> None:
+        self.unsent += 1
+        self._settle(job, error=OutboxClosed())
+
     async def shutdown(self) -> None:
         """Stop sending; whoever still waits hears that the message did not go."""
-        for queues in self._queues.values():
-            for queue in queues.values():
-                for job in queue:
-                    self._settle(job, error=NetworkError("the bot stopped before sending"))
-            queues.clear()
-        for ring in self._rings.values():
-            ring.clear()
+        self._close_now()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -161,10 +217,12 @@ class Outbox(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Any:
         chat = data.get("chat_id")
+        priority = BROADCAST if rate_limit_args == BROADCAST else REPLY
+        if self._closed or (self._closing and priority == BROADCAST):
+            raise OutboxClosed
         if endpoint in UNMETERED or not isinstance(chat, int) or self._task is None:
             return await self._unmetered(callback, args, kwargs, endpoint)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        priority = BROADCAST if rate_limit_args == BROADCAST else REPLY
         job = Job(
             int(chat),
             priority,
@@ -183,22 +241,31 @@ class Outbox(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
     ) -> Any:
-        """Send now, retrying 429 and 5xx; a press answered too late is one log line."""
+        """Send now, retrying what `ratelimit` retries.
+
+        A press's answer is tried until Telegram's deadline has passed; then, or when
+        Telegram says the press is too old, it is one log line and `False` (not
+        answered): the handler says in the chat what the toast would have said.
+        """
         attempt = 0
+        started = asyncio.get_running_loop().time()
+        press = endpoint == "answerCallbackQuery"
         while True:
             try:
                 return await callback(*args, **kwargs)
             except BadRequest as exc:
-                if endpoint == "answerCallbackQuery" and any(
-                    s in str(exc).lower() for s in TOO_OLD
-                ):
+                if press and any(s in str(exc).lower() for s in TOO_OLD):
                     log.warning("a button press was answered too late for Telegram: %s", exc)
-                    return True
+                    return False
                 raise
             except Exception as exc:
-                delay = retry_delay(exc, attempt)
-                if delay is None:
+                delay = retry_delay(exc, attempt, self.timing)
+                if delay is None or (not press and attempt + 1 >= START_RETRIES):
                     raise
+                waited = asyncio.get_running_loop().time() - started
+                if press and waited + delay > self.timing.query_deadline:
+                    log.warning("a button press could not be answered in time: %s", exc)
+                    return False
                 attempt += 1
                 await asyncio.sleep(delay)
 
@@ -221,7 +288,14 @@ class Outbox(BaseRateLimiter[int]):
         self._wake.set()
 
     def _retry(self, job: Job) -> None:
-        """Put a failed job back at the front, unless a newer one already replaces it."""
+        """Put a failed job back at the front, unless a newer one already replaces it.
+
+        At the front: it keeps its place, so nothing sent into its chat after it
+        overtakes it (a question never arrives before the hint that belongs above it).
+        """
+        if self._closed or (self._closing and job.priority == BROADCAST):
+            self._fail_closed(job)
+            return
         waiting = self._queues[job.priority].get(job.chat, deque())
         newer = next((j for j in waiting if job.key is not None and j.key == job.key), None)
         if newer is not None:
@@ -282,21 +356,33 @@ class Outbox(BaseRateLimiter[int]):
             self._busy.add(job.chat)
             task = asyncio.create_task(self._send(job))
             self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            task.add_done_callback(functools.partial(self._sent, job=job))
             if len(self._chat_buckets) > 10_000:
                 self._forget_idle(now)
+
+    def _sent(self, task: asyncio.Task[None], job: Job) -> None:
+        """A send task ended; one cancelled (the bot stopped) leaves its callers an answer."""
+        self._sending.discard(task)
+        if task.cancelled():  # perhaps before it even began: `_send` had no say
+            self._fail_closed(job)
 
     async def _send(self, job: Job) -> None:
         try:
             result = await job.send()
         except Exception as exc:
-            delay = retry_delay(exc, job.attempt)
+            delay = retry_delay(exc, job.attempt, self.timing)
             if delay is None:
                 self._settle(job, error=exc)
                 return
+            if not self._trouble:
+                self._trouble = True
+                log.warning("Telegram did not take a message (%s); sending again", exc)
             job.attempt += 1
             asyncio.get_running_loop().call_later(delay, self._release_and_retry, job)
             return
+        if self._trouble:
+            self._trouble = False
+            log.warning("Telegram takes messages again")
         self._remember(job.chat, result)
         self._settle(job, result=result)
 

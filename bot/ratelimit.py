@@ -1,35 +1,35 @@
 """Which failed requests to Telegram are worth sending again, and when.
 
-Only two kinds are: flood control (429, after its `retry_after`) and Telegram's own
-server errors (5xx, or the connection failing before an answer), after a short backoff.
-Everything else is final. A 400 in particular ("message is not modified", "query is too
-old") must never be re-sent: re-sending an edit later overwrites whatever newer state
-the person is looking at by then. Time-outs are not retried either: the request may
-have gone through.
+Three kinds are: flood control (429, after its `retry_after`), Telegram's own server
+errors (5xx), and the connection failing or timing out before an answer (an outage, a
+network hiccup), after a backoff that doubles up to a limit. Everything else is final.
+A 400 in particular ("message is not modified", "query is too old") must never be
+re-sent: re-sending an edit later overwrites whatever newer state the person is looking
+at by then. A timed-out request may have gone through: sent again, an edit is at worst
+"not modified" and a message at worst arrives twice, which beats never.
 """
 
 from __future__ import annotations
 
-from telegram.error import NetworkError, RetryAfter
+from telegram.error import NetworkError, RetryAfter, TimedOut
 
-SERVER_ERROR_RETRIES = 3
-BACKOFF_SECONDS = 0.5
-FLOOD_RETRIES = 5
+from .timing import Timing
+
+FLOOD_SLACK = 0.1  # seconds on top of Telegram's retry_after
 
 
-def retry_delay(error: Exception, attempt: int) -> float | None:
+def retry_delay(error: Exception, attempt: int, timing: Timing | None = None) -> float | None:
     """Seconds to wait before attempt number `attempt + 1`, or None: do not retry.
 
     `NetworkError` itself (not one of its subclasses BadRequest, Forbidden, InvalidToken,
-    Conflict, TimedOut) is what python-telegram-bot raises for 5xx answers and for
-    connections that fail; its subclasses are the final answers.
+    Conflict) is what python-telegram-bot raises for 5xx answers and for connections
+    that fail; `TimedOut` for time-outs. The other subclasses are final answers.
     """
+    timing = timing or Timing()
     if isinstance(error, RetryAfter):
-        if attempt >= FLOOD_RETRIES:
-            return None
         after = error.retry_after  # an int, or a timedelta where PTB_TIMEDELTA is set
         seconds = after if isinstance(after, int) else after.total_seconds()
-        return float(seconds) + 0.1
-    if type(error) is NetworkError and attempt < SERVER_ERROR_RETRIES:
-        return float(BACKOFF_SECONDS * 2**attempt)
+        return float(seconds) + FLOOD_SLACK
+    if type(error) is NetworkError or isinstance(error, TimedOut):
+        return float(min(timing.retry_most, timing.retry_first * 2 ** min(attempt, 30)))
     return None

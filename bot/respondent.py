@@ -12,10 +12,8 @@ import asyncio
 import contextlib
 import html
 import logging
-from typing import Any
 
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     MaybeInaccessibleMessage,
@@ -36,13 +34,16 @@ from surveys.errors import (
     WaveClosedError,
 )
 from surveys.hints import hint
-from surveys.i18n import LANGUAGES, LOCALES, language_of, section, t
+from surveys.i18n import LANGUAGES, LOCALES, section, t
 from surveys.qtypes import QUESTION_TYPES
 from surveys.store import Invitation, Session, Wave
 from trustscan.invites import deep_link
 
+from . import shown
+from .answering import answer, patient
 from .callbacks import Action, Press, decode
 from .context import TrustscanContext
+from .language import user_lang
 from .optin import opt_in_data, verified_org
 from .outbox import Outbox
 from .render import render_step
@@ -53,21 +54,6 @@ TURN = "turn"  # chat_data key of the chat's lock (see chat_turn)
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def user_lang(update: Update, context: TrustscanContext, session: Session | None = None) -> str:
-    """The person's language: chosen in the session, chosen by /language, or Telegram's.
-
-    Telegram's language code counts when the catalogue has that language ("de-AT" is
-    German); otherwise the configured default.
-    """
-    if session is not None and session.lang:
-        return session.lang
-    chosen = context.user_data.get("lang") if context.user_data is not None else None
-    if chosen in LANGUAGES:
-        return str(chosen)
-    code = update.effective_user.language_code if update.effective_user else None
-    return language_of(code) or context.config.default_language
 
 
 async def in_progress(context: TrustscanContext, user_id: int) -> list[tuple[Wave, Session]]:
@@ -139,19 +125,21 @@ async def edit(
     message: MaybeInaccessibleMessage | None,
     text: str,
     keyboard: InlineKeyboardMarkup | None = None,
-) -> None:
+) -> Message | None:
     """Edit a message in place; an unchanged message (double tap) is not an error.
 
     A button's message Telegram no longer hands out (deleted, or inaccessible to the
-    bot) cannot be edited: it is left as it is.
+    bot) cannot be edited: it is left as it is. The message as it shows now, if any.
     """
     if not isinstance(message, Message):
-        return
+        return None
     try:
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        edited = await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
+        return message
+    return edited if isinstance(edited, Message) else message
 
 
 def chat_turn(context: TrustscanContext) -> asyncio.Lock:
@@ -171,11 +159,20 @@ def chat_turn(context: TrustscanContext) -> asyncio.Lock:
 
 
 async def send_step(
-    update: Update, step: QuestionStep, wave: Wave, lang: str, hint_text: str | None = None
+    update: Update,
+    context: TrustscanContext,
+    step: QuestionStep,
+    wave: Wave,
+    lang: str,
+    hint_text: str | None = None,
 ) -> None:
+    """Send the question as a new message (`hint_text` above it): the newest screen."""
     text, keyboard = render_step(step, wave.id, lang, hint=hint_text)
     assert update.effective_chat is not None
-    await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    sent = await update.effective_chat.send_message(
+        text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+    )
+    shown.remember(context.chat_data, wave.id, step.index, sent)
 
 
 async def finish(
@@ -269,10 +266,10 @@ async def start_in_turn(update: Update, context: TrustscanContext) -> None:
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(t("bot.consent_button", lang), callback_data=f"c:{token}")]]
     )
-    awaiting_consent(context, True)
-    await update.effective_message.reply_text(
+    welcome = await update.effective_message.reply_text(
         text, parse_mode=ParseMode.HTML, reply_markup=keyboard
     )
+    await context.store.show_consent(wave.id, user_id, welcome.message_id)
 
 
 def role_phrase(context: TrustscanContext, role_id: str | None, lang: str) -> str:
@@ -285,26 +282,73 @@ def role_phrase(context: TrustscanContext, role_id: str | None, lang: str) -> st
     return t("bot.as_role", lang, role=html.escape(role.name(lang))) if role else ""
 
 
-def awaiting_consent(context: TrustscanContext, shown: bool) -> None:
-    """Remember that this chat's newest screen is the welcome with the consent button.
+async def on_consent_screen(context: TrustscanContext, user_id: int) -> tuple[Wave, int] | None:
+    """The wave whose welcome the person was shown and has not yet begun, and the newest
+    message of that screen; None when they are not on a consent screen.
 
-    Kept in memory only (a restart forgets it, and the person then hears how to begin).
+    The store keeps the mark, sealed like a session's state, so it survives a restart.
     """
-    if context.user_data is not None:
-        if shown:
-            context.user_data["consent"] = True
-        else:
-            context.user_data.pop("consent", None)
+    for wave in reversed(await context.store.waves(status="open")):
+        try:
+            message_id = await context.store.consent_shown(wave.id, user_id)
+        except WaveClosedError:
+            continue
+        if message_id is not None:
+            return wave, message_id
+    return None
 
 
-def not_taking_part(context: TrustscanContext, lang: str) -> str:
+async def not_taking_part(update: Update, context: TrustscanContext, lang: str) -> None:
     """The reply to a message from someone without a questionnaire in progress.
 
-    On the consent screen that is a hint to tap the button, not "you are not taking part".
+    On the consent screen that is a hint to tap the button, not "you are not taking
+    part"; the hint becomes the screen's newest message, so a tap on the button above it
+    brings the next step below it (see `next_screen_new`).
     """
-    if context.user_data is not None and context.user_data.get("consent"):
-        return t("bot.consent_hint", lang, button=t("bot.consent_button", lang))
-    return t("bot.not_in_survey", lang)
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    screen = await on_consent_screen(context, update.effective_user.id)
+    if screen is None:
+        await message.reply_text(t("bot.not_in_survey", lang))
+        return
+    hint_text = t("bot.consent_hint", lang, button=t("bot.consent_button", lang))
+    sent = await message.reply_text(hint_text)
+    await context.store.show_consent(screen[0].id, update.effective_user.id, sent.message_id)
+
+
+async def next_screen_new(context: TrustscanContext, wave: Wave, update: Update) -> bool:
+    """Whether the step after a consent or role tap goes in a new message.
+
+    It does when the pressed message is not the chat's newest: the bot sent something
+    after it (known to the outbox, or, across a restart, to the consent mark). Then the
+    newest message shows where the person is, whatever was on screen.
+    """
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    message = query.message
+    if not isinstance(message, Message):
+        return True
+    if newer_than(context, message):
+        return True
+    newest = await context.store.consent_shown(wave.id, update.effective_user.id)
+    return newest is not None and newest > message.message_id
+
+
+async def put(
+    context: TrustscanContext,
+    chat_id: int,
+    message: MaybeInaccessibleMessage | None,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None,
+    new: bool,
+) -> Message | None:
+    """Show `text`: as a new message when `new` (or `message` cannot be edited), else in
+    place of `message`. The message that shows it."""
+    if new or not isinstance(message, Message):
+        return await context.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+    return await edit(message, text, keyboard)
 
 
 async def resume(update: Update, context: TrustscanContext, wave: Wave, session: Session) -> None:
@@ -316,27 +360,35 @@ async def resume(update: Update, context: TrustscanContext, wave: Wave, session:
     await update.effective_chat.send_message(t("bot.resume", lang))
     if isinstance(step, Done):  # answered everything but the completion did not happen
         text, keyboard = await finish(context, q, session, state, lang, update.effective_chat.id)
+        shown.forget(context.chat_data)
         await update.effective_chat.send_message(
             text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
         return
-    await send_step(update, step, wave, lang)
+    await send_step(update, context, step, wave, lang)
 
 
+@patient
 async def consent(update: Update, context: TrustscanContext) -> None:
     """Consent button: begin with the link's role, or ask one of the open roles.
 
     Restricted roles (council, administrators) are never offered: they come only with
-    a link that fixes them.
+    a link that fixes them. Taken in the chat's turn, like every step of the flow.
     """
+    async with chat_turn(context):
+        await consent_in_turn(update, context)
+
+
+async def consent_in_turn(update: Update, context: TrustscanContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None and query.data is not None and update.effective_user is not None
+    assert update.effective_chat is not None
     lang = user_lang(update, context)
     token = query.data[2:]
     invitation = await context.store.invitation(token)
     wave = await resolve_wave(context, invitation) if invitation else None
     if invitation is None or wave is None or not wave.is_open:
-        await query.answer(t("bot.wave_closed", lang), show_alert=True)
+        await notify(update, context, t("bot.wave_closed", lang), alert=True)
         return
     if invitation.role is not None:
         await begin(update, context, wave, invitation.org, invitation.role, lang)
@@ -345,25 +397,36 @@ async def consent(update: Update, context: TrustscanContext) -> None:
     lang = survey.language_for(lang) if survey else lang
     offered = context.config.open_roles()
     if not offered:  # every role is restricted: this link cannot be used
-        await query.answer(t("bot.role_needs_link", lang), show_alert=True)
+        await notify(update, context, t("bot.role_needs_link", lang), alert=True)
         return
     if len(offered) == 1:
         await begin(update, context, wave, invitation.org, offered[0].id, lang)
         return
-    await query.answer()
+    new = await next_screen_new(context, wave, update)
+    await answer(update, context)
     rows = [
         [InlineKeyboardButton(role.name(lang), callback_data=f"r:{token}:{role.id}")]
         for role in offered
     ]
-    await edit(query.message, t("bot.choose_role", lang), InlineKeyboardMarkup(rows))
+    keyboard = InlineKeyboardMarkup(rows)
+    chat_id = update.effective_chat.id
+    drawn = await put(context, chat_id, query.message, t("bot.choose_role", lang), keyboard, new)
+    if drawn is not None:  # the role question is the consent screen's newest message now
+        await context.store.show_consent(wave.id, update.effective_user.id, drawn.message_id)
 
 
+@patient
 async def choose_role(update: Update, context: TrustscanContext) -> None:
     """Role button: begin the questionnaire with the chosen role.
 
     Only a role the link offers can be chosen: none when the link fixes a role (its own
     role wins), and never a restricted one (forged data is refused; nothing is stored).
     """
+    async with chat_turn(context):
+        await choose_role_in_turn(update, context)
+
+
+async def choose_role_in_turn(update: Update, context: TrustscanContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -372,13 +435,13 @@ async def choose_role(update: Update, context: TrustscanContext) -> None:
     wave = await resolve_wave(context, invitation) if invitation else None
     role = context.config.role(role_id)
     if invitation is None or wave is None or not wave.is_open or role is None:
-        await query.answer(t("bot.outdated", lang), show_alert=False)
+        await notify(update, context, t("bot.outdated", lang))
         return
     if invitation.role is not None and role.id != invitation.role:
-        await query.answer(t("bot.outdated", lang), show_alert=False)
+        await notify(update, context, t("bot.outdated", lang))
         return
     if invitation.role is None and role.restricted:
-        await query.answer(t("bot.role_needs_link", lang), show_alert=True)
+        await notify(update, context, t("bot.role_needs_link", lang), alert=True)
         return
     await begin(update, context, wave, invitation.org, role.id, lang)
 
@@ -386,43 +449,43 @@ async def choose_role(update: Update, context: TrustscanContext) -> None:
 async def begin(
     update: Update, context: TrustscanContext, wave: Wave, org: str, role: str, lang: str
 ) -> None:
+    """Start (or find) the response and show its first question where the person looks."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
+    assert update.effective_chat is not None
+    user_id, chat_id = update.effective_user.id, update.effective_chat.id
     # the session's language is one the survey is written in (see Survey.language_for)
     lang = context.services.registry[wave.survey].language_for(lang)
     try:
-        session = await context.store.begin(wave.id, update.effective_user.id, org, role, lang)
+        session = await context.store.begin(wave.id, user_id, org, role, lang)
+        new = await next_screen_new(context, wave, update)
+        await context.store.clear_consent(wave.id, user_id)
     except WaveClosedError:
-        await query.answer(t("bot.wave_closed", lang), show_alert=True)
+        await notify(update, context, t("bot.wave_closed", lang), alert=True)
         return
-    await query.answer()
-    awaiting_consent(context, False)
+    await answer(update, context)
     if session.completed:
-        await edit(query.message, t("bot.already_done", lang))
+        await put(context, chat_id, query.message, t("bot.already_done", lang), None, new)
         return
     lang = session.lang or lang
     q = questionnaire_for(context, wave, session, lang)
-    step = q.step(flow.state_of(q, session))
-    if isinstance(step, Done):
-        assert update.effective_chat is not None
-        chat_id = update.effective_chat.id
-        await edit(
-            query.message,
-            *await finish(context, q, session, flow.state_of(q, session), lang, chat_id),
-        )
-        return
-    await edit(query.message, *render_step(step, wave.id, lang))
+    await show_next(
+        query.message, context, q, session, flow.state_of(q, session), wave, lang, chat_id, new
+    )
 
 
 # -- answering ----------------------------------------------------------------------------
 
 
+@patient
 async def press(update: Update, context: TrustscanContext) -> None:
     """Any answer-area button: answer, don't know, skip, back, next, and the widgets.
 
     Taken in the chat's turn (see `chat_turn`). The press is answered as soon as the
     answer is stored (that costs nothing of the message budget and must happen within
-    Telegram's 15 seconds), and only then is the next question shown.
+    Telegram's 15 seconds), and only then is the next question shown. A press that
+    waits long is told so in time (`answering.patient`); one answered too late for
+    Telegram still moves the screen on.
     """
     async with chat_turn(context):
         await press_in_turn(update, context)
@@ -431,45 +494,124 @@ async def press(update: Update, context: TrustscanContext) -> None:
 async def press_in_turn(update: Update, context: TrustscanContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
+    assert update.effective_chat is not None
     decoded = decode(query.data)
     lang = user_lang(update, context)
     if decoded is None:
-        await query.answer(t("bot.outdated", lang))
+        await notify(update, context, t("bot.outdated", lang))
         return
     try:
         wave = await context.services.wave(decoded.wave)
         session = await context.store.find_session(wave.id, update.effective_user.id)
     except (UnknownWaveError, WaveClosedError):
-        await query.answer(t("bot.wave_closed", lang))
+        await notify(update, context, t("bot.wave_closed", lang))
         return
     if session is None or session.completed:
-        await query.answer(t("bot.outdated", lang))
+        await notify(update, context, t("bot.outdated", lang))
         return
     lang = user_lang(update, context, session)
     q = questionnaire_for(context, wave, session, lang)
     state = flow.state_of(q, session)
     if decoded.index != state.cursor or state.cursor >= len(q.items):
-        await query.answer(t("bot.outdated", lang))
+        await outdated(update, context, q, state, wave, lang)
         return
     try:
         if decoded.action in REDRAWS:
             step = q.step(state)
             assert isinstance(step, QuestionStep)
-            await redraw_widget(query, decoded, step, wave, lang, context.chat_data)
+            await redraw_widget(update, context, decoded, step, wave, lang)
             return
         change = act(q, state, decoded)
         await flow.persist(context.store, q, session, state, change)
         forget_screen(context.chat_data)  # the message moves on: no widget points carry over
     except AnswerError as exc:
-        await query.answer(hint(exc, lang))
+        await refuse(update, context, q, state, wave, lang, hint(exc, lang))
         return
-    except (StaleStepError, ValueError, IndexError):
-        await query.answer(t("bot.outdated", lang))
+    except StaleStepError:  # a double tap stored first: the state moved on meanwhile
+        fresh = await context.store.find_session(wave.id, update.effective_user.id)
+        now = flow.state_of(q, fresh) if fresh is not None and not fresh.completed else state
+        await outdated(update, context, q, now, wave, lang)
         return
-    await query.answer()
-    assert update.effective_chat is not None
+    except (ValueError, IndexError):
+        await refuse(update, context, q, state, wave, lang, t("bot.outdated", lang))
+        return
+    await answer(update, context)
+    new = isinstance(query.message, Message) and newer_than(context, query.message)
     await show_next(
-        query.message, context, q, session, change.state, wave, lang, update.effective_chat.id
+        query.message, context, q, session, change.state, wave, lang, update.effective_chat.id, new
+    )
+
+
+async def notify(
+    update: Update, context: TrustscanContext, text: str, *, alert: bool = False
+) -> None:
+    """A press that leads nowhere: a toast, or the same words in the chat when too late."""
+    if not await answer(update, context, text, alert=alert):
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(text)
+
+
+async def refuse(
+    update: Update,
+    context: TrustscanContext,
+    q: Questionnaire,
+    state: State,
+    wave: Wave,
+    lang: str,
+    text: str,
+) -> None:
+    """A press at the current question that is refused: its toast, or, when too late for
+    one, the question again as the newest message with the words above it."""
+    if await answer(update, context, text):
+        return
+    step = q.step(state)
+    if isinstance(step, QuestionStep):
+        await send_step(update, context, step, wave, lang, hint_text=text)
+    else:
+        await notify(update, context, text)
+
+
+async def outdated(
+    update: Update, context: TrustscanContext, q: Questionnaire, state: State, wave: Wave, lang: str
+) -> None:
+    """A press on an earlier question's button: "outdated", and the current question.
+
+    When the chat's newest message is known to show the current question (it is just
+    below), the toast is enough. Otherwise, say after a restart that came before the
+    next question could be sent, the current question is shown: in the pressed message
+    when it is the newest, else as a new message. So a tap always leads on.
+    """
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    text = t("bot.outdated", lang)
+    toasted = await answer(update, context, text)
+    step = q.step(state)
+    if not isinstance(step, QuestionStep):  # at the end: /start completes it
+        if not toasted:
+            await update.effective_chat.send_message(text)
+        return
+    current = shown.on_screen(context.chat_data)
+    chat_id = update.effective_chat.id
+    below = (
+        current is not None
+        and current.shows(wave.id, step.index)
+        and not (current.message is not None and newer_than_id(context, chat_id, current.message))
+    )
+    if toasted and below:
+        return  # the current question is the newest message: the toast says it all
+    message = query.message
+    in_place = isinstance(message, Message) and newest_is(context, message)
+    await show_next(
+        message,
+        context,
+        q,
+        None,
+        state,
+        wave,
+        lang,
+        update.effective_chat.id,
+        not in_place,
+        hint_text=None if toasted else text,
     )
 
 
@@ -497,68 +639,90 @@ def act(q: Questionnaire, state: State, press_: Press) -> Change:
 
 
 async def redraw_widget(
-    query: CallbackQuery,
+    update: Update,
+    context: TrustscanContext,
     press_: Press,
     step: QuestionStep,
     wave: Wave,
     lang: str,
-    memory: dict[Any, Any] | None = None,
 ) -> None:
     """Widget presses (multi toggles, allocate +/−, ranking picks) only redraw the message.
 
     The new state is worked out first, so a refused press (forged, too many options) gets
     its one toast instead of an empty answer; then the press is answered at once and the
-    message redrawn. `memory` (the chat's data) keeps what the message shows, so quick taps
-    on a keyboard not yet redrawn apply in order (`widgets.redraw_in_order`).
+    message redrawn. The chat's data keeps what the message shows, so quick taps on a
+    keyboard not yet redrawn apply in order (`widgets.redraw_in_order`).
     """
+    query = update.callback_query
+    assert query is not None
     widget = WIDGETS[step.type]
     if press_.action not in widget.redraws:
         raise ValueError(f"no widget press {press_.action!r} for a {step.type} question")
     message = query.message
-    shown = message.message_id if isinstance(message, Message) else None
-    state = redraw_in_order(widget, press_, step, memory, shown)
-    await query.answer()
-    await edit(message, *render_step(step, wave.id, lang, widget=state))
+    on = message.message_id if isinstance(message, Message) else None
+    state = redraw_in_order(widget, press_, step, context.chat_data, on)
+    await answer(update, context)
+    drawn = await edit(message, *render_step(step, wave.id, lang, widget=state))
+    shown.remember(context.chat_data, wave.id, step.index, drawn)
 
 
 async def show_next(
     message: MaybeInaccessibleMessage | None,
     context: TrustscanContext,
     q: Questionnaire,
-    session: Session,
+    session: Session | None,
     state: State,
     wave: Wave,
     lang: str,
     chat_id: int,
-    send_new: Update | None = None,
+    new: bool = False,
+    hint_text: str | None = None,
 ) -> None:
     """After a stored step: the next question, or the thank-you when all is answered.
 
-    It replaces the pressed message, unless the bot has sent a newer message into the
-    chat since (a /start that raced the press, a reminder): then it comes as a new
-    message, so the newest message always shows the current question.
+    It replaces `message` (the pressed one), or comes as a new message when `new` (the
+    bot has sent a newer message into the chat since: a /start that raced the press, a
+    reminder; or a typed answer), or when the pressed message cannot be edited: so the
+    newest message always shows the current question.
     """
     step = q.step(state)
     if isinstance(step, Done):
+        assert session is not None, "only a stored step reaches the end"
         text, keyboard = await finish(context, q, session, state, lang, chat_id)
+        shown.forget(context.chat_data)
     else:
-        text, keyboard = render_step(step, wave.id, lang)
-    if send_new is not None and send_new.effective_chat is not None:
-        await send_new.effective_chat.send_message(
-            text, parse_mode=ParseMode.HTML, reply_markup=keyboard
-        )
-    elif isinstance(message, Message) and newer_than(context, message):
-        await context.bot.send_message(
+        text, keyboard = render_step(step, wave.id, lang, hint=hint_text)
+    if new or not isinstance(message, Message):
+        drawn: Message | None = await context.bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
     else:
-        await edit(message, text, keyboard)
+        drawn = await edit(message, text, keyboard)
+    if isinstance(step, QuestionStep):
+        shown.remember(context.chat_data, wave.id, step.index, drawn)
 
 
 def newer_than(context: TrustscanContext, message: Message) -> bool:
     """Whether the bot has sent a message into the chat after `message` (outbox's record)."""
+    return newer_than_id(context, message.chat.id, message.message_id)
+
+
+def newer_than_id(context: TrustscanContext, chat_id: int, message_id: int) -> bool:
+    """Whether the outbox knows of a message in `chat_id` newer than `message_id`."""
     outbox = context.bot.rate_limiter
-    return isinstance(outbox, Outbox) and outbox.newest(message.chat.id) > message.message_id
+    return isinstance(outbox, Outbox) and outbox.newest(chat_id) > message_id
+
+
+def newest_is(context: TrustscanContext, message: Message) -> bool:
+    """Whether `message` is known to be the newest the bot sent into its chat.
+
+    Without an outbox (tests) the pressed message counts as the newest; with one, only
+    a message this process sent counts (after a restart nothing is known).
+    """
+    outbox = context.bot.rate_limiter
+    if not isinstance(outbox, Outbox):
+        return True
+    return outbox.newest(message.chat.id) == message.message_id
 
 
 TYPED_WAITING = "typed_waiting"  # chat_data key: typed messages waiting for the chat's turn
@@ -567,12 +731,16 @@ TYPED_WAITING = "typed_waiting"  # chat_data key: typed messages waiting for the
 async def text_answer(update: Update, context: TrustscanContext) -> None:
     """A typed message: the answer to an open question, or a hint to use the buttons.
 
-    Taken in the chat's turn (see `chat_turn`), like presses and /start: a typed answer
-    racing a tap reads the state only after the tap has stored and shown its step. Turns
-    are taken one by one, so a flood of lines at a button question would be hinted at one
-    by one at a message a second; a line with newer typed lines waiting behind it leaves
-    the hint to the newest (`superseded`), so the flood is answered once.
+    The line answers the question on screen when it arrived (`bot.shown`), taken now,
+    before it waits for the chat's turn: a line sent twice, or typed just before the
+    question moved on, is then refused instead of being stored as the answer to the next
+    question. Taken in the chat's turn (see `chat_turn`), like presses and /start: a
+    typed answer racing a tap reads the state only after the tap has stored and shown its
+    step. Turns are taken one by one, so a flood of lines at a button question would be
+    hinted at one by one at a message a second; a line with newer typed lines waiting
+    behind it leaves the hint to the newest (`superseded`), so the flood is answered once.
     """
+    on_screen = shown.on_screen(context.chat_data)
     data = context.chat_data if context.chat_data is not None else {}
     turn = chat_turn(context)
     data[TYPED_WAITING] = data.get(TYPED_WAITING, 0) + 1
@@ -581,20 +749,24 @@ async def text_answer(update: Update, context: TrustscanContext) -> None:
     finally:  # also when cancelled while waiting: a stale count would mute later hints
         data[TYPED_WAITING] -= 1
     try:
-        await text_answer_in_turn(update, context, superseded=data[TYPED_WAITING] > 0)
+        await text_answer_in_turn(update, context, on_screen, superseded=data[TYPED_WAITING] > 0)
     finally:
         turn.release()
 
 
 async def text_answer_in_turn(
-    update: Update, context: TrustscanContext, *, superseded: bool = False
+    update: Update,
+    context: TrustscanContext,
+    on_screen: shown.Shown | None,
+    *,
+    superseded: bool = False,
 ) -> None:
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     active = await in_progress(context, update.effective_user.id)
     lang = user_lang(update, context)
     if not active:
-        await message.reply_text(not_taking_part(context, lang))
+        await not_taking_part(update, context, lang)
         return
     wave, session = active[0]
     lang = user_lang(update, context, session)
@@ -604,11 +776,21 @@ async def text_answer_in_turn(
     if isinstance(step, Done):
         await resume(update, context, wave, session)
         return
-    if not (WIDGETS[step.type].typed or WIDGETS[step.type].reads_text):
+    if session.last_message is not None and message.message_id <= session.last_message:
+        return  # the same message delivered twice: it was stored the first time
+    reads = WIDGETS[step.type].typed or WIDGETS[step.type].reads_text
+    meant_here = on_screen is not None and on_screen.shows(wave.id, step.index)
+    if not meant_here and (on_screen is not None or reads):
+        if superseded:
+            return  # a newer typed line waits for the turn and answers for this one
+        word = "bot.typed_for_earlier" if on_screen is not None else "bot.typed_unsure"
+        await send_step(update, context, step, wave, lang, hint_text=t(word, lang))
+        return
+    if not reads:
         if superseded:
             return  # a newer typed line waits for the turn and gets the hint
         await message.reply_text(t("bot.use_buttons", lang))
-        await send_step(update, step, wave, lang)
+        await send_step(update, context, step, wave, lang)
         return
     try:  # the type reads the line: typed points ("40 30 20 10") at an allocate question
         typed = QUESTION_TYPES[step.type].from_text(step.question, message.text or "")
@@ -616,13 +798,13 @@ async def text_answer_in_turn(
         await flow.persist(context.store, q, session, state, change, message_id=message.message_id)
         forget_screen(context.chat_data)  # the widget's points on screen are behind it now
     except AnswerError as exc:
-        await send_step(update, step, wave, lang, hint_text=hint(exc, lang))
+        await send_step(update, context, step, wave, lang, hint_text=hint(exc, lang))
         return
     except StaleStepError:
         return  # the same message delivered twice: it was stored the first time
     assert update.effective_chat is not None
     await show_next(
-        None, context, q, session, change.state, wave, lang, update.effective_chat.id, update
+        None, context, q, session, change.state, wave, lang, update.effective_chat.id, True
     )
 
 
@@ -630,12 +812,13 @@ async def unknown_press(update: Update, context: TrustscanContext) -> None:
     """Any other callback data (forged, or from an old version): a toast, nothing stored."""
     query = update.callback_query
     assert query is not None
-    await query.answer(t("bot.outdated", user_lang(update, context)))
+    await notify(update, context, t("bot.outdated", user_lang(update, context)))
 
 
 # -- opt-in, pause, erase, language, help ---------------------------------------------------
 
 
+@patient
 async def opt_in(update: Update, context: TrustscanContext) -> None:
     """'Tell me when the next measurement opens': store the chat as a contact.
 
@@ -649,10 +832,10 @@ async def opt_in(update: Update, context: TrustscanContext) -> None:
     assert key is not None, "the opt-in key is derived in post_init"
     org = verified_org(key, update.effective_chat.id, query.data)
     if org is None or context.config.organisation(org) is None:
-        await query.answer(t("bot.outdated", lang))
+        await notify(update, context, t("bot.outdated", lang))
         return
     await context.store.set_contact(update.effective_chat.id, org, lang)
-    await query.answer()
+    await answer(update, context)
     await edit(query.message, t("bot.notify_ok", lang), unsubscribe_keyboard(lang))
 
 
@@ -692,7 +875,7 @@ async def unsubscribe_pressed(update: Update, context: TrustscanContext) -> None
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     await context.store.remove_contact(update.effective_chat.id)
-    await query.answer()
+    await answer(update, context)
     if isinstance(query.message, Message):
         with contextlib.suppress(BadRequest):  # pressed twice: the button is already gone
             await query.message.edit_reply_markup(reply_markup=None)
@@ -714,12 +897,13 @@ async def delete(update: Update, context: TrustscanContext) -> None:
     await update.effective_message.reply_text(t("bot.delete_confirm", lang), reply_markup=keyboard)
 
 
+@patient
 async def delete_confirmed(update: Update, context: TrustscanContext) -> None:
     """Confirmation of /delete: erase every unfinished response of this person."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     lang = user_lang(update, context)
-    await query.answer()
+    await answer(update, context)
     if query.data == "X":
         await edit(query.message, t("bot.cancelled", lang))
         return
@@ -732,6 +916,8 @@ async def delete_confirmed(update: Update, context: TrustscanContext) -> None:
     reply = (
         "bot.deleted_pending" if pending else "bot.deleted" if erased else "bot.nothing_to_delete"
     )
+    if erased:
+        shown.forget(context.chat_data)
     await edit(query.message, t(reply, lang))
 
 
@@ -751,6 +937,7 @@ async def language(update: Update, context: TrustscanContext) -> None:
     )
 
 
+@patient
 async def language_chosen(update: Update, context: TrustscanContext) -> None:
     """A language button: remember it for this chat and for the answers in progress.
 
@@ -763,7 +950,7 @@ async def language_chosen(update: Update, context: TrustscanContext) -> None:
     assert query is not None and query.data is not None and update.effective_user is not None
     lang = query.data[2:]
     if lang not in LANGUAGES:  # the pattern admits only these; a forged press is ignored
-        await query.answer()
+        await answer(update, context)
         return
     if context.user_data is not None:
         context.user_data["lang"] = lang
@@ -771,18 +958,21 @@ async def language_chosen(update: Update, context: TrustscanContext) -> None:
     for wave, session in active:
         survey = context.services.registry.get(wave.survey)
         await context.store.set_language(session, survey.language_for(lang) if survey else lang)
-    await query.answer()
+    await answer(update, context)
     text, keyboard = t("bot.language_set", lang), None
+    step: QuestionStep | Done | None = None
     if active:  # the question the person is at, drawn again in the new language
         wave, session = active[0]
         session = await context.store.find_session(wave.id, update.effective_user.id) or session
-        shown = user_lang(update, context, session)
-        q = questionnaire_for(context, wave, session, shown)
+        speaking = user_lang(update, context, session)
+        q = questionnaire_for(context, wave, session, speaking)
         step = q.step(flow.state_of(q, session))
         if isinstance(step, QuestionStep):
-            question, keyboard = render_step(step, wave.id, shown)
+            question, keyboard = render_step(step, wave.id, speaking)
             text += "\n\n" + question
-    await edit(query.message, text, keyboard)
+    drawn = await edit(query.message, text, keyboard)
+    if isinstance(step, QuestionStep):
+        shown.remember(context.chat_data, active[0][0].id, step.index, drawn)
 
 
 async def help_command(update: Update, context: TrustscanContext) -> None:

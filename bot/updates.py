@@ -7,7 +7,8 @@ same batch is fetched again hundreds of times a second while nobody gets an answ
 `ReadableUpdates` wraps the getUpdates connection: each update is checked on its own,
 and one that does not parse is replaced by its bare `update_id`, so the offset moves
 past it and no handler sees it. It is logged once, by id and error type, never with
-its content (it may carry a person's message).
+its content (it may carry a person's message); an id that is not a number is named
+only by its kind and size.
 
 The webhook path (see `bot.webhook`) reads each posted update with `parse_update`, which
 skips an unreadable one the same way and with the same log line.
@@ -100,17 +101,32 @@ def parse_update(raw: Any, bot: Bot) -> Update | None:
     For the webhook: a posted update is one update, so an unreadable one is simply not
     handed on, and the post is still answered so Telegram does not deliver it again.
     """
+    update_id = id_of(raw)
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        log_skipped(update_id, "its update_id is not a number")  # not from Telegram
+        return None
     try:
         return Update.de_json(raw, bot)
     except Exception as exc:  # any parse failure; the type names it without the content
-        log_skipped(id_of(raw), type(exc).__name__)
+        log_skipped(update_id, type(exc).__name__)
         return None
 
 
 def id_of(raw: Any) -> Any:
-    """The update's `update_id`, the one part of it that is safe to log."""
+    """The update's `update_id` as it came (log it only through `loggable_id`)."""
     return raw.get("update_id") if isinstance(raw, dict) else None
 
 
+def loggable_id(update_id: Any) -> str:
+    """How a log line names an update: its number, or only the kind and size of what
+    stands in its place (a forged post may put a megabyte, or a message, there)."""
+    if isinstance(update_id, int) and not isinstance(update_id, bool):
+        return str(update_id)
+    if update_id is None:
+        return "without an id"
+    size = f", {len(update_id)} characters" if isinstance(update_id, str) else ""
+    return f"with an id that is not a number ({type(update_id).__name__}{size})"
+
+
 def log_skipped(update_id: Any, problem: str) -> None:
-    log.warning("skipped update %s: it cannot be read (%s)", update_id, problem)
+    log.warning("skipped update %s: it cannot be read (%s)", loggable_id(update_id), problem)

@@ -33,6 +33,7 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 # SQLCipher's own error; aliased so the store can catch it without importing sqlcipher3.
 DatabaseError = sqlcipher3.DatabaseError
 Error = sqlcipher3.Error
+OperationalError = sqlcipher3.OperationalError
 Connection = sqlcipher3.Connection
 
 

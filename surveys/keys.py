@@ -24,6 +24,7 @@ _WAVE_CONTEXT = b"trustscan/wave-secret/v1\x00"
 _CHECK_CONTEXT = b"trustscan/key-check/v1"
 _DATABASE_CONTEXT = b"trustscan/database-key/v1"
 _SEAL_CONTEXT = b"trustscan/session-seal/v1\x00"
+_CONSENT_CONTEXT = b"trustscan/consent-screen/v1\x00"
 _CODE_CONTEXT = b"trustscan/code-hash/v1"
 SEALED_BYTES = 32  # every sealed payload is padded to this length: its size says nothing
 
@@ -79,6 +80,13 @@ def wave_secret(master_key: bytes, salt: bytes) -> bytes:
 def session_key(secret: bytes, telegram_user_id: int) -> bytes:
     """HMAC-SHA256(wave_secret, user id): one key per person per wave, not reversible."""
     return hmac.new(secret, str(int(telegram_user_id)).encode("ascii"), hashlib.sha256).digest()
+
+
+def consent_key(secret: bytes, telegram_user_id: int) -> bytes:
+    """The row key of a consent screen shown to a person: like the session key, but
+    another value, so the two rows of one person are not seen to belong together."""
+    message = _CONSENT_CONTEXT + str(int(telegram_user_id)).encode("ascii")
+    return hmac.new(secret, message, hashlib.sha256).digest()
 
 
 def database_key(master_key: bytes) -> bytes:

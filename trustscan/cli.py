@@ -37,7 +37,7 @@ from .operations import (
     role_of,
     survey_of,
 )
-from .services import load_registry, open_store, survey_files
+from .services import check_master_key, load_registry, open_store, survey_files
 
 if TYPE_CHECKING:
     from .operations import Reports
@@ -242,7 +242,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="address the webhook server listens on (default 127.0.0.1)",
     )
     p.add_argument("--port", type=int, default=8443, metavar="N")
-    p.add_argument("--secret-token", metavar="T", help="secret Telegram sends with each update")
+    p.add_argument(
+        "--secret-token",
+        metavar="T",
+        help="secret Telegram sends with each update (a webhook refuses to start without it)",
+    )
+    p.add_argument(
+        "--insecure-loopback",
+        action="store_true",
+        help="for tests only: a webhook without --secret-token, on a loopback --listen address",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
 
     p = command(
@@ -409,6 +418,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     if args.runner is None:
         raise UsageError("the Telegram adapter is not installed: start trustscan via bot.main")
     check_database_access(config)  # one sentence now, not a traceback from the bot's start
+    check_master_key(config)  # likewise, before the bot's library is even loaded
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from surveys.keys import load_or_create_key
+from surveys import cipher
+from surveys.keys import database_key, load_or_create_key
 from surveys.loader import builtin_paths, load_surveys
 from surveys.model import Survey
 from surveys.store import RoleRow, Store
@@ -49,3 +50,16 @@ async def open_store(config: Config, clock: Clock | None = None) -> Store:
         [RoleRow(r.id, dict(r.label.items()), r.restricted) for r in config.roles],
     )
     return store
+
+
+def check_master_key(config: Config) -> None:
+    """Refuse, in one sentence, a master key that does not open the existing database.
+
+    `trustscan run` checks this before it starts anything (an event loop, the Telegram
+    library): the refusal is then the only thing it prints (`MasterKeyError`).
+    """
+    path = config.database
+    if not path.is_file() or cipher.is_plaintext(path):
+        return  # a new database, or an old plaintext one the store encrypts on opening
+    key = load_or_create_key(config.key_file, config.master_key)
+    cipher.connect(path, database_key(key)).close()

@@ -32,6 +32,7 @@ Where each job lives:
     waves        partnership, waves and their secrets, counts
     directory    invitations, contacts, notification rounds, audit log
     sessions     sessions: HMAC keys, sealed state, the write-through cache
+    consents     who is on the consent screen (sealed, keyed like sessions)
     writer       the group-commit task (answers from many people share one fsync)
     batch        the SQL of one batch: starts, steps, completions, comment shuffling
     codes        single-use codes: hashes, claiming one at a start, using it up at the end
@@ -52,6 +53,7 @@ from ..clock import Clock
 from . import schema
 from .base import Database
 from .codes import Codes
+from .consents import ConsentScreens
 from .directory import Directory
 from .maintenance import Maintenance
 from .reads import AnswerColumns, Coded, Reads
@@ -117,6 +119,7 @@ class Store:
         self._waves = Waves(base)
         self._directory = Directory(base)
         self._sessions = Sessions(base, self._waves, cache, self._writer, self._unlinker)
+        self._consents = ConsentScreens(base, self._waves)
         self._reads = Reads(base)
         self._maintenance = Maintenance(base, self._unlinker)
         self._codes = Codes(base)
@@ -160,6 +163,10 @@ class Store:
         with contextlib.suppress(cipher.Error):
             await self._base.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         await self._base.db.close()
+
+    async def give_up_on_locks(self) -> None:
+        """Answers stop waiting for a lock someone else holds (the bot is stopping)."""
+        self._writer.give_up_on_locks()
 
     async def __aenter__(self) -> Store:
         return self
@@ -291,6 +298,22 @@ class Store:
         """Record that a notification round ran; False if it had already (restart-safe)."""
         return await self._directory.mark_notified(wave_id, kind)
 
+    async def begin_round(self, wave_id: int, kind: str) -> bool:
+        """Start a notification round, or find it unfinished: True while it has work left."""
+        return await self._directory.begin_round(wave_id, kind)
+
+    async def round_sent(self, wave_id: int, kind: str) -> set[int]:
+        """The chats an unfinished round has already reached."""
+        return await self._directory.round_sent(wave_id, kind)
+
+    async def mark_sent(self, wave_id: int, kind: str, chat_id: int) -> None:
+        """One message of a round went out."""
+        await self._directory.mark_sent(wave_id, kind, chat_id)
+
+    async def finish_round(self, wave_id: int, kind: str) -> None:
+        """Every contact of the round was handled: done, and its marks go."""
+        await self._directory.finish_round(wave_id, kind)
+
     async def audit(self, actor: str, action: str, detail: str = "") -> None:
         await self._directory.audit(actor, action, detail)
 
@@ -360,6 +383,18 @@ class Store:
 
     async def has_completed(self, wave_id: int, user_id: int) -> bool:
         return await self._sessions.has_completed(wave_id, user_id)
+
+    async def show_consent(self, wave_id: int, user_id: int, message_id: int) -> None:
+        """The person is on the consent screen of `wave_id`; its newest message (sealed)."""
+        await self._consents.show(wave_id, user_id, message_id)
+
+    async def consent_shown(self, wave_id: int, user_id: int) -> int | None:
+        """The newest message of the person's consent screen in `wave_id`; None if none."""
+        return await self._consents.shown(wave_id, user_id)
+
+    async def clear_consent(self, wave_id: int, user_id: int) -> None:
+        """The person has begun: the consent screen is behind them."""
+        await self._consents.clear(wave_id, user_id)
 
     # -- single-use codes of restricted roles --------------------------------------------
 

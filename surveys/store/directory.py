@@ -2,6 +2,12 @@
 
 None of these tables is ever joined to sessions, responses or answers: `contacts` holds
 chat ids of people who asked for reminders, and nothing beside an answer names one.
+
+A notification round (an announcement, a reminder) is marked per contact as each
+message goes out (`notices_sent`), so a crash or a stop halfway leaves the rest due and
+sends nobody a second copy. A reminder's marks name contacts who had not finished the
+wave, which the master key tells while the wave is open anyway; they are deleted when
+the round is done, and with the wave when it closes.
 """
 
 from __future__ import annotations
@@ -101,9 +107,47 @@ class Directory:
         """Record that a notification round ran; False if it had already (restart-safe)."""
         async with self._base.transaction() as db:
             cursor = await db.execute(
-                "INSERT OR IGNORE INTO notifications_sent VALUES (?, ?)", (wave_id, kind)
+                "INSERT OR IGNORE INTO notifications_sent (wave, kind) VALUES (?, ?)",
+                (wave_id, kind),
             )
             return cursor.rowcount == 1
+
+    async def begin_round(self, wave_id: int, kind: str) -> bool:
+        """Start a notification round, or find it unfinished: True while it has work left."""
+        async with self._base.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO notifications_sent (wave, kind, done) VALUES (?, ?, 0)",
+                (wave_id, kind),
+            )
+        rows = await self._base.read(
+            "SELECT done FROM notifications_sent WHERE wave = ? AND kind = ?", (wave_id, kind)
+        )
+        return not rows[0][0]
+
+    async def round_sent(self, wave_id: int, kind: str) -> set[int]:
+        """The chats an unfinished round has already reached."""
+        rows = await self._base.read(
+            "SELECT chat_id FROM notices_sent WHERE wave = ? AND kind = ?", (wave_id, kind)
+        )
+        return {chat_id for (chat_id,) in rows}
+
+    async def mark_sent(self, wave_id: int, kind: str, chat_id: int) -> None:
+        """One message of a round went out (durable before the next is counted on)."""
+        async with self._base.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO notices_sent VALUES (?, ?, ?)", (wave_id, kind, chat_id)
+            )
+
+    async def finish_round(self, wave_id: int, kind: str) -> None:
+        """Every contact of the round was handled: done, and its marks go."""
+        async with self._base.transaction() as db:
+            await db.execute(
+                "UPDATE notifications_sent SET done = 1 WHERE wave = ? AND kind = ?",
+                (wave_id, kind),
+            )
+            await db.execute(
+                "DELETE FROM notices_sent WHERE wave = ? AND kind = ?", (wave_id, kind)
+            )
 
     async def audit(self, actor: str, action: str, detail: str = "") -> None:
         async with self._base.transaction() as db:

@@ -151,10 +151,23 @@ MIGRATIONS: tuple[str, ...] = (
         used INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     """,
+    # 6: a notification round is done only when every contact of it was handled, marked
+    # per contact as it goes (issue 16: a crash halfway loses nothing, repeats nothing);
+    # the welcome with the consent button survives a restart (sealed, like a session)
+    """
+    ALTER TABLE notifications_sent ADD COLUMN done INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE notices_sent (
+        wave INTEGER NOT NULL, kind TEXT NOT NULL, chat_id INTEGER NOT NULL,
+        PRIMARY KEY (wave, kind, chat_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE consent_screens (
+        key BLOB PRIMARY KEY, wave INTEGER NOT NULL, sealed BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX consent_screens_wave ON consent_screens (wave);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 PRAGMAS = (
-    f"busy_timeout = {BUSY_TIMEOUT_MS}",
     "temp_store = MEMORY",  # sorts and VACUUM never spill plaintext into temporary files
     "journal_mode = WAL",
     "synchronous = FULL",  # an acknowledged answer survives a power cut, not only a crash
@@ -163,21 +176,32 @@ PRAGMAS = (
 )
 
 
+def pragmas() -> tuple[str, ...]:
+    """`PRAGMAS` and the busy timeout, read when a connection opens (tests shorten it)."""
+    return (f"busy_timeout = {BUSY_TIMEOUT_MS}", *PRAGMAS)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite giving up on a lock another connection or process holds."""
+    message = str(error).lower()
+    return isinstance(error, cipher.OperationalError) and ("locked" in message or "busy" in message)
+
+
 def connect_sync(path: Path, db_key: bytes) -> cipher.Connection:
     """A plain DB-API connection (writer thread, backups), configured like the others."""
     db = cipher.connect(path, db_key)
-    for pragma in PRAGMAS:
+    for pragma in pragmas():
         db.execute(f"PRAGMA {pragma}")
     return db
 
 
 async def connect(path: Path, db_key: bytes) -> aiosqlite.Connection:
-    """An aiosqlite connection to the encrypted file, configured with `PRAGMAS`."""
+    """An aiosqlite connection to the encrypted file, configured with `pragmas()`."""
     # aiosqlite only calls the connector and uses the DB-API connection it returns
     connector = cast("Callable[[], sqlite3.Connection]", partial(cipher.connect, path, db_key))
     db = await aiosqlite.Connection(connector, iter_chunk_size=64)
     try:
-        for pragma in PRAGMAS:
+        for pragma in pragmas():
             await db.execute(f"PRAGMA {pragma}")
     except BaseException:
         await db.close()
@@ -186,11 +210,18 @@ async def connect(path: Path, db_key: bytes) -> aiosqlite.Connection:
 
 
 def prepare_file(path: Path, db_key: bytes) -> None:
-    """Make the file private; encrypt a plaintext database of an older trustscan in place."""
+    """Make the file private; encrypt a plaintext database of an older trustscan in place;
+    refuse a key that does not open it (`MasterKeyError`).
+
+    The key is tried on a plain connection here, before any aiosqlite connection: one
+    whose opening fails leaves its thread to report to an event loop that may be closed
+    by then, a traceback after the one sentence.
+    """
     cipher.private_file(path)
     if cipher.is_plaintext(path):
         cipher.encrypt_plaintext(path, db_key)
         cipher.private_file(path)
+    cipher.connect(path, db_key).close()
 
 
 async def migrate(db: aiosqlite.Connection) -> bool:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from .. import cipher
 from ..errors import StoreError, UnlinkPendingError
+from . import schema
 from .base import Database
 from .batch import Op
-from .schema import BUSY_TIMEOUT_MS
 
 UNLINK_TIMEOUT = 30.0  # seconds a completion waits for the WAL to be truncated
 
@@ -47,7 +47,7 @@ def truncate_wal(db: cipher.Connection) -> bool:
     except cipher.Error:
         return False
     finally:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA busy_timeout = {schema.BUSY_TIMEOUT_MS}")
     return busy == 0 and log == 0
 
 

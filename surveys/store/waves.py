@@ -135,6 +135,8 @@ class Waves:
             )
             await db.execute("DELETE FROM responses WHERE wave = ? AND complete = 0", (wave_id,))
             await db.execute("DELETE FROM sessions WHERE wave = ?", (wave_id,))
+            await db.execute("DELETE FROM consent_screens WHERE wave = ?", (wave_id,))
+            await db.execute("DELETE FROM notices_sent WHERE wave = ?", (wave_id,))
             await db.execute(
                 "UPDATE waves SET status = 'closed', closed_at = ?, salt = NULL WHERE id = ?",
                 (self._base.now(), wave_id),

@@ -6,6 +6,7 @@ handler that answers wrongly, or not at all, fails here — not only end to end.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator
@@ -481,7 +482,7 @@ async def test_choose_role_refuses_what_the_link_does_not_offer(bot) -> None:
     """Unknown role, another role than the link's, a restricted role, a closed wave."""
     wave = await open_unit_wave(bot)
     token, staff_link = await link(bot), await link(bot, "staff")
-    outdated = [(t("bot.outdated", "nl"), False)]
+    outdated = [(t("bot.outdated", "nl"), None)]  # a toast, not an alert
     assert toasts(await bot.press(RESPONDENT, f"r:{token}:nobody")) == outdated
     assert toasts(await bot.press(RESPONDENT, f"r:{staff_link}:manager")) == outdated
     assert toasts(await bot.press(RESPONDENT, f"r:{token}:council")) == [
@@ -902,3 +903,93 @@ async def test_edits_telegram_refuses(bot, monkeypatch) -> None:
     calls = await bot._process(update)
     assert [c.method for c in calls] == ["answerCallbackQuery"]
     assert (await bot.store.find_session(wave.id, RESPONDENT)).lang == "en"
+
+
+# -- answers that must land where they were given (issue 16) --------------------------------
+
+
+async def at_the_open_question(bot: Bot) -> Wave:
+    """The person at position 3, the open question "why" (reached by c1 = less)."""
+    wave = await open_unit_wave(bot)
+    await join(bot, RESPONDENT)
+    await advance(bot, wave, RESPONDENT, 2)
+    await bot.press(RESPONDENT, f"a:{wave.id}:2:less")
+    assert (await state_of(bot, wave, RESPONDENT)).cursor == 3
+    return wave
+
+
+async def test_two_typed_lines_arriving_together_answer_one_question(bot) -> None:
+    """Both lines arrive while "why" is on screen: the first answers it, the second is not
+    stored as the answer to the next question but refused, with that question below."""
+    wave = await at_the_open_question(bot)
+    first, second = bot._update_id + 1, bot._update_id + 2
+    bot._update_id += 2
+    before = len(bot.telegram.calls)
+    await asyncio.gather(
+        bot._process(message(first, RESPONDENT, "te duur")),
+        bot._process(message(second, RESPONDENT, "te duur")),
+    )
+    state = await state_of(bot, wave, RESPONDENT)
+    assert state.cursor == 4 and state.answers["why"] == "te duur"
+    assert "m1" not in state.answers
+    sent = [c for c in bot.telegram.calls[before:] if c.method == "sendMessage"]
+    refusal = await screen(bot, wave, RESPONDENT, hint=t("bot.typed_for_earlier", "nl"))
+    assert [(c.text, c.buttons) for c in sent] == [await screen(bot, wave, RESPONDENT), refusal]
+
+
+async def test_a_typed_line_the_bot_cannot_place_is_not_stored(bot) -> None:
+    """After a restart the bot does not know which question the person saw: a typed line
+    gets the question again, with a word why, and the next line counts."""
+    wave = await at_the_open_question(bot)
+    bot.app.chat_data[RESPONDENT].clear()  # what a restart forgets
+    calls = await bot.send(RESPONDENT, "te duur")
+    unsure = await screen(bot, wave, RESPONDENT, hint=t("bot.typed_unsure", "nl"))
+    assert [(c.text, c.buttons) for c in calls] == [unsure]
+    assert "why" not in (await state_of(bot, wave, RESPONDENT)).answers
+    await bot.send(RESPONDENT, "te duur")
+    assert (await state_of(bot, wave, RESPONDENT)).answers["why"] == "te duur"
+
+
+async def test_an_earlier_button_shows_the_current_question_when_it_may_not_be_on_screen(
+    bot,
+) -> None:
+    """After a restart (the next question may never have been sent) a tap on an answered
+    question's button is "outdated" and brings the current question; while the bot knows
+    the current question is the newest message, the toast alone."""
+    wave = await open_unit_wave(bot)
+    await join(bot, RESPONDENT)
+    await advance(bot, wave, RESPONDENT, 2)
+    calls = await bot.press(RESPONDENT, f"a:{wave.id}:1:2")
+    assert [c.method for c in calls] == ["answerCallbackQuery"]
+    bot.app.chat_data[RESPONDENT].clear()  # what a restart forgets
+    calls = await bot.press(RESPONDENT, f"a:{wave.id}:1:2")
+    assert toasts(calls) == [(t("bot.outdated", "nl"), None)]
+    assert (edited(calls).text, edited(calls).buttons) == await screen(bot, wave, RESPONDENT)
+    assert (await state_of(bot, wave, RESPONDENT)).answers.get("v1") == 4  # nothing stored
+
+
+async def test_a_press_too_late_for_a_toast_says_it_in_the_chat(bot, monkeypatch) -> None:
+    """Telegram refuses the answer as too old: a stored answer still shows the next
+    question; a refused one brings its hint in the chat, above the question again."""
+    wave = await open_unit_wave(bot)
+    await join(bot, RESPONDENT)
+    await advance(bot, wave, RESPONDENT, 4)
+    recording = bot.telegram.do_request
+    too_old = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+    async def late(url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        answer: tuple[int, bytes] = await recording(url, method, *args, **kwargs)
+        if url.endswith("/answerCallbackQuery"):
+            body = {"ok": False, "error_code": 400, "description": too_old}
+            return 400, json.dumps(body).encode()
+        return answer
+
+    monkeypatch.setattr(bot.telegram, "do_request", late)
+    calls = await bot.press(RESPONDENT, f"M:{wave.id}:4:0")  # a multi with nothing chosen
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert len(sent) == 1 and "⚠️" in sent[0].text  # the hint, above the question
+    assert sent[0].buttons == (await screen(bot, wave, RESPONDENT))[1]
+    assert (await state_of(bot, wave, RESPONDENT)).cursor == 4
+    calls = await bot.press(RESPONDENT, f"M:{wave.id}:4:1")
+    assert (edited(calls).text, edited(calls).buttons) == await screen(bot, wave, RESPONDENT)
+    assert (await state_of(bot, wave, RESPONDENT)).cursor == 5

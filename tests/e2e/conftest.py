@@ -15,6 +15,7 @@ import pytest
 
 from bot.app import build_application
 from bot.context import Services
+from bot.timing import Timing
 from surveys.clock import Clock
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
@@ -78,9 +79,14 @@ def clock() -> FakeClock:
 
 
 @asynccontextmanager
-async def running(config: Config, clock: Clock | None = None) -> AsyncIterator[Any]:
-    """The real Application polling the fake server, with its lifecycle hooks."""
-    app = build_application(config, clock=clock)
+async def running(
+    config: Config, clock: Clock | None = None, timing: Timing | None = None
+) -> AsyncIterator[Any]:
+    """The real Application polling the fake server, with its lifecycle hooks.
+
+    `timing` shortens the bot's waits, so a long lock or outage plays out in a second.
+    """
+    app = build_application(config, clock=clock, timing=timing)
     await app.initialize()
     await app.post_init(app)
     await app.updater.start_polling(poll_interval=0.0, timeout=1)

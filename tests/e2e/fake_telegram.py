@@ -8,7 +8,10 @@ the users: they push updates (commands, text, button presses) and read what the 
 sent. Failures can be injected: 429 flood control with retry_after, 5xx, and 403 for
 chats that blocked the bot. Like Telegram, it can answer slowly (`delay`), keep flood
 limits (`limits`: about 30 messages a second per bot and one new message a second per
-chat, else 429), and refuse to answer a button press more than 15 seconds old.
+chat, else 429), and refuse to answer a button press more than 15 seconds old. It can
+be down (`down`: every request but getUpdates loses its connection without an answer,
+as in an outage) and hold requests (`hold`: they hang until `release`, then go
+unrecorded, as for a bot killed while waiting for Telegram).
 """
 
 from __future__ import annotations
@@ -105,6 +108,11 @@ class FakeTelegram:
         self.flood_refusals = 0  # 429s answered because of `limits`
         self.late_answers = 0  # presses answered after QUERY_TIMEOUT (refused)
         self.pushed_at: dict[str, float] = {}  # callback query id -> when the person tapped
+        self.down = False  # an outage: connections are dropped without an answer
+        self.dropped: list[Call] = []  # the requests dropped while down
+        self.hold: Callable[[str, dict[str, Any]], bool] | None = None  # which requests hang
+        self.held: list[Call] = []
+        self._released = asyncio.Event()
         self._bot_bucket: Bucket | None = None
         self._chat_buckets: dict[int, Bucket] = {}
         self.files: dict[str, bytes] = {}
@@ -151,6 +159,19 @@ class FakeTelegram:
             self._changed.notify_all()
         return int(update["update_id"])
 
+    async def push_all(self, updates: list[dict[str, Any]]) -> None:
+        """Queue several updates at once: the bot fetches them together."""
+        async with self._changed:
+            for update in updates:
+                self.updates.append({"update_id": next(self._update_ids), **update})
+            self._changed.notify_all()
+
+    def release(self) -> None:
+        """Let the held requests go (unrecorded) and hold no more."""
+        self.hold = None
+        self._released.set()
+        self._released = asyncio.Event()  # for a hold that comes later
+
     def fail_next(
         self, method: str, status: int = 429, retry_after: int = 1, times: int = 1
     ) -> None:
@@ -187,7 +208,23 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
-        self.calls.append(Call(method, params))
+        call = Call(method, params)
+        self.calls.append(call)
+        async with self._changed:  # a request is news too (wait_for(calls_of(…)))
+            self._changed.notify_all()
+        if self.down and method != "getUpdates":
+            self.dropped.append(call)
+            async with self._changed:
+                self._changed.notify_all()
+            assert request.transport is not None
+            request.transport.abort()  # no answer at all: the client's connection fails
+            raise web.HTTPServiceUnavailable()
+        if self.hold is not None and self.hold(method, params):
+            self.held.append(call)
+            async with self._changed:
+                self._changed.notify_all()
+            await self._released.wait()
+            return self._error(502, 0)  # its client is gone: nothing is recorded
         if self.delay and method != "getUpdates":
             await asyncio.sleep(self.delay)
         refusal = self._refusal(method, params)
@@ -439,9 +476,7 @@ class FakeUser:
                 return data
         raise LookupError(f"no such button among {self.buttons(message)}")
 
-    async def send(self, text: str, *, twice: bool = False, wait: bool = True) -> dict[str, Any]:
-        """Type a message (a /command when it starts with /); wait for the bot's reply."""
-        before = len(self.server.chat_log.get(self.id, []))
+    def _message(self, text: str) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -452,6 +487,16 @@ class FakeUser:
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return message
+
+    async def send_lines(self, *texts: str) -> None:
+        """Type several messages in quick succession: they arrive together."""
+        await self.server.push_all([{"message": self._message(text)} for text in texts])
+
+    async def send(self, text: str, *, twice: bool = False, wait: bool = True) -> dict[str, Any]:
+        """Type a message (a /command when it starts with /); wait for the bot's reply."""
+        before = len(self.server.chat_log.get(self.id, []))
+        message = self._message(text)
         await self.server.push({"message": message}, twice=twice)
         if wait:
             await self.server.wait_for(lambda: len(self.server.chat_log.get(self.id, [])) > before)

@@ -18,14 +18,17 @@ def trustscan_path() -> str:
     return shutil.which("trustscan") or str(Path(sys.executable).parent / "trustscan")
 
 
-async def start_bot(folder: Path, config: Path) -> asyncio.subprocess.Process:
+async def start_bot(
+    folder: Path, config: Path, *command: str, key: str = KEY
+) -> asyncio.subprocess.Process:
+    """`trustscan --config CONFIG run` (or another command) with the master key `key`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTSCAN_")}
-    env["TRUSTSCAN_KEY"] = KEY
+    env["TRUSTSCAN_KEY"] = key
     return await asyncio.create_subprocess_exec(
         trustscan_path(),
         "--config",
         str(config),
-        "run",
+        *(command or ("run",)),
         cwd=folder,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -77,3 +80,21 @@ async def test_run_waits_for_telegram_and_comes_up_with_it(tmp_path: Path) -> No
         await server.stop()
     assert b"Traceback" not in rest
     assert len([line for line in rest.splitlines() if b"Bad Gateway" in line]) == 1, rest
+
+
+async def test_a_wrong_key_is_one_sentence_every_time(tmp_path: Path, server: FakeTelegram) -> None:
+    """A database made with one master key, `trustscan run` with another, ten times over:
+    each time exactly one sentence and a failure exit, never a traceback (it used to add an
+    "Event loop is closed" one now and then), and Telegram is not even asked."""
+    config = write_config(tmp_path, server)
+    made = await start_bot(tmp_path, config, "wave", "list")  # creates it with KEY
+    await asyncio.wait_for(made.communicate(), 60)
+    assert made.returncode == 0
+    wrong = "cd" * 32
+    runs = [await start_bot(tmp_path, config, key=wrong) for _ in range(10)]
+    outputs = await asyncio.wait_for(asyncio.gather(*(r.communicate() for r in runs)), 120)
+    for run, (_, err) in zip(runs, outputs, strict=True):
+        lines = err.decode().strip().splitlines()
+        assert run.returncode == 1 and len(lines) == 1, lines
+        assert "master key does not open the database" in lines[0]
+    assert not server.calls_of("getMe"), "refused before Telegram was asked"

@@ -219,11 +219,14 @@ async def test_migration_4_binds_old_links_and_marks_old_waves_announced(tmp_pat
     db.execute("UPDATE invitations SET survey = NULL")
     db.execute("DELETE FROM notifications_sent")
     db.execute("ALTER TABLE invitations DROP COLUMN survey")
-    for undo in (  # migration 5 (single-use codes) came later
+    for undo in (  # migrations 5 (single-use codes) and 6 (rounds, consent) came later
         "DROP INDEX responses_code",
         "DROP TABLE codes",
         "ALTER TABLE responses DROP COLUMN code",
         "ALTER TABLE roles DROP COLUMN restricted",
+        "ALTER TABLE notifications_sent DROP COLUMN done",
+        "DROP TABLE notices_sent",
+        "DROP TABLE consent_screens",
     ):
         db.execute(undo)
     db.execute("UPDATE schema_version SET version = 3")
