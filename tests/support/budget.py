@@ -1,7 +1,7 @@
 """How many examples a Hypothesis property tries: bounded in `make test`, deep on request.
 
 `make test` loads the profile "fast" (tests/conftest.py): each property tries a tenth of
-the examples it names, at least `FLOOR`, so the whole suite stays within two minutes on
+the examples it names, at least `FLOOR`, so the properties cost seconds, not minutes, on
 a 2-core machine. `make test-deep` loads "deep" and every property tries all it names.
 Explicit `@example` cases run under both.
 """
