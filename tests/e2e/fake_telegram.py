@@ -94,6 +94,9 @@ class FakeTelegram:
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
         self.confirmed = 0
+        self.delivered = 0  # the newest update id handed to the bot by getUpdates
+        self.pushed = 0  # the newest update id queued by the test
+        self.answering = 0  # requests other than getUpdates being answered right now
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.chat_log: dict[int, list[dict[str, Any]]] = {}
@@ -149,6 +152,7 @@ class FakeTelegram:
     async def push(self, update: dict[str, Any], *, twice: bool = False) -> int:
         """Queue an update (twice: the very same update delivered two times)."""
         update = {"update_id": next(self._update_ids), **update}
+        self.pushed = int(update["update_id"])
         query = update.get("callback_query")
         if isinstance(query, dict):
             self.pushed_at.setdefault(str(query.get("id")), time.monotonic())
@@ -164,6 +168,7 @@ class FakeTelegram:
         async with self._changed:
             for update in updates:
                 self.updates.append({"update_id": next(self._update_ids), **update})
+                self.pushed = int(self.updates[-1]["update_id"])
             self._changed.notify_all()
 
     def release(self) -> None:
@@ -206,6 +211,15 @@ class FakeTelegram:
     # -- server side ------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
+        """Answer one Bot API call, counting the calls in progress (`answering`)."""
+        waiting = request.match_info["method"] != "getUpdates"
+        self.answering += waiting
+        try:
+            return await self._answer(request)
+        finally:
+            self.answering -= waiting
+
+    async def _answer(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
         call = Call(method, params)
@@ -335,6 +349,8 @@ class FakeTelegram:
                 except TimeoutError:
                     break
             batch = self.updates[: int(params.get("limit") or 100)]
+        if batch:
+            self.delivered = max(self.delivered, int(batch[-1]["update_id"]))
         return batch
 
     async def api_deleteWebhook(self, params: dict[str, Any]) -> Any:

@@ -51,17 +51,30 @@ async def tap(user: FakeUser, data: str, message: dict[str, Any] | None = None) 
     return query_id
 
 
-async def settled(app: Any, server: FakeTelegram, quiet: float = 0.8, limit: float = 30) -> None:
-    """Wait until the bot has sent nothing for `quiet` seconds and its outbox is empty."""
+async def settled(app: Any, server: FakeTelegram, limit: float = 30) -> None:
+    """Wait until the bot is idle: every update pushed was fetched and handled, nothing
+    waits in its outbox and no call of it is being answered, three checks in a row.
+
+    The state is polled every 50 ms (a handler may leave work for a task it started);
+    no fixed pause stands in for the event.
+    """
     outbox = app.bot.rate_limiter
     assert isinstance(outbox, Outbox)
     deadline = time.monotonic() + limit
+    calm = 0
     while time.monotonic() < deadline:
-        count = len(server.calls)
-        await asyncio.sleep(quiet)
-        if len(server.calls) == count and outbox.pending() == 0:
+        idle = (
+            server.delivered >= server.pushed
+            and app.update_queue.empty()
+            and app.update_processor.current_concurrent_updates == 0
+            and outbox.pending() == 0
+            and server.answering == 0
+        )
+        calm = calm + 1 if idle else 0
+        if calm >= 3:
             return
-    pytest.fail(f"the bot was still sending after {limit} s")
+        await asyncio.sleep(0.05)
+    pytest.fail(f"the bot was still busy after {limit} s")
 
 
 def position(message: dict[str, Any]) -> int:
@@ -182,7 +195,7 @@ async def test_start_racing_a_tap_leaves_the_current_question_newest(
         if not start_first:
             await user.send("/start", wait=False)
         await server.wait_for(lambda q=query: q in server.callback_answers)
-        await settled(e2e_app, server, quiet=0.4)
+        await settled(e2e_app, server)
         newest = max(position(m) for m in user.inbox())
         assert position(user.last) == newest > int(answer.split(":")[2]), user.last["text"]
 
@@ -194,12 +207,12 @@ async def test_a_redelivered_start_then_a_tap_on_the_older_copy(
     user = FakeUser(server, USER_ID)
     await at_a_button_question(e2e_app, user)
     await user.send("/start", twice=True)
-    await settled(e2e_app, server, quiet=0.4)
+    await settled(e2e_app, server)
     copies = [m for m in user.inbox() if position(m) == position(user.last)]
     assert len(copies) >= 2
     answer = user.button(lambda _, d: d.startswith("a:"), copies[-2])
     await tap(user, answer, copies[-2])
-    await settled(e2e_app, server, quiet=0.4)
+    await settled(e2e_app, server)
     assert position(user.last) > int(answer.split(":")[2])
 
 

@@ -40,7 +40,7 @@ async def test_a_typed_message_racing_a_tap_leaves_the_current_question_newest(
         if not typed_first:
             await user.send("ik typ liever", wait=False)
         await server.wait_for(answered(server, query))
-        await settled(e2e_app, server, quiet=0.4)
+        await settled(e2e_app, server)
         raced += 1
         newest = max(position(m) for m in user.inbox())
         assert position(user.last) == newest > int(answer.split(":")[2]), user.last["text"]
