@@ -6,10 +6,12 @@ long when the database is locked or a thousand people tap at once. So:
 
 - `patient` answers a press still being handled after `Timing.patience` with a toast
   ("one moment, your tap has arrived"): the spinning stops and the person knows.
-- `answer` answers a press exactly once. When the toast can no longer be given (the
-  deadline has passed, or "one moment" already used the answer), it returns False and
-  the handler says its words in the chat instead, with the current question below them
-  (see `respondent.refuse`), so nobody is left looking at a stale button.
+- `answer` answers a press exactly once; when the replies queued ahead of this one would
+  keep the person waiting past `Timing.queued`, with the same "one moment" toast. When
+  the toast can no longer be given (the deadline has passed, or "one moment" already
+  used the answer), it returns False and the handler says its words in the chat
+  instead, with the current question below them (see `respondent.refuse`), so nobody is
+  left looking at a stale button.
 
 The handler itself always goes on to show the next question, answered in time or not.
 """
@@ -29,7 +31,7 @@ from surveys.i18n import t
 
 from .context import TrustscanContext
 from .language import user_lang
-from .outbox import TOO_OLD
+from .outbox import TOO_OLD, Outbox
 
 log = logging.getLogger(__name__)
 ANSWER = "press_answer"  # the context attribute holding the update's `PressAnswer`
@@ -84,8 +86,21 @@ def press_answer(update: Update, context: TrustscanContext) -> PressAnswer:
 async def answer(
     update: Update, context: TrustscanContext, text: str | None = None, *, alert: bool = False
 ) -> bool:
-    """Answer the press once: True if `text` (if any) was shown as a toast."""
+    """Answer the press once: True if `text` (if any) was shown as a toast.
+
+    Without words of its own, a press whose next screen will wait behind many replies
+    (a thousand people tapping at once share Telegram's 30 messages a second) gets the
+    "one moment" toast, so a long wait is never a silent one.
+    """
+    if text is None and queued_long(context):
+        return await press_answer(update, context)(t("bot.busy", user_lang(update, context)))
     return await press_answer(update, context)(text, alert=alert)
+
+
+def queued_long(context: TrustscanContext) -> bool:
+    """Whether a reply queued now would wait longer than `Timing.queued`."""
+    outbox = context.bot.rate_limiter
+    return isinstance(outbox, Outbox) and outbox.expected_wait() >= context.services.timing.queued
 
 
 def patient(handler: Handler) -> Handler:

@@ -207,6 +207,16 @@ class Outbox(BaseRateLimiter[int]):
         """Messages waiting to be sent (for tests and benchmarks)."""
         return sum(len(q) for queues in self._queues.values() for q in queues.values())
 
+    def expected_wait(self) -> float:
+        """Seconds a reply queued now waits for the replies ahead of it, at Telegram's pace.
+
+        When many people tap at once the bot's 30 messages a second are the limit: a press
+        is acknowledged at once, but its next question waits its turn. A press handler
+        uses this to tell the person so rather than leave them looking at nothing.
+        """
+        ahead = sum(len(q) for q in self._queues[REPLY].values())
+        return ahead / self.budget.per_second
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, Any]],

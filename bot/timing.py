@@ -19,6 +19,11 @@ class Timing:
     """A press still being handled after this long is answered with "one moment", well
     within Telegram's deadline, so the button stops spinning; the next question follows."""
 
+    queued: float = 5.0
+    """A press whose next screen would wait this long behind the replies queued for
+    others (Telegram's 30 messages a second, shared by everyone) is answered with the
+    same "one moment" at once, not left silent until its turn comes."""
+
     query_deadline: float = 15.0
     """Telegram's deadline for answering a press; answering is not retried beyond it."""
 

@@ -26,7 +26,7 @@ from trustscan.config import Config
 from .conftest import KEY, USER_ID, FakeClock, link_token, open_wave, running, store_of
 from .fake_telegram import FakeTelegram, FakeUser
 from .test_allocate_taps import answers_of, at_first_allocate, points_on
-from .test_delivery import at_a_button_question, position, tap
+from .test_delivery import at_a_button_question, position, settled, tap
 
 
 async def test_a_typed_line_sent_twice_answers_only_its_own_question(
@@ -180,3 +180,44 @@ async def test_a_reply_cut_off_by_a_stop_is_shown_at_the_next_press(
         # the current question comes as the newest message
         await server.wait_for(lambda: position(user.last) > answered)
         assert server.messages[(user.id, screen["message_id"])]["text"] == screen["text"]
+
+
+async def test_a_press_queued_behind_many_replies_is_told_to_wait(
+    e2e_config: Config, clock: FakeClock, server: FakeTelegram
+) -> None:
+    """Forty people tap at once: Telegram's 30 messages a second make the later ones wait
+    for their next question. A press that comes while many replies wait ahead (here more
+    than 0.2 s of them) is answered at once with "one moment"; one that finds nothing
+    queued is answered silently; every person still gets the next question."""
+    async with running(e2e_config, clock, Timing(patience=30.0, queued=0.2)) as app:
+        await open_wave(app, "e2e")
+        users = [FakeUser(server, USER_ID + i) for i in range(40)]
+        for user in users:
+            await at_a_button_question(app, user, opened=True)
+        await settled(app, server)
+        calm = await tap(users[0], users[0].button(lambda _, d: d.startswith("a:")))
+        await server.wait_for(lambda: calm in server.callback_answers)
+        await settled(app, server)
+        crowd, last = users[1:-1], users[-1]
+        before = {user.id: position(user.last) for user in users[1:]}
+        presses = [
+            {
+                "callback_query": {
+                    "id": f"crowd-{user.id}",
+                    "from": user.user,
+                    "chat_instance": str(user.id),
+                    "message": user.last,
+                    "data": user.button(lambda _, d: d.startswith("a:")),
+                }
+            }
+            for user in crowd
+        ]
+        await server.push_all(presses)
+        queries = [p["callback_query"]["id"] for p in presses]
+        await server.wait_for(lambda: all(q in server.callback_answers for q in queries))
+        late = await tap(last, last.button(lambda _, d: d.startswith("a:")))
+        await server.wait_for(lambda: late in server.callback_answers)
+        for user in users[1:]:
+            await server.wait_for(lambda u=user: position(u.last) > before[u.id])
+    assert server.callback_answers[calm].get("text") is None  # nothing queued: no words
+    assert server.callback_answers[late].get("text") == t("bot.busy", "nl")
