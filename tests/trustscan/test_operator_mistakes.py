@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_command_line import KEY, trustscan_path
+from .command import KEY, trustscan_path
 
 # root without the capabilities that ignore permission bits, so read-only means read-only
 AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
