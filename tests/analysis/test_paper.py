@@ -18,10 +18,12 @@ from pypdf import PdfReader
 
 from analysis import paper, slides
 from analysis.captions import album, chart_notes, one_line, supported
-from analysis.png import ALBUM_SCALE, ALBUM_WIDTH, PngRenderer
+from analysis.png import ALBUM_SCALE, ALBUM_WIDTH
+from analysis.report import Report
 from tests.support.clock import CLOCK
 
-from .test_report import report, wave_with
+from .conftest import Browser
+from .test_report import report, reported, wave_with
 from .test_report_in_browser import needs_browser
 
 DAY = dt.date(2026, 11, 27)
@@ -44,10 +46,29 @@ async def two_waves_and_culture(store) -> None:
     await wave_with(store, {"north": 8, "south": 6, "east": 5}, 3, survey="culture")
 
 
-async def test_captions_say_survey_measurement_what_and_shown_n(store) -> None:
+async def one_wave(store) -> None:
+    """One trust measurement of two partners, both shown."""
+    await wave_with(store, {"north": 8, "south": 7}, 1)
+
+
+Reported = tuple[str, list[Report]]
+
+
+@pytest.fixture(scope="module")
+def two_waves(tmp_path_factory: pytest.TempPathFactory) -> Reported:
+    """The English page and reports of `two_waves_and_culture` (the tests only read them)."""
+    return reported(tmp_path_factory.mktemp("paper") / "r.db", two_waves_and_culture)
+
+
+@pytest.fixture(scope="module")
+def one(tmp_path_factory: pytest.TempPathFactory) -> Reported:
+    """The English page and report of `one_wave` (the tests only read them)."""
+    return reported(tmp_path_factory.mktemp("paper") / "r.db", one_wave)
+
+
+def test_captions_say_survey_measurement_what_and_shown_n(two_waves: Reported) -> None:
     """n counts the shown groups only: east (3) is hidden in the first wave, with south."""
-    await two_waves_and_culture(store)
-    _, [trust, culture] = await report(store)
+    _, [trust, culture] = two_waves
     notes = {note.name: note for note in reversed(chart_notes(trust))}  # first of each kind
     profile = notes["profile"]
     assert (profile.survey, profile.measurement, profile.n) == (
@@ -70,10 +91,9 @@ async def test_captions_say_survey_measurement_what_and_shown_n(store) -> None:
     assert sorted(k.n for k in kites) == ["5", "6", "8"]
 
 
-async def test_the_album_shows_every_culture_partner_in_one_picture(store) -> None:
+def test_the_album_shows_every_culture_partner_in_one_picture(two_waves: Reported) -> None:
     """The culture kites of all three partners become one captioned picture in the album."""
-    await two_waves_and_culture(store)
-    _, reports = await report(store)
+    _, reports = two_waves
     photos = album(reports)
     kites = [p for p in photos if p.name == "culture"]
     assert len(kites) == 1
@@ -101,10 +121,9 @@ def fake_png(width: int = 800, height: int = 500) -> bytes:
     return out.getvalue()
 
 
-async def test_the_deck_has_a_title_slide_and_one_slide_per_chart(store) -> None:
+def test_the_deck_has_a_title_slide_and_one_slide_per_chart(two_waves: Reported) -> None:
     """python-pptx opens it: title slide, a slide per chart, its finding or title, notes."""
-    await two_waves_and_culture(store)
-    _, reports = await report(store)
+    _, reports = two_waves
     notes = [n for r in reports for n in chart_notes(r)]
     cover = paper.Cover.of(reports, "Samenwerking Noord", DAY)
     data = slides.build_deck(cover, notes, [fake_png() for _ in notes], "en")
@@ -144,15 +163,13 @@ def test_the_cover_goes_first_in_the_body() -> None:
 
 
 @needs_browser
-async def test_the_pdf_has_a_cover_and_each_section_on_a_page_of_its_own(
-    store, tmp_path: Path
+def test_the_pdf_has_a_cover_and_each_section_on_a_page_of_its_own(
+    two_waves: Reported, browser: Browser, tmp_path: Path
 ) -> None:
     """pypdf reads it back: the cover, a page break before every section, no heading orphaned."""
-    await two_waves_and_culture(store)
-    page, reports = await report(store)
+    page, reports = two_waves
     cover = paper.Cover.of(reports, "Samenwerking Noord", DAY)
-    async with PngRenderer() as renderer:
-        data = await paper.pdf(page, cover, "en", renderer)
+    data = browser.run(paper.pdf(page, cover, "en", browser.renderer))
     (tmp_path / "report.pdf").write_bytes(data)  # kept as an artefact of the test run
     pages = [lines_of(p.extract_text()) for p in PdfReader(io.BytesIO(data)).pages]
     front = " ".join(pages[0])
@@ -177,15 +194,15 @@ async def test_the_pdf_has_a_cover_and_each_section_on_a_page_of_its_own(
 
 
 @needs_browser
-async def test_album_pngs_are_drawn_at_twice_a_phone_friendly_width(store) -> None:
+def test_album_pngs_are_drawn_at_twice_a_phone_friendly_width(
+    one: Reported, browser: Browser
+) -> None:
     """1080 px wide: the 14 px chart font shows at about 10 pt in a 390 pt wide viewer."""
-    await wave_with(store, {"north": 8, "south": 7}, 1)
-    _, reports = await report(store)
+    _, reports = one
     photos = album(reports)
-    async with PngRenderer() as renderer:
-        pngs = await renderer.render(
-            [p.figure for p in photos], width=ALBUM_WIDTH, scale=ALBUM_SCALE
-        )
+    pngs = browser.run(
+        browser.renderer.render([p.figure for p in photos], width=ALBUM_WIDTH, scale=ALBUM_SCALE)
+    )
     sizes = [Image.open(io.BytesIO(png)).size for png in pngs]
     assert all(width == 1080 for width, _ in sizes)
     font = min(p.figure.layout.font.size for p in photos)
@@ -193,23 +210,20 @@ async def test_album_pngs_are_drawn_at_twice_a_phone_friendly_width(store) -> No
 
 
 @needs_browser
-async def test_the_deck_through_the_browser_opens(store) -> None:
+def test_the_deck_through_the_browser_opens(one: Reported, browser: Browser) -> None:
     """The real deck: every chart drawn to a PNG picture on its slide."""
-    await wave_with(store, {"north": 8, "south": 7}, 1)
-    _, reports = await report(store)
+    _, reports = one
     cover = paper.Cover.of(reports, "P", DAY)
-    async with PngRenderer() as renderer:
-        data = await slides.deck(reports, cover, "en", renderer)
+    data = browser.run(slides.deck(reports, cover, "en", browser.renderer))
     deck = Presentation(io.BytesIO(data))
     assert len(deck.slides) == 1 + sum(len(r.figures) for r in reports)
     blob = next(s for s in deck.slides[1].shapes if s.shape_type == 13).image.blob
     assert blob[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-async def test_the_printed_page_draws_every_chart_still(store) -> None:
+def test_the_printed_page_draws_every_chart_still(one: Reported) -> None:
     """Paper gets still charts (no toolbar, no hover): every figure's config is switched."""
-    await wave_with(store, {"north": 8, "south": 7}, 1)
-    page, [trust] = await report(store)
+    page, [trust] = one
     printed = paper.static(page)
     assert page.count(paper.INTERACTIVE) == len(trust.figures) >= 3
     assert printed.count('"staticPlot": true}') == len(trust.figures)

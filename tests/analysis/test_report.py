@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from analysis.report import Report
 from surveys.store import Store
+from tests.support.clock import CLOCK
 from trustscan.config import Organisation, load_config
 from trustscan.reporting import build_reports, write_csv
 from trustscan.services import load_registry
@@ -43,6 +47,20 @@ async def wave_with(
 async def report(store: Store, waves: list[int] | None = None, lang: str = "en"):
     config = load_config(None, env={})
     return await build_reports(store, config, load_registry(config), waves, lang)
+
+
+def reported(
+    path: Path, fill: Callable[[Store], Awaitable[object]], lang: str = "en"
+) -> tuple[str, list[Report]]:
+    """The page and reports of a new store at `path` that `fill` filled: built once for
+    the tests of a module (a module fixture), which only read them."""
+
+    async def go() -> tuple[str, list[Report]]:
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
+            await fill(store)
+            return await report(store, lang=lang)
+
+    return asyncio.run(go())
 
 
 async def test_one_closed_wave_gives_findings_and_charts(store) -> None:

@@ -11,7 +11,8 @@ import pytest
 
 from analysis.png import figures_to_png
 
-from .test_report import report, wave_with
+from .conftest import Browser
+from .test_report import report, reported, wave_with
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_browser = pytest.mark.needs_chromium  # skipped loudly without it (tests/conftest.py)
@@ -47,7 +48,11 @@ async def test_report_shows_its_charts_without_console_errors(store, tmp_path: P
     page, [trust] = await report(store)
     path = tmp_path / "report.html"
     path.write_text(page, encoding="utf-8")
-    dom = chromium(tmp_path, "--dump-dom", path.as_uri())
+    shot = tmp_path / "report.png"
+    # one browser: the DOM once the page has settled, and a screenshot of it
+    dom = chromium(
+        tmp_path, "--dump-dom", f"--screenshot={shot}", "--window-size=1200,2000", path.as_uri()
+    )
     assert dom.stdout.count('class="main-svg"') >= len(trust.figures)
     errors = [
         line
@@ -55,8 +60,6 @@ async def test_report_shows_its_charts_without_console_errors(store, tmp_path: P
         if "CONSOLE" in line and ("Error" in line or "Uncaught" in line)
     ]
     assert errors == []
-    shot = tmp_path / "report.png"
-    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,2000", path.as_uri())
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 
@@ -86,17 +89,18 @@ CHART_TROUBLE = """[...document.querySelectorAll('.js-plotly-plot')].map((plot, 
 }).filter(c => c.covered || c.cut || c.wide)"""
 
 
-@needs_browser
-async def test_the_page_fits_a_390_px_phone(store, tmp_path: Path) -> None:
-    """At 390 px nothing is wider than the screen; no legend covers a title; no title is cut."""
-    from analysis.png import PngRenderer
-
+async def trust_twice_and_culture(store) -> None:
     await wave_with(store, {"north": 12, "south": 9, "east": 3}, 1)
     await wave_with(store, {"north": 11, "south": 10, "east": 6}, 2)
     await wave_with(store, {"north": 8, "south": 6, "east": 5}, 3, survey="culture")
-    page, _ = await report(store, lang="nl")  # Dutch: the longest chart titles
-    async with PngRenderer() as renderer:
-        phone = await renderer.view(page, width=390, probe=CHART_TROUBLE)
+
+
+@needs_browser
+def test_the_page_fits_a_390_px_phone(browser: Browser, tmp_path: Path) -> None:
+    """At 390 px nothing is wider than the screen; no legend covers a title; no title is cut."""
+    # Dutch: the longest chart titles
+    page, _ = reported(tmp_path / "r.db", trust_twice_and_culture, lang="nl")
+    phone = browser.run(browser.renderer.view(page, width=390, probe=CHART_TROUBLE))
     shot = tmp_path / "phone-390.png"  # kept as the test's artefact
     shot.write_bytes(phone.png)
     assert phone.scroll_width <= 390, f"the page is {phone.scroll_width} px wide at 390 px"

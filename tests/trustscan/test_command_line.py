@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.anonymity import keyed
 
-KEY = "ef" * 32
+from .command import KEY, Demo, assert_private, with_demo
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = """
 id = "sample"
@@ -67,76 +64,6 @@ type = "text"
 max_length = 30
 text = { nl = "Waarom?", en = "Why?" }
 """
-
-
-def trustscan_path() -> str:
-    return shutil.which("trustscan") or str(Path(sys.executable).parent / "trustscan")
-
-
-def permissive_umask() -> None:
-    os.umask(0o022)  # the usual default: new files world-readable unless trustscan objects
-
-
-def assert_private(folder: Path, *written_by_test: str) -> None:
-    """Every file trustscan wrote under `folder` is 0600 and every folder 0700."""
-    for path in folder.rglob("*"):
-        if path.name in written_by_test:
-            continue
-        expected = 0o700 if path.is_dir() else 0o600
-        assert path.stat().st_mode & 0o777 == expected, f"{path.relative_to(folder)}"
-
-
-def run_in(
-    folder: Path, *args: str, stdin: str = "", key: str | None = KEY, lang: str = "en"
-) -> subprocess.CompletedProcess:
-    """Run the installed command in `folder` with a clean trustscan environment.
-
-    Facilitator-facing lines follow `--lang` (the tests read English unless they say).
-
-    The umask is the permissive 022, so a file trustscan leaves readable shows up.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTSCAN_")}
-    if key:
-        env["TRUSTSCAN_KEY"] = key
-    return subprocess.run(
-        [trustscan_path(), "--lang", lang, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        env=env,
-        timeout=120,
-        preexec_fn=permissive_umask,
-    )
-
-
-@pytest.fixture
-def run(tmp_path: Path):
-    """`run_in` the test's own folder."""
-
-    def go(
-        *args: str, stdin: str = "", key: str | None = KEY, lang: str = "en"
-    ) -> subprocess.CompletedProcess:
-        return run_in(tmp_path, *args, stdin=stdin, key=key, lang=lang)
-
-    return go
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`trustscan demo --lang en`, run once per test process for the tests that need its
-    database (each takes a private copy: `with_demo`)."""
-    folder = tmp_path_factory.mktemp("demo")
-    return run_in(folder, "demo", "--lang", "en", key=None), folder / "trustscan-demo"
-
-
-def with_demo(demo: tuple[subprocess.CompletedProcess, Path], tmp_path: Path) -> None:
-    """A private copy of the demo's database as `d/`, and a config `c.toml` pointing at it."""
-    assert demo[0].returncode == 0, demo[0].stderr
-    shutil.copytree(demo[1], tmp_path / "d")
-    (tmp_path / "c.toml").write_text(
-        '[database]\npath = "d/demo.db"\nkey_file = "d/demo.key"\n', encoding="utf-8"
-    )
 
 
 @pytest.fixture
@@ -296,19 +223,19 @@ def test_run_without_token_explains_what_to_do(run) -> None:
     assert "TRUSTSCAN_TOKEN" in result.stderr and "trustscan demo" in result.stderr
 
 
-def test_demo_simulates_three_waves_and_writes_the_report(demo) -> None:
+def test_demo_simulates_three_waves_and_writes_the_report(demo: Demo, tmp_path: Path) -> None:
     """The newcomer's first command: three measurements through the engine, then the report."""
-    result, folder = demo
-    assert result.returncode == 0, result.stderr
-    simulated = re.findall(r"^  .+: \d+ respondents$", result.stdout, flags=re.M)
+    assert demo.returncode == 0, demo.stderr
+    simulated = re.findall(r"^  .+: \d+ respondents$", demo.stdout, flags=re.M)
     assert len(simulated) == 9  # three surveys, three measurements each
-    assert "Largest change in trust between partners: Veenstede in Brugwoude" in result.stdout
-    assert "Lindermeer" in result.stdout.split("Culture scan:")[1]
-    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Largest change in trust between partners: Veenstede in Brugwoude" in demo.stdout
+    assert "Lindermeer" in demo.stdout.split("Culture scan:")[1]
+    page = (demo.folder / "report.html").read_text(encoding="utf-8")
     assert page.count("<script>/**") == 1  # self-contained: plotly.js inlined once
     assert "n < 5" in page or "n &lt; 5" in page  # small groups are visibly hidden
-    demo_key = bytes.fromhex((folder / "demo.key").read_text())
-    with keyed(folder / "demo.db", demo_key) as db:
+    with_demo(demo, tmp_path)  # reading a WAL database writes beside it: a private copy
+    demo_key = bytes.fromhex((tmp_path / "d" / "demo.key").read_text())
+    with keyed(tmp_path / "d" / "demo.db", demo_key) as db:
         assert db.execute("SELECT count(*) FROM waves WHERE status = 'closed'").fetchone() == (9,)
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
 

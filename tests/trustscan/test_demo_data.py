@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,40 +25,30 @@ from trustscan.config import load_config
 from trustscan.reporting import build_reports
 from trustscan.services import load_registry
 
-SEASONS = ("voorjaar 2026", "najaar 2026", "voorjaar 2027")
-SURVEYS = ("trust", "culture", "evaluation")
-
-
-async def simulate_demo(path: Path) -> tuple[str, list[Report]]:
-    """The three measurements of `trustscan demo` (same seeds), and their reports."""
-    config = load_config(None, env={})
-    registry = load_registry(config)
-    async with await Store.open(path, bytes(32), clock=CLOCK) as store:
-        for number, season in enumerate(SEASONS, start=1):
-            for offset, survey_id in enumerate(SURVEYS):
-                survey = registry[survey_id]
-                wave = await store.open_wave(
-                    survey.id,
-                    survey.version,
-                    [o.id for o in config.organisations],
-                    name=f"{survey.title.get('nl')} {season}",
-                )
-                await simulation.simulate_wave(
-                    store, survey, wave.id, number, config.partners(), seed=number * 100 + offset
-                )
-                await store.close_wave(wave.id)
-        return await build_reports(store, config, registry, None, "nl")
+from .command import Demo
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Report]]:
-    page, reports = asyncio.run(simulate_demo(tmp_path_factory.mktemp("demo") / "demo.db"))
+def dutch(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Report]]:
+    """The report in Dutch of the three measurements `trustscan demo` simulated (seeds and
+    all), read from a private copy of its database."""
+    assert demo.returncode == 0, demo.stderr
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(demo.folder / "demo.db", path)
+    key = bytes.fromhex((demo.folder / "demo.key").read_text(encoding="utf-8"))
+
+    async def report() -> tuple[str, list[Report]]:
+        config = load_config(None, env={})
+        async with await Store.open(path, key, clock=CLOCK) as store:
+            return await build_reports(store, config, load_registry(config), None, "nl")
+
+    page, reports = asyncio.run(report())
     return page, {r.survey.id: r for r in reports}
 
 
-def test_every_multi_item_scale_of_the_demo_has_a_realistic_alpha(demo: Any) -> None:
+def test_every_multi_item_scale_of_the_demo_has_a_realistic_alpha(dutch: Any) -> None:
     """Each computed alpha of the report's reliability table lies in 0.70–0.85."""
-    _, reports = demo
+    _, reports = dutch
     alphas = []
     for survey in ("trust", "evaluation"):
         table = reports[survey].tables["reliability"]
@@ -78,10 +69,10 @@ def test_item_noise_gives_the_target_alpha_of_parallel_items() -> None:
     assert simulation.item_noise(1) == simulation.DEFAULT_NOISE
 
 
-def test_a_small_partner_is_suppressed_in_a_chart(demo: Any) -> None:
+def test_a_small_partner_is_suppressed_in_a_chart(dutch: Any) -> None:
     """Lindermeer sends a handful to the evaluation: hidden (n < 5) in the profile chart,
     and Brugwoude hidden with it so the two together hold at least k."""
-    _, reports = demo
+    _, reports = dutch
     report = reports["evaluation"]
     scores = report.tables["dimension_scores"]
     latest = scores[scores["wave"] == scores["wave"].max()]
@@ -112,10 +103,10 @@ async def test_the_simulated_waves_are_deterministic(tmp_path: Path) -> None:
     assert 0 < len({row[1] for row in lindermeer}) <= 3  # the small group: 4 people, 3 roles
 
 
-def test_every_trend_has_its_detectable_change_beside_it(demo: Any) -> None:
+def test_every_trend_has_its_detectable_change_beside_it(dutch: Any) -> None:
     """One MDC table under each trend chart; each figure is statsmodels-grade t power of
     the shown cells' n and pooled SD, with the FPC from the configured headcount."""
-    page, reports = demo
+    page, reports = dutch
     report = reports["trust"]
     table = report.tables["detectable_change"]
     scores = report.tables["dimension_scores"]
@@ -146,10 +137,10 @@ def test_every_trend_has_its_detectable_change_beside_it(demo: Any) -> None:
     assert "Aantoonbare verandering: twee metingen" in page  # the methods paragraph
 
 
-def test_the_partners_wishes_converge_beyond_chance_in_the_demo(demo: Any) -> None:
+def test_the_partners_wishes_converge_beyond_chance_in_the_demo(dutch: Any) -> None:
     """Lindermeer's culture differs, the wishes are alike: convergence, significant in the
     report's one Holm family, with its finding and its table on the page."""
-    page, reports = demo
+    page, reports = dutch
     report = reports["culture"]
     overall = report.tables["culture_convergence"].iloc[0]
     assert overall["convergence"] > 5 and overall["significant"]

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .test_command_line import KEY, trustscan_path
+from tests.support.shared import built_once
+
+from .command import KEY, trustscan_path
 
 # root without the capabilities that ignore permission bits, so read-only means read-only
 AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
@@ -76,11 +78,24 @@ def test_a_config_that_is_a_folder_is_named_in_one_sentence(tmp_path: Path) -> N
     assert_one_sentence(result, "config.toml", "is a folder", ".toml file")
 
 
+@pytest.fixture(scope="session")
+def opened(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with one open wave (`wave open trust`), made once for the whole run;
+    each test writes a copy of it where its config looks."""
+
+    def wave_open(folder: Path) -> None:
+        assert command(folder, "wave", "open", "trust").returncode == 0
+
+    return built_once(tmp_path_factory, "opened", wave_open) / "trustscan.db"
+
+
 @needs_setpriv
 @pytest.mark.parametrize("args", [("wave", "list"), ("invite", "--survey", "trust"), ("run",)])
-def test_a_read_only_database_file_is_one_sentence(tmp_path: Path, args: tuple[str, ...]) -> None:
-    assert command(tmp_path, "wave", "open", "trust").returncode == 0
+def test_a_read_only_database_file_is_one_sentence(
+    tmp_path: Path, opened: Path, args: tuple[str, ...]
+) -> None:
     database = tmp_path / "trustscan.db"
+    shutil.copy2(opened, database)
     database.chmod(0o400)
     before = database.read_bytes()
     result = command(tmp_path, *args)
@@ -91,13 +106,15 @@ def test_a_read_only_database_file_is_one_sentence(tmp_path: Path, args: tuple[s
 
 @needs_setpriv
 @pytest.mark.parametrize("args", [("wave", "list"), ("invite", "--survey", "trust"), ("run",)])
-def test_a_read_only_database_folder_is_one_sentence(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_a_read_only_database_folder_is_one_sentence(
+    tmp_path: Path, opened: Path, args: tuple[str, ...]
+) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (tmp_path / "c.toml").write_text(
         '[database]\npath = "data/trustscan.db"\nkey_file = "trustscan.key"\n', encoding="utf-8"
     )
-    assert command(tmp_path, "--config", "c.toml", "wave", "open", "trust").returncode == 0
+    shutil.copy2(opened, data / "trustscan.db")
     data.chmod(0o500)
     try:
         result = command(tmp_path, "--config", "c.toml", *args)

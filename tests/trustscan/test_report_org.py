@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from .test_command_line import demo, run, with_demo  # noqa: F401 (fixtures)
+from .command import Demo, with_demo
 
 
-def test_report_of_one_partner(run, demo, tmp_path: Path) -> None:  # noqa: F811
+def test_report_of_one_partner(run, demo: Demo, tmp_path: Path) -> None:
     """--org writes that partner's page only; an unknown id is refused, naming the known ones."""
     with_demo(demo, tmp_path)
     result = run("--config", "c.toml", "report", "--org", "lindermeer", "--out", "l.html", key=None)

@@ -13,7 +13,7 @@ from tests.analysis.test_report import wave_with
 from trustscan.config import load_config
 from trustscan.services import open_store
 
-from .test_command_line import KEY, assert_private, run_in
+from .command import KEY, assert_private, run_in
 
 CONFIG = '[database]\npath = "d/t.db"\nkey_file = "d/t.key"\n'
 
