@@ -154,10 +154,10 @@ def test_the_partners_wishes_converge_beyond_chance_in_the_demo(dutch: Any) -> N
     assert "Willen de partners meer op elkaar gaan lijken?" in page
 
 
-def test_no_hidden_count_of_the_demo_follows_from_its_tables(demo: Any) -> None:
+def test_no_hidden_count_of_the_demo_follows_from_its_tables(dutch: Any) -> None:
     """Every table of the demo report together pins no hidden count, nor narrows one to
     fewer than k values (issue 17: its administrators' statement gave 9 − 6 = 3 before)."""
-    _, reports = demo
+    _, reports = dutch
     k = load_config(None, env={}).min_group_size
     published = facts(list(reports.values()), k)
     assert len(published.secret) > 50  # hidden groups, roles, cells of every scan
