@@ -183,8 +183,8 @@ def test_waves_invitations_and_backup(run, tmp_path: Path) -> None:
     assert len(pngs) == 4 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     again = run("invite").stdout
     assert {line.split("start=")[1].split()[0] for line in again.splitlines()} == tokens
-    assert run("wave", "open", "nonsense").returncode == 1
-    assert "available: " in run("wave", "open", "nonsense").stderr
+    nonsense = run("wave", "open", "nonsense")
+    assert nonsense.returncode == 1 and "available: " in nonsense.stderr
     backup = run("backup", "copy.db")
     assert backup.returncode == 0
     with keyed(tmp_path / "copy.db", bytes.fromhex(KEY)) as db:
