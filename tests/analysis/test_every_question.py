@@ -7,7 +7,6 @@ from the stored answers.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import io
 from pathlib import Path
@@ -23,7 +22,7 @@ from analysis.report.tables import group_decision
 from surveys.loader import parse_survey
 from trustscan.reporting import write_xlsx
 
-from .reporting_support import Built, built, people
+from .reporting_support import Built, built_from_shared, people
 from .test_hidden_answers import CONFIG
 
 SIZES = {"dijkhoven": 12, "veenstede": 9, "brugwoude": 8, "lindermeer": 2}
@@ -38,8 +37,7 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "evaluation": [people("evaluation", 1, SIZES), people("evaluation", 2, LATER)],
         "culture": [people("culture", 1, SIZES)],
     }
-    folder = tmp_path_factory.mktemp("every")
-    return asyncio.run(built(folder / "r.db", plan, CONFIG))
+    return built_from_shared(tmp_path_factory, "every-question", plan, CONFIG)
 
 
 def workbook(scans: Built) -> dict[str, pd.DataFrame]:

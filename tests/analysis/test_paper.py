@@ -57,13 +57,13 @@ Reported = tuple[str, list[Report]]
 @pytest.fixture(scope="module")
 def two_waves(tmp_path_factory: pytest.TempPathFactory) -> Reported:
     """The English page and reports of `two_waves_and_culture` (the tests only read them)."""
-    return reported(tmp_path_factory.mktemp("paper") / "r.db", two_waves_and_culture)
+    return reported(tmp_path_factory, "paper-two-waves", two_waves_and_culture)
 
 
 @pytest.fixture(scope="module")
 def one(tmp_path_factory: pytest.TempPathFactory) -> Reported:
     """The English page and report of `one_wave` (the tests only read them)."""
-    return reported(tmp_path_factory.mktemp("paper") / "r.db", one_wave)
+    return reported(tmp_path_factory, "paper-one-wave", one_wave)
 
 
 def test_captions_say_survey_measurement_what_and_shown_n(two_waves: Reported) -> None:

@@ -7,7 +7,6 @@ reciprocity, its roles, its culture against the others, and only its own comment
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import html
 import re
@@ -19,7 +18,7 @@ from analysis.report import render_html
 from analysis.report.partners import page_of
 from trustscan.reporting import context_for
 
-from .reporting_support import Built, built, people
+from .reporting_support import Built, built_from_shared, people
 from .test_hidden_answers import CONFIG
 
 SIZES = {"dijkhoven": 12, "veenstede": 10, "brugwoude": 6, "lindermeer": 2}
@@ -34,7 +33,7 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> Built:
         "evaluation": [people("evaluation", 1, SIZES)],
         "culture": [people("culture", 1, SIZES)],
     }
-    return asyncio.run(built(tmp_path_factory.mktemp("partner") / "r.db", plan, config))
+    return built_from_shared(tmp_path_factory, "partner-page", plan, config)
 
 
 def one(scans: Built, org: str) -> str:

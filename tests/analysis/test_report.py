@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import pytest
 
 from analysis.report import Report
 from surveys.store import Store
 from tests.support.clock import CLOCK
+from tests.support.shared import built_once
 from trustscan.config import Organisation, load_config
 from trustscan.reporting import build_reports, write_csv
 from trustscan.services import load_registry
@@ -50,17 +54,28 @@ async def report(store: Store, waves: list[int] | None = None, lang: str = "en")
 
 
 def reported(
-    path: Path, fill: Callable[[Store], Awaitable[object]], lang: str = "en"
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    fill: Callable[[Store], Awaitable[object]],
+    lang: str = "en",
 ) -> tuple[str, list[Report]]:
-    """The page and reports of a new store at `path` that `fill` filled: built once for
-    the tests of a module (a module fixture), which only read them."""
+    """The page and reports of a store that `fill` filled, for a module fixture whose
+    tests only read them. The store is filled once per test run and shared by the xdist
+    workers (`name` names `fill`: one name, one fill, in the whole suite); each worker
+    reports from a private copy."""
 
-    async def go() -> tuple[str, list[Report]]:
+    async def filled(path: Path) -> None:
         async with await Store.open(path, bytes(32), clock=CLOCK) as store:
             await fill(store)
+
+    async def go(path: Path) -> tuple[str, list[Report]]:
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
             return await report(store, lang=lang)
 
-    return asyncio.run(go())
+    source = built_once(tmp_path_factory, name, lambda f: asyncio.run(filled(f / "r.db")))
+    path = tmp_path_factory.mktemp(name) / "r.db"
+    shutil.copy2(source / "r.db", path)
+    return asyncio.run(go(path))
 
 
 async def test_one_closed_wave_gives_findings_and_charts(store) -> None:

@@ -96,10 +96,12 @@ async def trust_twice_and_culture(store) -> None:
 
 
 @needs_browser
-def test_the_page_fits_a_390_px_phone(browser: Browser, tmp_path: Path) -> None:
+def test_the_page_fits_a_390_px_phone(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
     """At 390 px nothing is wider than the screen; no legend covers a title; no title is cut."""
     # Dutch: the longest chart titles
-    page, _ = reported(tmp_path / "r.db", trust_twice_and_culture, lang="nl")
+    page, _ = reported(tmp_path_factory, "phone", trust_twice_and_culture, lang="nl")
     phone = browser.run(browser.renderer.view(page, width=390, probe=CHART_TROUBLE))
     shot = tmp_path / "phone-390.png"  # kept as the test's artefact
     shot.write_bytes(phone.png)
