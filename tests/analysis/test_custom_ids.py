@@ -7,6 +7,7 @@ profiles and their distance, the same findings, the same tables.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pandas as pd
@@ -17,6 +18,7 @@ from analysis.report import Context, Report, build_report
 from surveys.loader import builtin_dir, load_builtin, parse_survey
 from surveys.model import Survey
 from surveys.store import Store
+from tests.support.clock import CLOCK
 
 from .test_report import wave_with
 
@@ -95,21 +97,30 @@ def trace(t: object) -> str:
     return repr(sorted(data.items()))
 
 
-@pytest.fixture
-async def loaded(store: Store) -> dict[str, WaveData]:
-    """Two closed trust waves (a real change in north) and one closed culture wave."""
-    first = await wave_with(store, {"north": 9, "south": 8, "east": 7}, 1, likert={"north": (1, 2)})
-    second = await wave_with(
-        store, {"north": 9, "south": 8, "east": 7}, 2, likert={"north": (4, 5)}
-    )
-    culture = await wave_with(store, {"north": 8, "south": 7, "east": 6}, 3, survey="culture")
-    return {
-        "trust": await load_waves(store, [first, second]),
-        "culture": await load_waves(store, [culture]),
-    }
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, WaveData]:
+    """Two closed trust waves (a real change in north) and one closed culture wave, filled
+    once for the module (the tests only read the answers)."""
+
+    async def go(store: Store) -> dict[str, WaveData]:
+        sizes = {"north": 9, "south": 8, "east": 7}
+        first = await wave_with(store, sizes, 1, likert={"north": (1, 2)})
+        second = await wave_with(store, sizes, 2, likert={"north": (4, 5)})
+        culture = await wave_with(store, {"north": 8, "south": 7, "east": 6}, 3, survey="culture")
+        return {
+            "trust": await load_waves(store, [first, second]),
+            "culture": await load_waves(store, [culture]),
+        }
+
+    async def filled() -> dict[str, WaveData]:
+        path = tmp_path_factory.mktemp("ids") / "r.db"
+        async with await Store.open(path, bytes(32), clock=CLOCK) as store:
+            return await go(store)
+
+    return asyncio.run(filled())
 
 
-async def test_renamed_trust_survey_keeps_matrix_changes_and_findings(loaded) -> None:
+def test_renamed_trust_survey_keeps_matrix_changes_and_findings(loaded) -> None:
     """Other ids, same declared kinds: the trust matrix, its changes and the findings stay."""
     survey, back = renamed("trust")
     data = loaded["trust"]
@@ -122,7 +133,7 @@ async def test_renamed_trust_survey_keeps_matrix_changes_and_findings(loaded) ->
     same_report(ours, builtin, back)
 
 
-async def test_renamed_culture_survey_keeps_profiles_and_distance(loaded) -> None:
+def test_renamed_culture_survey_keeps_profiles_and_distance(loaded) -> None:
     """Other ids, same declared pair: culture kites, the distance chart and the findings stay."""
     survey, back = renamed("culture")
     data = loaded["culture"]
