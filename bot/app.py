@@ -146,8 +146,21 @@ def api_urls(config: Config) -> ApiUrls | None:
 LANGUAGE_PATTERN = rf"^g:({'|'.join(LANGUAGES)})$"  # the /language buttons
 
 
+async def recall(update: Update, context: TrustscanContext) -> None:
+    """Hand the session secret a press carries to the store (`Store.recall`)."""
+    query = update.callback_query
+    if query is None or query.data is None or update.effective_user is None:
+        return
+    secret = callbacks.secret_of(query.data)
+    if secret is not None:
+        await context.store.recall(update.effective_user.id, secret)
+
+
 def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
+    # group -2: a button of a respondent's own flow carries their session secret; after a
+    # restart it is how the store finds their draft again (before anything else looks)
+    app.add_handler(CallbackQueryHandler(recall, pattern=callbacks.SECRET_PATTERN), group=-2)
     # group -1: single-use codes of restricted roles go first; they stop the update when
     # they take it (a restricted role's link, an awaited code), else the flow goes on
     app.add_handler(CommandHandler("start", codes.start, filters=private), group=-1)

@@ -16,6 +16,11 @@ position, and stay within Telegram's 64 bytes:
     p:<wave>:<pos>:-                ranking: start over
     P:<wave>:<pos>:<i.i.i>          ranking done
 
+Every button of a respondent's own flow (presses, consent, role) also ends in
+`~<secret>`: their session secret (`surveys.keys.secret_text`, 16 characters), which
+the database never holds. After a restart, the first press brings it back to the store
+(`sign`, `secret_of`, and the `recall` handler in `bot.app`).
+
 The widget state of multi, allocate and ranking lives in the callback data itself, so a
 restart never loses it and nothing half-made is stored. Quick taps on a keyboard that is
 not redrawn yet apply to the newest state its message showed (multi and allocate, kept in
@@ -28,6 +33,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from surveys import keys
 
 MAX_CALLBACK = 64  # bytes: Telegram's limit
 
@@ -50,8 +59,10 @@ class Action(enum.StrEnum):
 
 # every press: one action letter, the wave, the item position (anchored; args may follow)
 PRESS_PATTERN = rf"^[{''.join(a.value for a in Action)}]:\d+:\d+"
-CONSENT_PATTERN = r"^c:[\w-]{1,62}$"
-ROLE_PATTERN = r"^r:[\w-]{1,40}:[\w-]{1,24}$"
+SECRET = "~"  # what separates the session secret at the end of a button's data
+SECRET_PATTERN = rf"{SECRET}[\w-]{{{keys.SECRET_CHARS}}}$"
+CONSENT_PATTERN = rf"^c:[\w-]{{1,62}}({SECRET_PATTERN}|$)"
+ROLE_PATTERN = rf"^r:[\w-]{{1,40}}:[\w-]{{1,24}}({SECRET_PATTERN}|$)"
 DELETE_PATTERN = r"^[xX]$"  # x: erase, X: cancel
 CLOSE_WAVE_PATTERN = r"^(W:\d+|Z)$"  # W: close this wave, Z: cancel
 
@@ -74,9 +85,43 @@ def encode(action: Action, wave: int, index: int, *args: object) -> str:
     return data
 
 
+def payload(data: str) -> str:
+    """The data without the session secret at its end (see `sign`)."""
+    return data.partition(SECRET)[0]
+
+
+def secret_of(data: str) -> bytes | None:
+    """The session secret a button's data ends in; None if none (or malformed)."""
+    _, sep, text = data.partition(SECRET)
+    return keys.parse_secret(text) if sep else None
+
+
+def signed(data: str, secret: bytes) -> str:
+    """`data` with the session secret at its end, or as it is when that would not fit."""
+    with_secret = f"{data}{SECRET}{keys.secret_text(secret)}"
+    return with_secret if len(with_secret.encode()) <= MAX_CALLBACK else data
+
+
+def sign(keyboard: InlineKeyboardMarkup, secret: bytes) -> InlineKeyboardMarkup:
+    """The keyboard with every button carrying the session secret (no secret: as it is)."""
+    if not secret:
+        return keyboard
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.text, callback_data=signed(b.callback_data, secret))
+                if isinstance(b.callback_data, str)
+                else b
+                for b in row
+            ]
+            for row in keyboard.inline_keyboard
+        ]
+    )
+
+
 def decode(data: str) -> Press | None:
     """Parse callback data; None for anything malformed (forged or from an old version)."""
-    parts = data.split(":")
+    parts = payload(data).split(":")
     if len(parts) < 3:
         return None
     try:

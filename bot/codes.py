@@ -68,7 +68,7 @@ async def consent_or_role(update: Update, context: TrustscanContext) -> None:
     code. Anything else goes on to `respondent.consent` or `respondent.choose_role`."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    kind, token, role = [*query.data.split(":"), "", ""][:3]
+    kind, token, role = [*callbacks.payload(query.data).split(":"), "", ""][:3]
     if kind == "r":
         invitation = await context.store.invitation(token)
         if invitation is None or invitation.role != role:
@@ -154,7 +154,7 @@ async def typed_in_turn(update: Update, context: TrustscanContext, waiting: Awai
     if isinstance(step, Done):  # nothing to ask this role: the completion is all there is
         await respondent.resume(update, context, wave, session)
     else:
-        await respondent.send_step(update, context, step, wave, lang)
+        await respondent.send_step(update, context, step, wave, lang, session.secret)
     return True
 
 

@@ -16,7 +16,7 @@ from surveys.answers import DONT_KNOW
 from surveys.engine import QuestionStep
 from surveys.i18n import t
 
-from .callbacks import Action, encode
+from .callbacks import Action, encode, sign
 from .widgets import CHECK, WIDGETS
 
 
@@ -60,3 +60,18 @@ def render_step(
         lines.append("")
         lines.append(f"⚠️ {html.escape(hint)}")
     return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def screen(
+    step: QuestionStep,
+    wave: int,
+    lang: str,
+    secret: bytes,
+    *,
+    widget: object = None,
+    hint: str | None = None,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """`render_step` with every button carrying the person's session secret (`sign`):
+    the rendering is shared, the secret is theirs alone."""
+    text, keyboard = render_step(step, wave, lang, widget=widget, hint=hint)
+    return text, sign(keyboard, secret)

@@ -41,12 +41,12 @@ from trustscan.invites import deep_link
 
 from . import shown
 from .answering import answer, patient
-from .callbacks import Action, Press, decode
+from .callbacks import Action, Press, decode, payload, sign
 from .context import TrustscanContext
 from .language import user_lang
 from .optin import opt_in_data, verified_org
 from .outbox import Outbox
-from .render import render_step
+from .render import screen
 from .widgets import REDRAWS, WIDGETS, forget_screen, redraw_in_order
 
 log = logging.getLogger(__name__)
@@ -164,10 +164,11 @@ async def send_step(
     step: QuestionStep,
     wave: Wave,
     lang: str,
+    secret: bytes,
     hint_text: str | None = None,
 ) -> None:
     """Send the question as a new message (`hint_text` above it): the newest screen."""
-    text, keyboard = render_step(step, wave.id, lang, hint=hint_text)
+    text, keyboard = screen(step, wave.id, lang, secret, hint=hint_text)
     assert update.effective_chat is not None
     sent = await update.effective_chat.send_message(
         text, parse_mode=ParseMode.HTML, reply_markup=keyboard
@@ -186,16 +187,14 @@ async def finish(
     """Complete the response and return the thank-you message with the opt-in button.
 
     The button is signed for this chat and organisation: only a real completion can opt in.
-    "Can no longer be linked" is said only once the store has erased the link from the
-    database file and its WAL; while a reader holds the WAL the person hears it is pending.
+    The thank-you says the truth about the wait: the answers join the results together
+    with k − 1 others of the same organisation and role, or at the close.
     """
-    try:
-        await flow.finish(context.store, q, session, state)
-        thanks = "bot.thanks"
-    except UnlinkPendingError:
-        thanks = "bot.thanks_pending"
+    await flow.finish(context.store, q, session, state)
+    k = context.config.min_group_size
+    text = t("bot.thanks", lang, others=k - 1)
     outro = q.survey.outro.get(lang) if q.survey.outro else ""
-    text = t(thanks, lang) + (f"\n\n{html.escape(outro)}" if outro else "")
+    text += f"\n\n{html.escape(outro)}" if outro else ""
     key = context.services.opt_in_key
     assert key is not None, "the opt-in key is derived in post_init"
     data = opt_in_data(key, chat_id, session.org or "")
@@ -263,8 +262,11 @@ async def start_in_turn(update: Update, context: TrustscanContext) -> None:
         role=role_phrase(context, invitation.role, lang),
     )
     text += "\n\n" + privacy_text(context, lang)
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t("bot.consent_button", lang), callback_data=f"c:{token}")]]
+    keyboard = sign(
+        InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("bot.consent_button", lang), callback_data=f"c:{token}")]]
+        ),
+        context.store.consent_secret(wave.id, user_id),
     )
     welcome = await update.effective_message.reply_text(
         text, parse_mode=ParseMode.HTML, reply_markup=keyboard
@@ -365,7 +367,7 @@ async def resume(update: Update, context: TrustscanContext, wave: Wave, session:
             text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
         return
-    await send_step(update, context, step, wave, lang)
+    await send_step(update, context, step, wave, lang, session.secret)
 
 
 @patient
@@ -384,7 +386,7 @@ async def consent_in_turn(update: Update, context: TrustscanContext) -> None:
     assert query is not None and query.data is not None and update.effective_user is not None
     assert update.effective_chat is not None
     lang = user_lang(update, context)
-    token = query.data[2:]
+    token = payload(query.data)[2:]
     invitation = await context.store.invitation(token)
     wave = await resolve_wave(context, invitation) if invitation else None
     if invitation is None or wave is None or not wave.is_open:
@@ -408,7 +410,9 @@ async def consent_in_turn(update: Update, context: TrustscanContext) -> None:
         [InlineKeyboardButton(role.name(lang), callback_data=f"r:{token}:{role.id}")]
         for role in offered
     ]
-    keyboard = InlineKeyboardMarkup(rows)
+    keyboard = sign(
+        InlineKeyboardMarkup(rows), context.store.consent_secret(wave.id, update.effective_user.id)
+    )
     chat_id = update.effective_chat.id
     drawn = await put(context, chat_id, query.message, t("bot.choose_role", lang), keyboard, new)
     if drawn is not None:  # the role question is the consent screen's newest message now
@@ -430,7 +434,7 @@ async def choose_role_in_turn(update: Update, context: TrustscanContext) -> None
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    _, token, role_id = [*query.data.split(":"), "", ""][:3]
+    _, token, role_id = [*payload(query.data).split(":"), "", ""][:3]
     invitation = await context.store.invitation(token)
     wave = await resolve_wave(context, invitation) if invitation else None
     role = context.config.role(role_id)
@@ -513,27 +517,27 @@ async def press_in_turn(update: Update, context: TrustscanContext) -> None:
     q = questionnaire_for(context, wave, session, lang)
     state = flow.state_of(q, session)
     if decoded.index != state.cursor or state.cursor >= len(q.items):
-        await outdated(update, context, q, state, wave, lang)
+        await outdated(update, context, q, state, wave, lang, session)
         return
     try:
         if decoded.action in REDRAWS:
             step = q.step(state)
             assert isinstance(step, QuestionStep)
-            await redraw_widget(update, context, decoded, step, wave, lang)
+            await redraw_widget(update, context, decoded, step, wave, lang, session.secret)
             return
         change = act(q, state, decoded)
         await flow.persist(context.store, q, session, state, change)
         forget_screen(context.chat_data)  # the message moves on: no widget points carry over
     except AnswerError as exc:
-        await refuse(update, context, q, state, wave, lang, hint(exc, lang))
+        await refuse(update, context, q, state, wave, lang, hint(exc, lang), session)
         return
     except StaleStepError:  # a double tap stored first: the state moved on meanwhile
         fresh = await context.store.find_session(wave.id, update.effective_user.id)
         now = flow.state_of(q, fresh) if fresh is not None and not fresh.completed else state
-        await outdated(update, context, q, now, wave, lang)
+        await outdated(update, context, q, now, wave, lang, session)
         return
     except (ValueError, IndexError):
-        await refuse(update, context, q, state, wave, lang, t("bot.outdated", lang))
+        await refuse(update, context, q, state, wave, lang, t("bot.outdated", lang), session)
         return
     await answer(update, context)
     new = isinstance(query.message, Message) and newer_than(context, query.message)
@@ -559,6 +563,7 @@ async def refuse(
     wave: Wave,
     lang: str,
     text: str,
+    session: Session,
 ) -> None:
     """A press at the current question that is refused: its toast, or, when too late for
     one, the question again as the newest message with the words above it."""
@@ -566,13 +571,19 @@ async def refuse(
         return
     step = q.step(state)
     if isinstance(step, QuestionStep):
-        await send_step(update, context, step, wave, lang, hint_text=text)
+        await send_step(update, context, step, wave, lang, session.secret, hint_text=text)
     else:
         await notify(update, context, text)
 
 
 async def outdated(
-    update: Update, context: TrustscanContext, q: Questionnaire, state: State, wave: Wave, lang: str
+    update: Update,
+    context: TrustscanContext,
+    q: Questionnaire,
+    state: State,
+    wave: Wave,
+    lang: str,
+    session: Session,
 ) -> None:
     """A press on an earlier question's button: "outdated", and the current question.
 
@@ -605,7 +616,7 @@ async def outdated(
         message,
         context,
         q,
-        None,
+        session,
         state,
         wave,
         lang,
@@ -645,6 +656,7 @@ async def redraw_widget(
     step: QuestionStep,
     wave: Wave,
     lang: str,
+    secret: bytes,
 ) -> None:
     """Widget presses (multi toggles, allocate +/−, ranking picks) only redraw the message.
 
@@ -662,7 +674,7 @@ async def redraw_widget(
     on = message.message_id if isinstance(message, Message) else None
     state = redraw_in_order(widget, press_, step, context.chat_data, on)
     await answer(update, context)
-    drawn = await edit(message, *render_step(step, wave.id, lang, widget=state))
+    drawn = await edit(message, *screen(step, wave.id, lang, secret, widget=state))
     shown.remember(context.chat_data, wave.id, step.index, drawn)
 
 
@@ -691,7 +703,9 @@ async def show_next(
         text, keyboard = await finish(context, q, session, state, lang, chat_id)
         shown.forget(context.chat_data)
     else:
-        text, keyboard = render_step(step, wave.id, lang, hint=hint_text)
+        text, keyboard = screen(
+            step, wave.id, lang, session.secret if session else b"", hint=hint_text
+        )
     if new or not isinstance(message, Message):
         drawn: Message | None = await context.bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
@@ -784,13 +798,13 @@ async def text_answer_in_turn(
         if superseded:
             return  # a newer typed line waits for the turn and answers for this one
         word = "bot.typed_for_earlier" if on_screen is not None else "bot.typed_unsure"
-        await send_step(update, context, step, wave, lang, hint_text=t(word, lang))
+        await send_step(update, context, step, wave, lang, session.secret, hint_text=t(word, lang))
         return
     if not reads:
         if superseded:
             return  # a newer typed line waits for the turn and gets the hint
         await message.reply_text(t("bot.use_buttons", lang))
-        await send_step(update, context, step, wave, lang)
+        await send_step(update, context, step, wave, lang, session.secret)
         return
     try:  # the type reads the line: typed points ("40 30 20 10") at an allocate question
         typed = QUESTION_TYPES[step.type].from_text(step.question, message.text or "")
@@ -798,7 +812,9 @@ async def text_answer_in_turn(
         await flow.persist(context.store, q, session, state, change, message_id=message.message_id)
         forget_screen(context.chat_data)  # the widget's points on screen are behind it now
     except AnswerError as exc:
-        await send_step(update, context, step, wave, lang, hint_text=hint(exc, lang))
+        await send_step(
+            update, context, step, wave, lang, session.secret, hint_text=hint(exc, lang)
+        )
         return
     except StaleStepError:
         return  # the same message delivered twice: it was stored the first time
@@ -968,7 +984,7 @@ async def language_chosen(update: Update, context: TrustscanContext) -> None:
         q = questionnaire_for(context, wave, session, speaking)
         step = q.step(flow.state_of(q, session))
         if isinstance(step, QuestionStep):
-            question, keyboard = render_step(step, wave.id, speaking)
+            question, keyboard = screen(step, wave.id, speaking, session.secret)
             text += "\n\n" + question
     drawn = await edit(query.message, text, keyboard)
     if isinstance(step, QuestionStep):

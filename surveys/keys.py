@@ -1,9 +1,15 @@
-"""The master key and the secrets derived from it.
+"""The master key, the secrets derived from it, and the session secrets that are not.
 
 The master key never enters the database. With the per-wave salt (which does) it
 derives the wave secret, and the wave secret keys the HMAC that turns a Telegram user
-id into a session key. A stolen database file therefore links nothing; destroying a
-wave's salt makes the link impossible for anyone, key holder included.
+id into a completion marker. A stolen database file therefore links nothing;
+destroying a wave's salt makes the link impossible for anyone, key holder included.
+
+A response in progress is another matter: whoever holds the master key can compute
+every marker. So an unfinished response is keyed and encrypted under a *session
+secret* (`new_session_secret`) that no key derives: it lives in the person's own chat
+(in every button's callback data) and in the memory of the running bot, never in the
+database. `draft_key` names the row, `draft_cipher` encrypts it (AES-GCM, `lock`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from .errors import MasterKeyError
 
 KEY_BYTES = 32
@@ -27,6 +36,12 @@ _SEAL_CONTEXT = b"trustscan/session-seal/v1\x00"
 _CONSENT_CONTEXT = b"trustscan/consent-screen/v1\x00"
 _CODE_CONTEXT = b"trustscan/code-hash/v1"
 SEALED_BYTES = 32  # every sealed payload is padded to this length: its size says nothing
+SECRET_BYTES = 12  # a session secret: 96 bits, 16 characters of callback data
+SECRET_CHARS = 16
+_DRAFT_ROW = b"trustscan/draft-row/v1"
+_DRAFT_CIPHER = b"trustscan/draft-cipher/v1"
+_DRAFT_ITEM = b"trustscan/draft-item/v1\x00"
+LOCK_BLOCK = 64  # locked payloads are padded to a multiple of this: sizes say little
 
 
 def parse_key(text: str, source: str) -> bytes:
@@ -150,3 +165,71 @@ def code_hash(key: bytes, code: str) -> bytes:
 def key_check(master_key: bytes) -> str:
     """A fingerprint stored in the database so a wrong key is detected, not silently used."""
     return hmac.new(master_key, _CHECK_CONTEXT, hashlib.sha256).hexdigest()[:16]
+
+
+# -- session secrets: held by the person's chat and the running bot, never stored -------
+
+
+def new_session_secret() -> bytes:
+    return secrets.token_bytes(SECRET_BYTES)
+
+
+def secret_text(secret: bytes) -> str:
+    """The secret as it travels in callback data: 16 URL-safe characters."""
+    return base64.urlsafe_b64encode(secret).decode("ascii")
+
+
+def parse_secret(text: str) -> bytes | None:
+    """The secret of `secret_text`, or None for anything else (forged, truncated)."""
+    if len(text) != SECRET_CHARS:
+        return None
+    try:
+        secret = base64.urlsafe_b64decode(text)
+    except (binascii.Error, ValueError):
+        return None
+    return secret if len(secret) == SECRET_BYTES else None
+
+
+def draft_key(secret: bytes) -> bytes:
+    """The row key of an unfinished response: found only by whoever holds the secret."""
+    return hmac.new(secret, _DRAFT_ROW, hashlib.sha256).digest()
+
+
+def consent_row(secret: bytes) -> bytes:
+    """The row key of a consent screen shown with this secret (before the draft exists)."""
+    return hmac.new(secret, _CONSENT_CONTEXT, hashlib.sha256).digest()
+
+
+def draft_cipher(secret: bytes) -> bytes:
+    """The AES-256-GCM key of an unfinished response's state and answers."""
+    return hmac.new(secret, _DRAFT_CIPHER, hashlib.sha256).digest()
+
+
+def draft_item(cipher_key: bytes, question: str, target: str) -> bytes:
+    """The row key of one answered item of a draft (which question it is stays hidden)."""
+    message = _DRAFT_ITEM + question.encode("utf-8") + b"\x00" + target.encode("utf-8")
+    return hmac.new(cipher_key, message, hashlib.sha256).digest()[:16]
+
+
+def completion_marker(secret: bytes, telegram_user_id: int) -> bytes:
+    """What marks a person as finished in a wave: written only when their completion is
+    released together with at least k − 1 others (or never, if it waits for the close)."""
+    return session_key(secret, telegram_user_id)
+
+
+def lock(key: bytes, payload: bytes) -> bytes:
+    """AES-256-GCM of `payload` padded to a multiple of `LOCK_BLOCK`: nonce ‖ ciphertext."""
+    padded = payload + b"\x80" + bytes(-(len(payload) + 1) % LOCK_BLOCK)
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(key).encrypt(nonce, padded, None)
+
+
+def unlock(key: bytes, blob: bytes | None) -> bytes | None:
+    """The payload of `lock`, or None when there is none or it was locked with another key."""
+    if not blob or len(blob) < 12 + 16 + 1:
+        return None
+    try:
+        padded = AESGCM(key).decrypt(blob[:12], blob[12:], None)
+    except InvalidTag:
+        return None
+    return padded[: padded.rindex(b"\x80")]

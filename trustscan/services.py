@@ -44,7 +44,12 @@ async def open_store(config: Config, clock: Clock | None = None) -> Store:
     machine's time in the configured time zone.
     """
     key = load_or_create_key(config.key_file, config.master_key)
-    store = await Store.open(config.database, key, clock=clock or partnership_clock(config))
+    store = await Store.open(
+        config.database,
+        key,
+        clock=clock or partnership_clock(config),
+        min_group_size=config.min_group_size,
+    )
     await store.sync_partnership(
         [(o.id, o.name, o.headcount) for o in config.organisations],
         [RoleRow(r.id, dict(r.label.items()), r.restricted) for r in config.roles],

@@ -4,25 +4,29 @@ The tables follow the anonymity model of DESIGN §4:
 
 * The files are SQLCipher-encrypted under a key derived from the master key, and 0600
   (`cipher`); a plaintext database of an older trustscan is encrypted on first open.
-* `sessions` are keyed by HMAC(wave secret, Telegram user id); the wave secret needs
-  the master key (outside the database) and the wave's salt (inside, destroyed on
-  close). A session points at its response only while the response is in progress.
-  What the chat needs to resume (language, last typed message) is sealed under a key
-  that needs the Telegram id, so nothing beside a session joins with `contacts`.
-* `responses`, `answers` and `comments` are `WITHOUT ROWID` tables keyed by random
-  ids, with no timestamps. On completion a response gets a fresh id (no earlier copy
-  can follow its session link to the final answers) and its free text moves to
-  `comments`, whose rows of that organisation are then rewritten in random order, so
-  no comment sits on disk beside or in step with its response.
+* An unfinished response is a *draft* keyed and encrypted (AES-GCM) under a session
+  secret that the database never holds: it lives in the person's chat (every button
+  carries it) and in the running process's memory. The master key opens no draft and
+  finds nobody's; only its wave and organisation are in the clear, for the counts.
+* A finished response waits in `pending`, unlinked from everything, and is released
+  into `responses` only together with at least k − 1 others of its (wave,
+  organisation, role), under fresh random ids written in random order, with the
+  completion markers (`finished`, HMAC(wave secret, Telegram id)) and used codes of
+  the people who gave them. At the close whatever waits is released naming nobody.
+  So no copy, however many, shows one person's completion apart from k − 1 others'.
+* Free text moves to `comments` at the release; the organisation's comments are then
+  rewritten in random order, so no comment sits on disk beside its response.
 * Closing a wave (and the nightly `rebuild`) rewrites the whole file, so neither cell
-  offsets nor page order keep the order in which responses were started or finished.
-* An erased link counts as gone only once the WAL is truncated; a reader holding the
-  WAL delays only the confirmation of the people whose link waits (`UnlinkPendingError`
-  after `unlink_timeout`), retried in the background until it succeeds.
-* `contacts` (chat ids of people who asked for reminders) are never joined to answers.
+  offsets nor page order keep the order in which drafts or batches were written.
+* An erased draft or salt counts as gone only once the WAL is truncated (`unlinking`).
+* `contacts` (chat ids of people who asked for reminders) are never joined to answers;
+  an opt-in from someone whose completion still waits is written with its release.
 * `codes` (single-use codes of restricted roles) hold keyed hashes only, and nothing
-  that names a response or session; a restricted role's response cannot start without
+  that names a response or draft; a restricted role's response cannot start without
   a usable one, and a code completes one response only (`codes`).
+
+What lives only in memory, and so is lost on a restart, is listed in
+`sessions.Memory` and said in docs/anonymity.md.
 
 Where each job lives:
 
@@ -31,10 +35,11 @@ Where each job lives:
     rows         the typed rows handed out and taken in
     waves        partnership, waves and their secrets, counts
     directory    invitations, contacts, notification rounds, audit log
-    sessions     sessions: HMAC keys, sealed state, the write-through cache
-    consents     who is on the consent screen (sealed, keyed like sessions)
+    sessions     sessions: drafts by secret, what only memory knows, the cache
+    consents     who is on the consent screen (keyed by the session secret too)
     writer       the group-commit task (answers from many people share one fsync)
-    batch        the SQL of one batch: starts, steps, completions, comment shuffling
+    batch        the SQL of one batch: starts, steps, completions (drafts, encrypted)
+    release      releasing finished responses in shuffled batches of at least k
     codes        single-use codes: hashes, claiming one at a start, using it up at the end
     unlinking    waiting for the WAL to lose an erased link
     reads        what analysis loads (`AnswerColumns`); the packing stays in there
@@ -52,11 +57,13 @@ from .. import cipher, keys
 from ..clock import Clock
 from . import schema
 from .base import Database
+from .batch import Op, Releases
 from .codes import Codes
 from .consents import ConsentScreens
 from .directory import Directory
 from .maintenance import Maintenance
 from .reads import AnswerColumns, Coded, Reads
+from .release import Group
 from .rows import (
     AnswerRow,
     AuditEntry,
@@ -74,10 +81,12 @@ from .rows import (
     Session,
     Wave,
 )
-from .sessions import SessionCache, Sessions
+from .sessions import Memory, SessionCache, Sessions
 from .unlinking import Unlinker
 from .waves import Waves
 from .writer import Writer
+
+DEFAULT_MIN_GROUP_SIZE = 5  # k, when the caller does not say (trustscan passes its config's)
 
 __all__ = [
     "AnswerColumns",
@@ -110,29 +119,59 @@ class Store:
     the few that span parts (closing a wave, closing the store) are composed here.
     """
 
-    def __init__(self, base: Database) -> None:
+    def __init__(self, base: Database, min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> None:
         self._base = base
         self.path = base.path
-        cache = SessionCache()
-        self._unlinker = Unlinker(base, cache.committed)
-        self._writer = Writer(base, self._unlinker, cache.committed)
+        self.min_group_size = min_group_size
+        self._cache = SessionCache()
+        self._memory = Memory()
+        self._unlinker = Unlinker(base)
+        self._writer = Writer(base)
         self._waves = Waves(base)
         self._directory = Directory(base)
-        self._sessions = Sessions(base, self._waves, cache, self._writer, self._unlinker)
-        self._consents = ConsentScreens(base, self._waves)
+        self._sessions = Sessions(
+            base, self._waves, self._cache, self._writer, self._unlinker, self._memory
+        )
+        self._consents = ConsentScreens(base, self._waves, self._memory)
         self._reads = Reads(base)
         self._maintenance = Maintenance(base, self._unlinker)
         self._codes = Codes(base)
+        self._writer.hooks = self
+
+    # -- what the writer asks around each batch (writer.Hooks) ---------------------------
+
+    def releases(self) -> Releases:
+        return self._sessions.releases(self.min_group_size)
+
+    def committed(self, op: Op) -> None:
+        self._cache.committed(op)
+
+    async def after_batch(self, ops: Sequence[Op], released: Sequence[Group]) -> None:
+        """Memory in step with the batch; opt-ins held for a release are written now."""
+        finishers = self._sessions.after_batch(ops, released)
+        held = self._memory.held_contacts
+        for finisher in sorted(finishers, key=lambda f: f.user):
+            if finisher.user in held and not self._memory.waiting_user(finisher.user):
+                org, lang = held.pop(finisher.user)
+                await self._directory.set_contact(finisher.user, org, lang)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: str | Path, master_key: bytes, *, clock: Clock) -> Store:
+    async def open(
+        cls,
+        path: str | Path,
+        master_key: bytes,
+        *,
+        clock: Clock,
+        min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    ) -> Store:
         """Open (creating, encrypting and migrating as needed); refuse a wrong master key.
 
         A plaintext database made by trustscan before encryption is encrypted in place
         first (its plaintext file is overwritten and removed). `clock` is the partnership's
         one clock: the store decides wave status and daily counts by its local date.
+        `min_group_size` is k: finished responses are released in batches of at least k.
         """
         path = Path(path)
         db_key = keys.database_key(master_key)
@@ -149,7 +188,7 @@ class Store:
         except BaseException:
             await db.close()
             raise
-        store = cls(Database(path, master_key, db_key, db, reader, clock))
+        store = cls(Database(path, master_key, db_key, db, reader, clock), min_group_size)
         await store._base.hot.open(lambda: schema.connect_sync(path, db_key))
         store._writer.start()
         return store
@@ -225,7 +264,8 @@ class Store:
         truncated within `unlink_timeout`; the store keeps trying in the background.
         """
         await self._waves.close_wave(wave_id)
-        self._sessions.cache.forget_wave(wave_id)
+        self._cache.forget_wave(wave_id)
+        self._memory.forget_wave(wave_id)
         await self._maintenance.rebuild()
         return await self._waves.wave(wave_id)
 
@@ -282,10 +322,18 @@ class Store:
         await self._directory.bind_invitation(token, survey)
 
     async def set_contact(self, chat_id: int, org: str | None, lang: str) -> None:
-        """Opt a chat in for reminders and new-wave invitations."""
+        """Opt a chat in for reminders and new-wave invitations.
+
+        Someone whose completion still waits for its release is written with it: a new
+        contact must not date their completion apart from k − 1 others'.
+        """
+        if self._memory.waiting_user(chat_id):
+            self._memory.held_contacts[chat_id] = (org, lang)
+            return
         await self._directory.set_contact(chat_id, org, lang)
 
     async def remove_contact(self, chat_id: int) -> None:
+        self._memory.held_contacts.pop(chat_id, None)
         await self._directory.remove_contact(chat_id)
 
     async def mark_blocked(self, chat_id: int) -> None:
@@ -323,12 +371,27 @@ class Store:
 
     # -- sessions and answers ----------------------------------------------------------
 
-    async def session_key(self, wave_id: int, user_id: int) -> bytes:
-        return await self._sessions.session_key(wave_id, user_id)
-
     async def find_session(self, wave_id: int, user_id: int) -> Session | None:
-        """The respondent's session in an open wave, with their answers; None if not started."""
+        """The respondent's session in an open wave, with their answers; None if not started
+        (or started before a restart and not yet brought back by a press, `recall`)."""
         return await self._sessions.find_session(wave_id, user_id)
+
+    async def recall(self, user_id: int, secret: bytes) -> None:
+        """A button press brought a session secret from the person's chat: after a restart,
+        this is how the process finds their draft or consent screen again."""
+        if secret in self._memory.recalled:
+            return
+        self._memory.recalled.add(secret)
+        await self._sessions.recall(user_id, secret)
+        await self._consents.recall(user_id, secret)
+
+    def consent_secret(self, wave_id: int, user_id: int) -> bytes:
+        """The session secret the welcome's buttons carry (the draft's, once begun)."""
+        return self._consents.secret(wave_id, user_id)
+
+    def waiting_for_release(self, wave_id: int) -> int:
+        """How many completions of `wave_id` this process knows to wait for their release."""
+        return sum(len(v) for g, v in self._memory.waiting.items() if g[0] == wave_id)
 
     async def begin(
         self,
@@ -408,7 +471,8 @@ class Store:
 
     async def code_usable(self, token: CodeToken, org: str, role: str) -> bool:
         """Whether a response of (org, role) could start with this code now."""
-        return await self._codes.usable(token, org, role)
+        held = {code for _, code in self._memory.held_codes.values()}
+        return token.digest not in held and await self._codes.usable(token, org, role)
 
     # -- analysis reads ----------------------------------------------------------------
 

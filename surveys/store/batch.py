@@ -1,27 +1,37 @@
 """What one group-commit batch does in SQL (runs on the writer thread, hot connection).
 
 Starts, answer steps and completions of many respondents are checked and applied in
-one transaction, so they share one fsync. A completion unlinks its response: a fresh
-response id (no earlier copy can follow its session link to the final answers) and its
-free text moved to `comments`, which `shuffle_comments` then rewrites in random order.
+one transaction, so they share one fsync.
+
+An unfinished response is a *draft*: a row keyed by `keys.draft_key(secret)` whose
+state (role, position, language, last typed message, code) and answers are encrypted
+under `keys.draft_cipher(secret)`. The secret travels with each op from the person's
+chat and the bot's memory; the database never holds it, so the master key opens no
+draft. Only the draft's wave and organisation are in the clear (for the counts a
+facilitator sees).
+
+A completion decrypts the draft, writes the finished response to `pending` (see
+`release`) and erases the draft; when its (wave, organisation, role) then has k
+responses waiting, they are released in the same transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .. import cipher
+from .. import cipher, keys
 from ..errors import CodeRefusedError, StaleStepError, StoreError, WaveClosedError
-from . import codes
+from . import codes, release
 from .base import select_in
-from .rows import ItemRow
+from .release import Content, Finisher, Group
+from .rows import AnswerRow, ItemRow
 
 Item = tuple[str, str]  # question, target
-Group = tuple[int, str]  # wave, org
 
 
 class Start(NamedTuple):
@@ -33,167 +43,218 @@ class Start(NamedTuple):
     code: bytes | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DraftState:
+    """What a draft keeps beside its answers, encrypted with them."""
+
+    role: str | None
+    cursor: int
+    lang: str | None
+    last_message: int | None
+    code: bytes | None
+
+    def lock(self, key: bytes) -> bytes:
+        payload = json.dumps(
+            [self.role, self.cursor, self.lang, self.last_message, (self.code or b"").hex()],
+            separators=(",", ":"),
+        )
+        return keys.lock(key, payload.encode("utf-8"))
+
+    @classmethod
+    def unlock(cls, key: bytes, blob: bytes) -> DraftState | None:
+        payload = keys.unlock(key, blob)
+        if payload is None:
+            return None
+        role, cursor, lang, last, code = json.loads(payload)
+        return cls(role, cursor, lang, last, bytes.fromhex(code) or None)
+
+
+def lock_item(key: bytes, question: str, target: str, rows: Sequence[ItemRow]) -> bytes:
+    payload = json.dumps([question, target, [list(row) for row in rows]], separators=(",", ":"))
+    return keys.lock(key, payload.encode("utf-8"))
+
+
+def unlock_item(key: bytes, blob: bytes) -> list[AnswerRow]:
+    payload = keys.unlock(key, blob)
+    if payload is None:
+        return []
+    question, target, rows = json.loads(payload)
+    return [AnswerRow(question, target, part, value, text) for part, value, text in rows]
+
+
 @dataclass(slots=True)
 class Op:
     """A queued write (a start, an answer step or a completion), resolved after commit."""
 
     kind: str  # "begin" | "step" | "complete"
-    response: bytes
+    response: bytes  # the draft's key
     expected_cursor: int
     new_cursor: int = 0
     put: Mapping[Item, Sequence[ItemRow]] = field(default_factory=dict)
     drop: Sequence[Item] = ()
-    session_key: bytes = b""
+    cipher: bytes = field(default=b"", repr=False)  # the draft's AES key: memory only
     comment_items: Sequence[Item] = ()
     start: Start | None = None
+    lang: str | None = None  # a start's language
     message_id: int | None = None  # a typed answer's chat message: a redelivery is refused
-    last_message: int | None = None  # the session's last typed message before this op
-    sealed: bytes | None = None  # the session's new sealed state, written with the op
+    finisher: Finisher | None = None  # a completion's author, for its release
     created: bool = False
+    group: Group | None = None  # a completion's: where it waits for its release
     future: asyncio.Future[None] | None = None
 
 
-class ResponseState(NamedTuple):
-    """What the writer checks of a response before applying a step to it."""
+@dataclass(frozen=True)
+class Releases:
+    """What the event loop tells a batch about releases: k, and who waits where."""
 
-    id: bytes
-    cursor: int
-    complete: bool
+    k: int
+    waiting: Mapping[Group, Sequence[Finisher]]
+    held_codes: frozenset[bytes]  # codes held by drafts in this process's memory
+
+
+@dataclass(slots=True)
+class Outcome:
+    failures: dict[int, StoreError] = field(default_factory=dict)
+    released: list[Group] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Draft:
     wave: int
     org: str
-    code: bytes | None  # the hash of the code it was started with (restricted roles)
+    state: DraftState
 
 
 @dataclass(slots=True)
 class _Writes:
-    """The net effect of a batch's accepted steps, per response and item."""
+    """The net effect of a batch's accepted steps, per draft and item."""
 
     items: dict[tuple[bytes, str, str], Sequence[ItemRow] | None] = field(default_factory=dict)
-    cursors: dict[bytes, int] = field(default_factory=dict)
-    messages: dict[bytes, int | None] = field(default_factory=dict)
-    sealed: dict[bytes, bytes] = field(default_factory=dict)
+    states: dict[bytes, DraftState] = field(default_factory=dict)
+    ciphers: dict[bytes, bytes] = field(default_factory=dict)
     completions: list[Op] = field(default_factory=list)
-    completed: set[bytes] = field(default_factory=set)
     used_codes: set[bytes] = field(default_factory=set)  # used before or in this batch
 
 
-def apply(
-    db: cipher.Connection, batch: list[Op], groups: set[Group], day: str
-) -> dict[int, StoreError]:
-    """Apply queued ops in one transaction; the refused ones are returned by `id(op)`.
+def apply(db: cipher.Connection, batch: list[Op], day: str, releases: Releases) -> Outcome:
+    """Apply queued ops in one transaction; the refused ones are in `failures` by `id(op)`.
 
     `day` is the partnership's local date (the store's clock), the day the daily counts
-    of these starts and completions fall on.
-
-    Ops whose cursor check fails are refused; the others commit together with one
-    fsync. `groups` receives the (wave, org) groups that got new comments: the writer
-    shuffles those next, then truncates the WAL, before any completion is confirmed.
+    of these starts and completions fall on. Groups that reached k are released in the
+    same transaction (`Outcome.released`).
     """
+    outcome = Outcome()
     begins = [op for op in batch if op.kind == "begin"]
     steps = [op for op in batch if op.kind != "begin"]
     db.execute("BEGIN IMMEDIATE")
     try:
-        failures = _begin_all(db, begins, day) if begins else {}
-        current = {
-            state.id: state
-            for state in map(
-                ResponseState._make,
-                select_in(
-                    db,
-                    "SELECT id, cursor, complete, wave, org, code FROM responses WHERE id IN",
-                    list({op.response for op in steps}),
-                ),
-            )
-        }
-        writes = _Writes()
-        held = [
-            state.code
-            for op in steps
-            if op.kind == "complete"
-            and (state := current.get(op.response)) is not None
-            and state.code is not None
-        ]
+        if begins:
+            outcome.failures.update(_begin_all(db, begins, day, releases.held_codes))
+        drafts = _load(db, steps)
+        writes = _Writes(states={key: d.state for key, d in drafts.items()})
+        held = [d.state.code for d in drafts.values() if d.state.code is not None]
         if held:  # a completion whose code is used already is refused (`_accept`)
             writes.used_codes = codes.used(db, held)
         for op in steps:
-            error = _accept(op, current.get(op.response), writes)
+            error = _accept(op, drafts.get(op.response), writes)
             if error is not None:
-                failures[id(op)] = error
-        _write(db, writes)
+                outcome.failures[id(op)] = error
+        _write(db, writes, drafts)
         if writes.completions:
-            groups.update(_complete_all(db, writes.completions, current, day))
+            touched = _complete_all(db, writes.completions, drafts, day)
+            for group in sorted(touched, key=repr):
+                if release.waiting(db, group) >= releases.k:
+                    mine = [op.finisher for op in writes.completions if op.group == group]
+                    finishers = [*releases.waiting.get(group, ()), *(f for f in mine if f)]
+                    release.release(db, group, finishers)
+                    outcome.released.append(group)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    return failures
+    return outcome
 
 
-def _accept(op: Op, state: ResponseState | None, writes: _Writes) -> StoreError | None:
-    """Check `op` against its response as the batch left it so far; record its writes."""
-    cursor = writes.cursors.get(op.response, state.cursor if state else -1)
-    if state is None or state.complete or op.response in writes.completed:
+def _load(db: cipher.Connection, ops: list[Op]) -> dict[bytes, _Draft]:
+    """The drafts these ops touch, decrypted with the key each op brought."""
+    ciphers = {op.response: op.cipher for op in ops}
+    drafts: dict[bytes, _Draft] = {}
+    for key, wave, org, sealed in select_in(
+        db, "SELECT key, wave, org, sealed FROM drafts WHERE key IN", list(ciphers)
+    ):
+        state = DraftState.unlock(ciphers[key], sealed)
+        if state is not None:
+            drafts[key] = _Draft(wave, org, state)
+    return drafts
+
+
+def _accept(op: Op, draft: _Draft | None, writes: _Writes) -> StoreError | None:
+    """Check `op` against its draft as the batch left it so far; record its writes."""
+    state = writes.states.get(op.response)
+    if draft is None or state is None:
         return StaleStepError("the response is complete or gone")
-    if cursor != op.expected_cursor:
-        return StaleStepError(f"position {op.expected_cursor} is outdated (now {cursor})")
-    last = writes.messages.get(op.response, op.last_message)
+    if state.cursor != op.expected_cursor:
+        return StaleStepError(f"position {op.expected_cursor} is outdated (now {state.cursor})")
+    last = state.last_message
     if op.message_id is not None and last is not None and op.message_id <= last:
         return StaleStepError("this message was already taken")
+    if op.kind == "complete" and state.code is not None:
+        if state.code in writes.used_codes:  # a code completes one response, ever
+            return CodeRefusedError(codes.USED)
+        writes.used_codes.add(state.code)
+    writes.ciphers[op.response] = op.cipher
     for question, target in op.drop:
         writes.items[(op.response, question, target)] = None
     if op.kind == "step":
         for (question, target), rows in op.put.items():
             writes.items[(op.response, question, target)] = rows
-        writes.cursors[op.response] = op.new_cursor
-        if op.message_id is not None:
-            writes.messages[op.response] = op.message_id
-            if op.sealed is not None:
-                writes.sealed[op.session_key] = op.sealed
+        message = op.message_id if op.message_id is not None else state.last_message
+        writes.states[op.response] = DraftState(
+            state.role, op.new_cursor, state.lang, message, state.code
+        )
     else:
-        if state.code is not None:
-            if state.code in writes.used_codes:  # a code completes one response, ever
-                return CodeRefusedError(codes.USED)
-            writes.used_codes.add(state.code)
         writes.completions.append(op)
-        writes.completed.add(op.response)
+        writes.states.pop(op.response)  # nothing more for it in this batch
+        op.group = (draft.wave, draft.org, state.role)
     return None
 
 
-def _write(db: cipher.Connection, writes: _Writes) -> None:
-    # A single-row answer replaces its row in place; only multi-part answers (multi,
-    # allocate) and dropped items need their old rows deleted first.
-    clear = [key for key, rows in writes.items.items() if not rows or len(rows) > 1 or rows[0].part]
-    if clear:
-        db.executemany(
-            "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?", clear
+def _write(db: cipher.Connection, writes: _Writes, drafts: Mapping[bytes, _Draft]) -> None:
+    dropped = [
+        (draft, keys.draft_item(writes.ciphers[draft], question, target))
+        for (draft, question, target), rows in writes.items.items()
+        if rows is None
+    ]
+    if dropped:
+        db.executemany("DELETE FROM draft_items WHERE draft = ? AND item = ?", dropped)
+    put = [
+        (
+            draft,
+            keys.draft_item(writes.ciphers[draft], question, target),
+            lock_item(writes.ciphers[draft], question, target, rows),
         )
-    if writes.items:
-        db.executemany(
-            "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (response, question, target, part, value, text)
-                for (response, question, target), rows in writes.items.items()
-                if rows
-                for part, value, text in rows
-            ],
-        )
-    if writes.cursors:
-        db.executemany(
-            "UPDATE responses SET cursor = ? WHERE id = ?",
-            [(cursor, response) for response, cursor in writes.cursors.items()],
-        )
-    if writes.sealed:
-        db.executemany(
-            "UPDATE sessions SET sealed = ? WHERE key = ?",
-            [(blob, key) for key, blob in writes.sealed.items()],
-        )
+        for (draft, question, target), rows in writes.items.items()
+        if rows is not None
+    ]
+    if put:
+        db.executemany("INSERT OR REPLACE INTO draft_items VALUES (?, ?, ?)", put)
+    changed = [
+        (state.lock(writes.ciphers[key]), key)
+        for key, state in writes.states.items()
+        if key in writes.ciphers and state != drafts[key].state
+    ]
+    if changed:
+        db.executemany("UPDATE drafts SET sealed = ? WHERE key = ?", changed)
 
 
-def _begin_all(db: cipher.Connection, ops: list[Op], day: str) -> dict[int, StoreError]:
-    """Create responses and sessions for new respondents of open waves.
+def _begin_all(
+    db: cipher.Connection, ops: list[Op], day: str, held: frozenset[bytes]
+) -> dict[int, StoreError]:
+    """Create drafts for new respondents of open waves.
 
     A restricted role's response starts only with a usable code (`codes.Claimer`); the
-    code's hash goes into the new response, binding the code to it until it completes.
+    code's hash goes into the draft (encrypted), and this process holds it until the
+    completion uses it up.
     """
     starts = [(op, op.start) for op in ops if op.start is not None]
     waves = list({start.wave for _, start in starts})
@@ -201,34 +262,29 @@ def _begin_all(db: cipher.Connection, ops: list[Op], day: str) -> dict[int, Stor
         wave
         for (wave,) in select_in(db, "SELECT id FROM waves WHERE status = 'open' AND id IN", waves)
     }
-    taken = {
-        key
-        for (key,) in select_in(
-            db, "SELECT key FROM sessions WHERE key IN", list({op.session_key for op in ops})
-        )
-    }
     failures: dict[int, StoreError] = {}
     new: list[tuple[Op, Start]] = []
-    claimer = codes.Claimer(db, [start.code for _, start in starts if start.code is not None])
+    claimer = codes.Claimer(db, [start.code for _, start in starts if start.code is not None], held)
     for op, start in starts:
         if start.wave not in open_waves:
             failures[id(op)] = WaveClosedError(f"wave {start.wave} is not open")
-        elif op.session_key in taken:
-            continue  # started before: resumed as it is, its code (if any) untouched
         elif (refused := claimer.claim(start.org, start.role, start.code)) is not None:
             failures[id(op)] = refused
         else:
-            taken.add(op.session_key)
             op.created = True
             new.append((op, start))
     if new:
         db.executemany(
-            "INSERT INTO responses (id, wave, org, role, code) VALUES (?, ?, ?, ?, ?)",
-            [(op.response, *start) for op, start in new],
-        )
-        db.executemany(
-            "INSERT INTO sessions (key, wave, response, sealed) VALUES (?, ?, ?, ?)",
-            [(op.session_key, start.wave, op.response, op.sealed) for op, start in new],
+            "INSERT INTO drafts (key, wave, org, sealed) VALUES (?, ?, ?, ?)",
+            [
+                (
+                    op.response,
+                    start.wave,
+                    start.org,
+                    DraftState(start.role, 0, op.lang, None, start.code).lock(op.cipher),
+                )
+                for op, start in new
+            ],
         )
         db.executemany(
             "INSERT INTO daily_counts (wave, org, day, started) VALUES (?, ?, ?, 1) "
@@ -239,75 +295,43 @@ def _begin_all(db: cipher.Connection, ops: list[Op], day: str) -> dict[int, Stor
 
 
 def _complete_all(
-    db: cipher.Connection, ops: list[Op], current: Mapping[bytes, ResponseState], day: str
+    db: cipher.Connection, ops: list[Op], drafts: Mapping[bytes, _Draft], day: str
 ) -> set[Group]:
-    """Unlink finished responses: fresh ids, free text moved to `comments`.
+    """Turn finished drafts into pending responses and erase the drafts.
 
-    Returns the (wave, org) groups that got comments, to be shuffled next.
+    The pending row has a fresh random id and nothing of the draft: no key, no state.
+    Returns the groups that got one.
     """
-    items = [(op.response, q, t) for op in ops for q, t in op.comment_items]
-    if items:
-        db.executemany(
-            "INSERT INTO comments SELECT randomblob(16), r.wave, r.org, a.question, "
-            "a.target, a.text FROM answers a JOIN responses r ON r.id = a.response "
-            "WHERE a.response = ? AND a.question = ? AND a.target = ? "
-            "AND a.text IS NOT NULL",
-            items,
+    touched: set[Group] = set()
+    pending = []
+    for op in ops:
+        assert op.group is not None
+        rows = [
+            row
+            for (sealed,) in db.execute(
+                "SELECT sealed FROM draft_items WHERE draft = ?", (op.response,)
+            ).fetchall()
+            for row in unlock_item(op.cipher, sealed)
+        ]
+        free = set(op.comment_items)
+        content = Content(
+            tuple(row for row in rows if row.item not in free),
+            tuple(
+                (row.question, row.target, row.text)
+                for row in rows
+                if row.item in free and row.text is not None
+            ),
         )
-        db.executemany(
-            "DELETE FROM answers WHERE response = ? AND question = ? AND target = ?", items
-        )
-    # A fresh id: a backup, snapshot or WAL remnant that links a session to the old id
-    # cannot follow it to the finished answers.
-    fresh = [(secrets.token_bytes(16), op.response) for op in ops]
-    db.executemany("UPDATE answers SET response = ? WHERE response = ?", fresh)
-    db.executemany(
-        "INSERT INTO responses (id, wave, org, role, cursor, complete) "
-        "SELECT ?, wave, org, role, 0, 1 FROM responses WHERE id = ?",
-        fresh,
-    )
-    db.executemany("DELETE FROM responses WHERE id = ?", [(old,) for _, old in fresh])
-    codes.consume(db, [state.code for op in ops if (state := current[op.response]).code])
-    db.executemany(
-        "UPDATE sessions SET response = NULL, sealed = NULL, completed = 1 WHERE key = ?",
-        [(op.session_key,) for op in ops],
-    )
-    finished = [current[op.response] for op in ops]
+        wave, org, role = op.group
+        pending.append((secrets.token_bytes(16), wave, org, role, content.dumps()))
+        touched.add(op.group)
+    db.executemany("INSERT INTO pending VALUES (?, ?, ?, ?, ?)", pending)
+    erased = [(op.response,) for op in ops]
+    db.executemany("DELETE FROM draft_items WHERE draft = ?", erased)
+    db.executemany("DELETE FROM drafts WHERE key = ?", erased)
     db.executemany(
         "INSERT INTO daily_counts (wave, org, day, completed) VALUES (?, ?, ?, 1) "
         "ON CONFLICT DO UPDATE SET completed = completed + 1",
-        [(state.wave, state.org, day) for state in finished],
+        [(drafts[op.response].wave, drafts[op.response].org, day) for op in ops],
     )
-    return {
-        (state.wave, state.org) for op, state in zip(ops, finished, strict=True) if op.comment_items
-    }
-
-
-def shuffle_comments(db: cipher.Connection, groups: Iterable[Group]) -> None:
-    """Rewrite the comments of each (wave, org) in random order with fresh random ids.
-
-    SQLite places each new cell below the last one written, so a comment appended at
-    completion sits on disk in step with the response finished in the same
-    transaction. Rewriting the group's comments under fresh random ids, inserted in
-    the order of those ids, leaves every comment's position random. Its own
-    transaction, so the answers of the batch are acknowledged without waiting for it;
-    the completions are confirmed only after it (and after the WAL truncation).
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for wave, org in sorted(groups):
-            rows = db.execute(
-                "SELECT question, target, text FROM comments WHERE wave = ? AND org = ?",
-                (wave, org),
-            ).fetchall()
-            ids = secrets.token_bytes(16 * len(rows))
-            fresh = sorted(
-                (ids[16 * i : 16 * i + 16], wave, org, question, target, text)
-                for i, (question, target, text) in enumerate(rows)
-            )
-            db.execute("DELETE FROM comments WHERE wave = ? AND org = ?", (wave, org))
-            db.executemany("INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?)", fresh)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+    return touched

@@ -11,15 +11,14 @@ What is stored, and what is not:
   key and never stored), the code's organisation and role, and whether it is used. No
   response id, no session key, no time; rows are keyed by the hash, so their order on
   disk says nothing about when they were issued or used.
-* A response in progress holds the hash of the code it was started with, so nobody
-  else can start with that code and its completion can use it up after a restart. The
-  completed response is a new row (`batch._complete_all`) and holds none; erasing or
-  dropping an unfinished response (/delete, a close, a backup) frees its code again.
-* `consume` is the one place a code is marked used: in the completion's own
-  transaction, so two people racing with one code never both complete. It marks the
-  hash used and nothing else. See `trustscan.codes` for what a key holder with a copy
-  after every completion still learns from that mark until completions are released
-  in batches — which must then defer `consume` along with the completion.
+* A draft holds the hash of the code it was started with, encrypted with the rest of
+  its state, and the running process holds it in memory, so nobody else can start with
+  that code (`Claimer`); erasing the draft (/delete, a close) frees it.
+* A code is marked used only when its response is released together with k − 1
+  others of its organisation and role (`release.release`): a code turning used names
+  a batch, never one completion. A group still below k at the close is released
+  without marking its codes (they name nobody then). A completion is refused if its
+  code was used already, so two people racing with one code never both complete.
 """
 
 from __future__ import annotations
@@ -74,7 +73,9 @@ class Claimer:
     first starts.
     """
 
-    def __init__(self, db: cipher.Connection, digests: Sequence[bytes]) -> None:
+    def __init__(
+        self, db: cipher.Connection, digests: Sequence[bytes], held: Iterable[bytes] = ()
+    ) -> None:
         self._restricted = {
             role for (role,) in db.execute("SELECT id FROM roles WHERE restricted = 1")
         }
@@ -85,7 +86,7 @@ class Claimer:
                 db, "SELECT hash, org, role, used FROM codes WHERE hash IN", wanted
             )
         }
-        self._held = {
+        self._held = set(held) | {
             digest
             for (digest,) in select_in(
                 db, "SELECT code FROM responses WHERE complete = 0 AND code IN", wanted
@@ -110,12 +111,3 @@ def used(db: cipher.Connection, digests: Iterable[bytes]) -> set[bytes]:
             db, "SELECT hash FROM codes WHERE used = 1 AND hash IN", list(set(digests))
         )
     }
-
-
-def consume(db: cipher.Connection, digests: Sequence[bytes]) -> None:
-    """Mark the codes of completing responses used: the hash's mark, nothing else.
-
-    The one place a code is used up, inside the completion's transaction. When
-    completions are released in batches, this moves with them (see the module docstring).
-    """
-    db.executemany("UPDATE codes SET used = 1 WHERE hash = ?", [(d,) for d in digests])

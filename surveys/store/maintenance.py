@@ -52,13 +52,14 @@ class Maintenance:
         return True
 
     async def backup(self, target: str | Path) -> None:
-        """An encrypted, consistent copy (0600) that holds no link to an answer in progress.
+        """An encrypted, consistent copy (0600) that shows no more than the live file.
 
         The copy is made from one read snapshot and written table by table in key order
-        (`cipher.export`), then stripped of unfinished responses and of every session's
-        pointer and sealed state, and rebuilt: restoring it means people who were midway
-        start again, and nobody holding it with the master key can follow a session to
-        an answer. Completed sessions stay so nobody answers twice after a restore.
+        (`cipher.export`), then rebuilt. Drafts stay encrypted under secrets the file
+        never holds, and finished responses still waiting for their release stay
+        unlinked, so a restore loses nothing that was acknowledged. Only the readable
+        unfinished responses of an earlier trustscan (keyed by a Telegram id) are left
+        out: restoring means their owners start again.
         """
         target = Path(target)
         if target.exists():
@@ -80,8 +81,7 @@ class Maintenance:
                 "WHERE complete = 0)"
             )
             db.execute("DELETE FROM responses WHERE complete = 0")
-            db.execute("DELETE FROM sessions WHERE completed = 0")
-            db.execute("UPDATE sessions SET response = NULL, sealed = NULL")
+            db.execute("DELETE FROM sessions")
             db.execute("COMMIT")
             db.execute("VACUUM")
         finally:

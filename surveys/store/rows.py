@@ -121,7 +121,13 @@ class Invitation:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A respondent's place in a wave, found by recomputing their HMAC key."""
+    """A respondent's place in a wave: their draft, found by their session secret.
+
+    `key` (and `response`) name the draft; `seal` is the key it is encrypted under and
+    `secret` the session secret both derive from: the chat carries it in its buttons
+    (`keys.secret_text`), the database never holds it. `user` is the Telegram id the
+    session was found for (memory only).
+    """
 
     key: bytes
     wave: int
@@ -134,6 +140,9 @@ class Session:
     rows: tuple[AnswerRow, ...] = ()
     last_message: int | None = None  # the last typed answer's chat message (sealed on disk)
     seal: bytes = field(default=b"", repr=False, compare=False)  # never stored
+    secret: bytes = field(default=b"", repr=False, compare=False)  # never stored
+    user: int | None = field(default=None, repr=False, compare=False)
+    code: bytes | None = field(default=None, repr=False, compare=False)  # a held code's hash
 
     @property
     def completed(self) -> bool:

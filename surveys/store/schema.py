@@ -165,6 +165,33 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX consent_screens_wave ON consent_screens (wave);
     """,
+    # 7: the host's attack (issue 17). An unfinished response is a draft keyed and
+    # encrypted under a session secret the database never holds; a finished one waits
+    # in `pending`, unlinked, until k of its (wave, organisation, role) are released
+    # together into `responses`, with their completion markers in `finished`. Consent
+    # screens are keyed by that secret too. Completed sessions of earlier versions
+    # become markers; their unfinished ones stay until their owner comes back
+    """
+    CREATE TABLE drafts (
+        key BLOB PRIMARY KEY, wave INTEGER NOT NULL, org TEXT NOT NULL, sealed BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX drafts_wave ON drafts (wave, org);
+    CREATE TABLE draft_items (
+        draft BLOB NOT NULL, item BLOB NOT NULL, sealed BLOB NOT NULL,
+        PRIMARY KEY (draft, item)
+    ) WITHOUT ROWID;
+    CREATE TABLE pending (
+        id BLOB PRIMARY KEY, wave INTEGER NOT NULL, org TEXT NOT NULL, role TEXT,
+        content TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX pending_group ON pending (wave, org, role);
+    CREATE TABLE finished (
+        wave INTEGER NOT NULL, marker BLOB NOT NULL, PRIMARY KEY (wave, marker)
+    ) WITHOUT ROWID;
+    INSERT INTO finished SELECT wave, key FROM sessions WHERE completed = 1;
+    DELETE FROM sessions WHERE completed = 1;
+    DELETE FROM consent_screens;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 PRAGMAS = (

@@ -1,10 +1,11 @@
 """An erased link counts as gone only once the WAL is truncated; waiting for that.
 
-A completion, a closed wave and /delete each erase a link between a person and their
-answers. Until the write-ahead log is checkpointed and truncated, its old pages still
-hold that link, so nobody is told "done" before. A reader holding the WAL delays only
-the confirmation of the people whose link waits (`UnlinkPendingError` after
-`timeout`); the store keeps retrying in the background until it succeeds.
+A closed wave (its salt), /delete (a draft) and an earlier trustscan's session moved
+into a draft each erase something that must be gone for good. Until the write-ahead
+log is checkpointed and truncated, its old pages still hold it, so nobody is told
+"done" before. A reader holding the WAL delays only the confirmation of whoever waits
+for it (`UnlinkPendingError` after `timeout`); the store keeps retrying in the
+background until it succeeds.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import cipher
 from ..errors import StoreError, UnlinkPendingError
 from . import schema
 from .base import Database
-from .batch import Op
 
 UNLINK_TIMEOUT = 30.0  # seconds a completion waits for the WAL to be truncated
 
@@ -30,7 +29,6 @@ class _Waiter:
 
     deadline: float
     future: asyncio.Future[None]
-    op: Op | None = None
 
 
 def truncate_wal(db: cipher.Connection) -> bool:
@@ -54,9 +52,8 @@ def truncate_wal(db: cipher.Connection) -> bool:
 class Unlinker:
     """The people waiting for a truncated WAL, and the background task that retries."""
 
-    def __init__(self, base: Database, settled: Callable[[Op], None]) -> None:
+    def __init__(self, base: Database) -> None:
         self._base = base
-        self._settled = settled  # a committed op's cache update, whatever the outcome
         self.timeout = UNLINK_TIMEOUT
         self._waiting: list[_Waiter] = []
         self._task: asyncio.Task[None] | None = None
@@ -67,13 +64,6 @@ class Unlinker:
         self._waiting.append(_Waiter(time.monotonic() + self.timeout, future))
         await self.attempt()
         await future
-
-    def enqueue(self, ops: list[Op]) -> None:
-        """Confirm these committed completions once the WAL is truncated (call `attempt`)."""
-        deadline = time.monotonic() + self.timeout
-        for op in ops:
-            assert op.future is not None
-            self._waiting.append(_Waiter(deadline, op.future, op))
 
     async def attempt(self) -> None:
         """One truncation attempt now; on failure a background task keeps retrying."""
@@ -125,8 +115,6 @@ class Unlinker:
     def _settle(self, waiter: _Waiter, error: StoreError | None) -> None:
         if waiter.future.done():
             return
-        if waiter.op is not None:
-            self._settled(waiter.op)  # committed either way: the cache must know
         if error is None:
             waiter.future.set_result(None)
         else:

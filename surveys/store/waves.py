@@ -1,7 +1,8 @@
 """The partnership (organisations, roles), waves and their secrets, and wave counts.
 
 A wave's secret (`keys.wave_secret`) needs the master key and the wave's salt; closing
-a wave destroys the salt, so no session key of that wave can be recomputed afterwards.
+a wave destroys the salt, so no completion marker of that wave can be recomputed
+afterwards, and releases whatever still waits naming nobody (`release.release_wave`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .. import keys
+from .. import cipher, keys
 from ..errors import StoreError, UnknownWaveError, WaveClosedError
+from . import release
 from .base import Database
 from .rows import DailyCount, GroupCount, OrganisationRow, OrgCount, RoleRow, Wave
 
@@ -120,27 +122,15 @@ class Waves:
                 raise WaveClosedError(f"wave {wave_id} is already closed")
 
     async def close_wave(self, wave_id: int) -> None:
-        """Destroy the salt, delete the wave's sessions and unfinished responses.
+        """Release what waits (naming nobody), destroy the salt, delete the drafts.
 
-        The caller (`Store.close_wave`) then forgets cached sessions and rebuilds the file.
+        The caller (`Store.close_wave`) then forgets what memory held and rebuilds the file.
         """
         wave = await self.wave(wave_id)
         if wave.status == "closed":
             raise WaveClosedError(f"wave {wave_id} is already closed")
-        async with self._base.transaction() as db:
-            await db.execute(
-                "DELETE FROM answers WHERE response IN (SELECT id FROM responses "
-                "WHERE wave = ? AND complete = 0)",
-                (wave_id,),
-            )
-            await db.execute("DELETE FROM responses WHERE wave = ? AND complete = 0", (wave_id,))
-            await db.execute("DELETE FROM sessions WHERE wave = ?", (wave_id,))
-            await db.execute("DELETE FROM consent_screens WHERE wave = ?", (wave_id,))
-            await db.execute("DELETE FROM notices_sent WHERE wave = ?", (wave_id,))
-            await db.execute(
-                "UPDATE waves SET status = 'closed', closed_at = ?, salt = NULL WHERE id = ?",
-                (self._base.now(), wave_id),
-            )
+        async with self._base.write_lock:
+            await self._base.hot.run(_close, wave_id, self._base.now())
         self._secrets.pop(wave_id, None)
 
     async def wave(self, wave_id: int) -> Wave:
@@ -189,22 +179,30 @@ class Waves:
     async def response_counts(self, wave_id: int) -> list[OrgCount]:
         """Completed and in-progress responses per organisation of the wave."""
         rows = await self._base.read(
-            "SELECT wo.org, coalesce(sum(r.complete = 1), 0), coalesce(sum(r.complete = 0), 0) "
-            "FROM wave_organisations wo LEFT JOIN responses r ON r.wave = wo.wave "
-            "AND r.org = wo.org WHERE wo.wave = ? GROUP BY wo.org ORDER BY wo.org",
+            "SELECT wo.org, "
+            "(SELECT count(*) FROM responses r WHERE r.wave = wo.wave AND r.org = wo.org "
+            "AND r.complete = 1) + (SELECT count(*) FROM pending p WHERE p.wave = wo.wave "
+            "AND p.org = wo.org), "
+            "(SELECT count(*) FROM drafts d WHERE d.wave = wo.wave AND d.org = wo.org) + "
+            "(SELECT count(*) FROM responses r WHERE r.wave = wo.wave AND r.org = wo.org "
+            "AND r.complete = 0) "
+            "FROM wave_organisations wo WHERE wo.wave = ? ORDER BY wo.org",
             (wave_id,),
         )
         return [OrgCount(*r) for r in rows]
 
     async def completed_counts(self, wave_ids: Sequence[int]) -> list[GroupCount]:
-        """Completed responses per (wave, org, role); counts, so show them with care."""
+        """Completed responses per (wave, org, role), released or waiting for their
+        release; counts, so show them with care."""
         if not wave_ids:
             return []
         marks = ",".join("?" * len(wave_ids))
         rows = await self._base.read(
-            "SELECT wave, org, role, count(*) FROM responses WHERE complete = 1 "
-            f"AND wave IN ({marks}) GROUP BY wave, org, role ORDER BY wave, org, role",
-            list(wave_ids),
+            "SELECT wave, org, role, count(*) FROM (SELECT wave, org, role FROM responses "
+            f"WHERE complete = 1 AND wave IN ({marks}) UNION ALL SELECT wave, org, role "
+            f"FROM pending WHERE wave IN ({marks})) GROUP BY wave, org, role "
+            "ORDER BY wave, org, role",
+            [*wave_ids, *wave_ids],
         )
         return [GroupCount(*r) for r in rows]
 
@@ -215,3 +213,32 @@ class Waves:
             (wave_id,),
         )
         return [DailyCount(*r) for r in rows]
+
+
+def _close(db: cipher.Connection, wave_id: int, now: str) -> None:
+    """One transaction (writer thread): release what waits, erase every draft and mark."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        release.release_wave(db, wave_id)
+        db.execute(
+            "DELETE FROM draft_items WHERE draft IN (SELECT key FROM drafts WHERE wave = ?)",
+            (wave_id,),
+        )
+        db.execute("DELETE FROM drafts WHERE wave = ?", (wave_id,))
+        db.execute(
+            "DELETE FROM answers WHERE response IN (SELECT id FROM responses "
+            "WHERE wave = ? AND complete = 0)",
+            (wave_id,),
+        )
+        db.execute("DELETE FROM responses WHERE wave = ? AND complete = 0", (wave_id,))
+        db.execute("DELETE FROM sessions WHERE wave = ?", (wave_id,))
+        db.execute("DELETE FROM consent_screens WHERE wave = ?", (wave_id,))
+        db.execute("DELETE FROM notices_sent WHERE wave = ?", (wave_id,))
+        db.execute(
+            "UPDATE waves SET status = 'closed', closed_at = ?, salt = NULL WHERE id = ?",
+            (now, wave_id),
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

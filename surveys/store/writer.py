@@ -2,9 +2,9 @@
 
 Answer writes from many respondents are grouped into one transaction (`batch.apply`):
 each caller still returns only after its answer is durably committed
-(`synchronous=FULL`), but concurrent answers share one fsync. A completion is confirmed
-only after its comments are shuffled into place and the WAL no longer holds the erased
-session link (`Unlinker`).
+(`synchronous=FULL`), but concurrent answers share one fsync. A completion is
+confirmed once it waits, durably and unlinked, for its release (`release`); the
+process's memory of who waits is brought in step by `Hooks` before anyone hears back.
 
 A batch that finds the database locked by someone else (another process, a backup
 tool) for longer than SQLite's busy timeout is tried again, for up to `LOCKED_PATIENCE`
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Sequence
+from typing import Protocol
 
 from ..errors import StoreError
 from . import batch, schema
 from .base import Database
-from .batch import Group, Op
-from .unlinking import Unlinker
+from .batch import Op, Outcome, Releases
+from .release import Group
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 512
@@ -29,11 +30,20 @@ LOCKED_PATIENCE = 120.0  # seconds a batch keeps trying a database someone else 
 LOCKED_PAUSE = 0.05  # between attempts (each already waits the busy timeout)
 
 
+class Hooks(Protocol):
+    """What the writer asks of the sessions around a batch (see `sessions.Sessions`)."""
+
+    def releases(self) -> Releases: ...
+
+    def committed(self, op: Op) -> None: ...
+
+    async def after_batch(self, ops: Sequence[Op], released: Sequence[Group]) -> None: ...
+
+
 class Writer:
-    def __init__(self, base: Database, unlinker: Unlinker, committed: Callable[[Op], None]) -> None:
+    def __init__(self, base: Database) -> None:
         self._base = base
-        self._unlinker = unlinker
-        self._committed = committed  # brings the session cache in step with a committed op
+        self.hooks: Hooks | None = None  # set by the store before `start`
         self._queue: asyncio.Queue[Op | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -85,31 +95,28 @@ class Writer:
                 return
 
     async def _commit(self, ops: list[Op]) -> None:
-        groups: set[Group] = set()
+        assert self.hooks is not None
         async with self._base.write_lock:
-            failures = await self._apply(ops, groups)
-        # Answers are durable at COMMIT: acknowledge them now. A completion is only
-        # acknowledged once its comments are shuffled into place and the WAL no
-        # longer holds the erased session link.
-        completed = [op for op in ops if op.kind == "complete" and id(op) not in failures]
-        waiting = {id(op) for op in completed}
-        self._resolve([op for op in ops if id(op) not in waiting], failures)
-        if groups:
-            async with self._base.write_lock:
-                await self._base.hot.run(batch.shuffle_comments, groups)
-        if completed:
-            self._unlinker.enqueue(completed)
-            await self._unlinker.attempt()
+            outcome = await self._apply(ops)
+        for op in ops:
+            if id(op) not in outcome.failures and op.kind != "begin":
+                self.hooks.committed(op)
+        accepted = [op for op in ops if id(op) not in outcome.failures]
+        await self.hooks.after_batch(accepted, outcome.released)
+        self._resolve(ops, outcome.failures)
 
-    async def _apply(self, ops: list[Op], groups: set[Group]) -> Mapping[int, StoreError]:
-        """`batch.apply`, again while someone else holds the database locked; the refusals."""
+    async def _apply(self, ops: list[Op]) -> Outcome:
+        """`batch.apply`, again while someone else holds the database locked."""
+        assert self.hooks is not None
         loop = asyncio.get_running_loop()
         started = loop.time()
         attempts = 0
         while True:
             attempts += 1
             try:
-                return await self._base.hot.run(batch.apply, ops, groups, self._base.today())
+                return await self._base.hot.run(
+                    batch.apply, ops, self._base.today(), self.hooks.releases()
+                )
             except Exception as exc:  # every waiter must hear of the failure
                 waited = loop.time() - started
                 if schema.is_busy(exc) and not self._stopping and waited < LOCKED_PATIENCE:
@@ -117,13 +124,13 @@ class Writer:
                         log.warning("the database is locked by someone else; answers wait")
                     for op in ops:
                         op.created = False  # rolled back: nothing of it was made
-                    groups.clear()
+                        op.group = None
                     await asyncio.sleep(LOCKED_PAUSE)
                     continue
                 error = exc if isinstance(exc, StoreError) else StoreError(f"failed: {exc}")
-                return {id(op): error for op in ops}
+                return Outcome(failures={id(op): error for op in ops})
 
-    def _resolve(self, ops: list[Op], failures: Mapping[int, StoreError]) -> None:
+    def _resolve(self, ops: list[Op], failures: dict[int, StoreError]) -> None:
         for op in ops:
             assert op.future is not None
             if op.future.done():
@@ -131,6 +138,4 @@ class Writer:
             if id(op) in failures:
                 op.future.set_exception(failures[id(op)])
             else:
-                if op.kind != "begin":
-                    self._committed(op)
                 op.future.set_result(None)

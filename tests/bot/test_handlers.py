@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.app import build_application
 from bot.optin import opt_in_data
-from bot.render import render_step
+from bot.render import screen as screen_of
 from bot.respondent import help_text
 from surveys import flow
 from surveys.answers import DONT_KNOW
@@ -309,7 +309,7 @@ async def screen(
     q = bot.services.questionnaire("unit", session.org, session.role, session.lang)
     step = q.step(flow.state_of(q, session))
     assert isinstance(step, QuestionStep)
-    text, markup = render_step(step, wave.id, session.lang, widget=widget, hint=hint)
+    text, markup = screen_of(step, wave.id, session.lang, session.secret, widget=widget, hint=hint)
     return text, keyboard(markup)
 
 
