@@ -160,7 +160,7 @@ def add_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     # group -2: a button of a respondent's own flow carries their session secret; after a
     # restart it is how the store finds their draft again (before anything else looks)
-    app.add_handler(CallbackQueryHandler(recall, pattern=callbacks.SECRET_PATTERN), group=-2)
+    app.add_handler(CallbackQueryHandler(recall, pattern=callbacks.SIGNED_PATTERN), group=-2)
     # group -1: single-use codes of restricted roles go first; they stop the update when
     # they take it (a restricted role's link, an awaited code), else the flow goes on
     app.add_handler(CommandHandler("start", codes.start, filters=private), group=-1)

@@ -17,7 +17,7 @@ position, and stay within Telegram's 64 bytes:
     P:<wave>:<pos>:<i.i.i>          ranking done
 
 Every button of a respondent's own flow (presses, consent, role) also ends in
-`~<secret>`: their session secret (`surveys.keys.secret_text`, 16 characters), which
+`|<secret>`: their session secret (`surveys.keys.secret_text`, 16 characters), which
 the database never holds. After a restart, the first press brings it back to the store
 (`sign`, `secret_of`, and the `recall` handler in `bot.app`).
 
@@ -59,8 +59,9 @@ class Action(enum.StrEnum):
 
 # every press: one action letter, the wave, the item position (anchored; args may follow)
 PRESS_PATTERN = rf"^[{''.join(a.value for a in Action)}]:\d+:\d+"
-SECRET = "~"  # what separates the session secret at the end of a button's data
-SECRET_PATTERN = rf"{SECRET}[\w-]{{{keys.SECRET_CHARS}}}$"
+SECRET = "|"  # what separates the session secret at the end of a button's data
+SECRET_PATTERN = rf"\{SECRET}[\w-]{{{keys.SECRET_CHARS}}}$"
+SIGNED_PATTERN = rf"^.*{SECRET_PATTERN}"  # any button that carries a session secret
 CONSENT_PATTERN = rf"^c:[\w-]{{1,62}}({SECRET_PATTERN}|$)"
 ROLE_PATTERN = rf"^r:[\w-]{{1,40}}:[\w-]{{1,24}}({SECRET_PATTERN}|$)"
 DELETE_PATTERN = r"^[xX]$"  # x: erase, X: cancel

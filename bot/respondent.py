@@ -850,9 +850,11 @@ async def opt_in(update: Update, context: TrustscanContext) -> None:
     if org is None or context.config.organisation(org) is None:
         await notify(update, context, t("bot.outdated", lang))
         return
-    await context.store.set_contact(update.effective_chat.id, org, lang)
+    written = await context.store.set_contact(update.effective_chat.id, org, lang)
     await answer(update, context)
-    await edit(query.message, t("bot.notify_ok", lang), unsubscribe_keyboard(lang))
+    k = context.config.min_group_size
+    text = t("bot.notify_ok", lang) if written else t("bot.notify_held", lang, others=k - 1)
+    await edit(query.message, text, unsubscribe_keyboard(lang))
 
 
 UNSUBSCRIBE_DATA = "U"  # the unsubscribe button: no parameters, so nothing to forge

@@ -321,16 +321,18 @@ class Store:
         """Bind a link not yet bound to a survey to `survey`, for good (first use wins)."""
         await self._directory.bind_invitation(token, survey)
 
-    async def set_contact(self, chat_id: int, org: str | None, lang: str) -> None:
-        """Opt a chat in for reminders and new-wave invitations.
+    async def set_contact(self, chat_id: int, org: str | None, lang: str) -> bool:
+        """Opt a chat in for reminders and new-wave invitations; False if it waits.
 
         Someone whose completion still waits for its release is written with it: a new
-        contact must not date their completion apart from k − 1 others'.
+        contact must not date their completion apart from k − 1 others'. If their group
+        is still below k at the close, the opt-in goes (it would name them).
         """
         if self._memory.waiting_user(chat_id):
             self._memory.held_contacts[chat_id] = (org, lang)
-            return
+            return False
         await self._directory.set_contact(chat_id, org, lang)
+        return True
 
     async def remove_contact(self, chat_id: int) -> None:
         self._memory.held_contacts.pop(chat_id, None)
@@ -471,7 +473,7 @@ class Store:
 
     async def code_usable(self, token: CodeToken, org: str, role: str) -> bool:
         """Whether a response of (org, role) could start with this code now."""
-        held = {code for _, code in self._memory.held_codes.values()}
+        held = self._memory.codes_in_use()
         return token.digest not in held and await self._codes.usable(token, org, role)
 
     # -- analysis reads ----------------------------------------------------------------

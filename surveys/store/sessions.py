@@ -71,6 +71,11 @@ class Memory:
             for f in finishers
         )
 
+    def codes_in_use(self) -> set[bytes]:
+        """Codes held by drafts, or by completions waiting to mark them used."""
+        waiting = {f.code for group in self.waiting.values() for f in group if f.code}
+        return {code for _, code in self.held_codes.values()} | waiting
+
     def forget_wave(self, wave_id: int) -> None:
         self.secrets = {k: v for k, v in self.secrets.items() if k[0] != wave_id}
         self.consents = {k: v for k, v in self.consents.items() if k[0] != wave_id}
@@ -158,7 +163,7 @@ class Sessions:
         return Releases(
             k,
             {group: tuple(finishers) for group, finishers in self.memory.waiting.items()},
-            frozenset(code for _, code in self.memory.held_codes.values()),
+            frozenset(self.memory.codes_in_use()),
         )
 
     def after_batch(self, ops: Sequence[Op], released: Sequence[Group]) -> list[Finisher]:
@@ -166,6 +171,9 @@ class Sessions:
         gone = set(released)
         out: list[Finisher] = []
         for op in ops:
+            if op.kind == "begin" and op.created and op.start and op.start.code is not None:
+                # held before anyone hears back: the next batch must see it taken
+                self.memory.held_codes[op.response] = (op.start.wave, op.start.code)
             if op.kind == "complete" and op.finisher is not None and op.group is not None:
                 self.memory.secrets.pop((op.finisher.wave, op.finisher.user), None)
                 self.memory.held_codes.pop(op.response, None)

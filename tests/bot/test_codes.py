@@ -101,10 +101,12 @@ async def test_a_code_used_by_one_account_is_refused_to_another(bot: Bot) -> Non
     await bot.store.complete(session, session.cursor)
     assert await bot.said(OTHER, code) == REFUSED  # used
     assert await bot.store.find_session(wave.id, OTHER) is None
+    assert await bot.store.completed_responses([wave.id]) == []  # waits for k − 1 others
+    assert texts(await bot.send(RESPONDENT, f"/start {token}")) == [t("bot.already_done", "nl")]
+    await bot.store.close_wave(wave.id)
     assert [(r.org, r.role) for r in await bot.store.completed_responses([wave.id])] == [
         ("dijkhoven", "administrator")
     ]
-    assert texts(await bot.send(RESPONDENT, f"/start {token}")) == [t("bot.already_done", "nl")]
 
 
 async def test_two_accounts_typing_one_code_at_once_only_one_starts(bot: Bot) -> None:

@@ -65,12 +65,16 @@ async def test_stop_pauses_without_unsubscribing_and_start_resumes(bot: Bot) -> 
 async def test_the_opt_in_confirmation_carries_an_unsubscribe_button(bot: Bot) -> None:
     """After opting in, one tap on the button under the confirmation opts out again."""
     wave = await open_unit_wave(bot)
+    for other in range(4):  # four colleagues finished first: this completion makes k
+        colleague = await bot.store.begin(wave.id, 9_000 + other, "dijkhoven", "staff", "nl")
+        await bot.store.complete(colleague, 0)
     await join(bot, RESPONDENT)
     await advance(bot, wave, RESPONDENT, 7)
     thanks = [c for c in await bot.send(RESPONDENT, "Prima") if c.method == "sendMessage"]
+    assert len(await bot.store.completed_responses([wave.id])) == 5  # released together
     (_, signed) = thanks[-1].buttons[0]
     confirmation = edited(await bot.press(RESPONDENT, signed))
-    assert confirmation.text == t("bot.notify_ok", "nl")
+    assert confirmation.text == t("bot.notify_ok", "nl")  # released: nothing left to date
     assert confirmation.buttons == [(t("bot.unsubscribe_button", "nl"), UNSUBSCRIBE_DATA)]
     assert [c.chat_id for c in await bot.store.contacts()] == [RESPONDENT]
     calls = await bot.press(RESPONDENT, UNSUBSCRIBE_DATA)

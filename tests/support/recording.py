@@ -33,7 +33,21 @@ class Call:
         if isinstance(markup, str):
             markup = json.loads(markup)
         rows = markup.get("inline_keyboard", [])
-        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+        return [(b["text"], b.get("callback_data", "").partition("|")[0]) for row in rows for b in row]
+
+    @property
+    def secrets(self) -> set[str]:
+        """The session secrets the buttons carry (`|<secret>` at the end of their data)."""
+        markup = self.params.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        rows = markup.get("inline_keyboard", [])
+        return {
+            b["callback_data"].partition("|")[2]
+            for row in rows
+            for b in row
+            if "|" in b.get("callback_data", "")
+        }
 
 
 class RecordingTelegram(BaseRequest):
