@@ -75,6 +75,16 @@ class Decrypted:
     def everything(self) -> bytes:
         return b"".join(self.pages) + b"".join(image for _, image in self.frames)
 
+    @property
+    def current(self) -> list[bytes]:
+        """The pages as a reader sees them now: each page's newest WAL frame over the file."""
+        pages = list(self.pages)
+        for number, image in self.frames:
+            while len(pages) < number:
+                pages.append(bytes(len(image)))
+            pages[number - 1] = image
+        return pages
+
 
 def decrypted(path: Path, master_key: bytes) -> Decrypted:
     """Decrypt the database and its WAL with the master key, page by page."""

@@ -13,6 +13,7 @@ import pytest
 from surveys import flow
 from surveys.engine import Done, Partner, Questionnaire, Respondent, State
 from surveys.errors import MasterKeyError, StaleStepError, StoreError, WaveClosedError
+from surveys import keys
 from surveys.keys import session_key
 from surveys.loader import parse_survey
 from surveys.store import RoleRow, Store
@@ -116,45 +117,89 @@ async def test_completed_respondent_id_is_nowhere_in_the_database(store, tmp_pat
         assert form not in data
 
 
-async def test_completion_unlinks_session_and_comment(store, tmp_path):
-    """On completion the session keeps only 'completed'; the comment carries no response id."""
+async def test_an_unfinished_response_is_unreadable_with_the_master_key(store, tmp_path):
+    """A draft is keyed and encrypted under the session secret, which the files never hold.
+
+    With the master key every page of the file and the WAL decrypts, yet neither the
+    comment typed midway nor anything derived from the Telegram id is found there.
+    """
     wave = await store.open_wave("mini", 1, ORGS)
-    session = await store.begin(wave.id, USER, "north", "staff", "nl")
+    await answer_all(store, wave.id, USER, complete=False)
+    session = await store.find_session(wave.id, USER)
     plain = decrypted(tmp_path / "t.db", KEY).everything
-    assert near(plain, session.key, session.response)  # linked in progress
+    assert COMMENT.encode() not in plain and session.key in plain
+    assert session.secret not in plain and keys.draft_cipher(session.secret) not in plain
+    with keyed(tmp_path / "t.db", KEY) as db:
+        (salt,) = db.execute("SELECT salt FROM waves").fetchone()
+        rows = db.execute("SELECT key, org FROM drafts").fetchall()
+        assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+    assert rows == [(session.key, "north")]  # only what the counts need is in the clear
+    wave_secret = keys.wave_secret(KEY, salt)
+    for derived in (keys.session_key(wave_secret, USER), keys.seal_key(wave_secret, USER)):
+        assert derived not in plain  # nothing of it is found from a Telegram id
+
+
+async def test_a_completion_waits_unlinked_and_k_are_released_together(store, tmp_path):
+    """A finished response waits in `pending` with nothing of its author; when its group
+    reaches k, all k appear at once with the markers of exactly those k people."""
+    wave = await store.open_wave("mini", 1, ORGS)
     await answer_all(store, wave.id, USER)
     with keyed(tmp_path / "t.db", KEY) as db:
-        rows = db.execute("SELECT response, sealed, completed FROM sessions").fetchall()
-        assert rows == [(None, None, 1)]
+        assert db.execute("SELECT count(*) FROM drafts").fetchone() == (0,)
+        assert db.execute("SELECT wave, org, role FROM pending").fetchall() == [
+            (wave.id, "north", "staff")
+        ]
+        assert db.execute("SELECT count(*) FROM finished").fetchone() == (0,)  # no marker
+        assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM comments").fetchone() == (0,)
+    assert await store.has_completed(wave.id, USER)  # this process knows, the file does not
+    assert await store.completed_responses([wave.id]) == []
+    for other in range(1, store.min_group_size - 1):
+        await answer_all(store, wave.id, USER + other)
+    await answer_all(store, wave.id, USER + 100, org="south")  # another group: no help
+    with keyed(tmp_path / "t.db", KEY) as db:
+        assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
+    await answer_all(store, wave.id, USER + store.min_group_size - 1)  # the k-th
+    with keyed(tmp_path / "t.db", KEY) as db:
+        (salt,) = db.execute("SELECT salt FROM waves").fetchone()
+        released = db.execute("SELECT org FROM responses WHERE complete = 1").fetchall()
+        markers = {m for (m,) in db.execute("SELECT marker FROM finished")}
+        assert db.execute("SELECT org FROM pending").fetchall() == [("south",)]
         comment_cols = [r[1] for r in db.execute("PRAGMA table_info(comments)")]
         assert "response" not in comment_cols
-        assert db.execute("SELECT text FROM comments").fetchall() == [(COMMENT,)]
-        assert db.execute("SELECT count(*) FROM answers WHERE text IS NOT NULL").fetchone() == (0,)
-    # the WAL was checkpointed and truncated: no old image of the session row (key next to
-    # its response pointer) survives anywhere in the files; the old response id is gone
-    data = decrypted(tmp_path / "t.db", KEY).everything
-    assert not near(data, session.key, session.response)
-    assert session.response not in data
-    assert Path(str(tmp_path / "t.db") + "-wal").stat().st_size == 0
+        assert db.execute("SELECT count(*) FROM comments").fetchone() == (store.min_group_size,)
+    assert released == [("north",)] * store.min_group_size
+    secret = keys.wave_secret(KEY, salt)
+    north = [USER + i for i in range(store.min_group_size)]
+    assert markers == {keys.completion_marker(secret, u) for u in north}
+    assert len(await store.completed_responses([wave.id])) == store.min_group_size
 
 
 async def test_closing_a_wave_destroys_salt_and_sessions(store, tmp_path):
-    """After close the salt and every session key are gone, from the file and the WAL."""
+    """The close releases what waits naming nobody, and erases salt, markers and drafts."""
     wave = await store.open_wave("mini", 1, ORGS)
-    await answer_all(store, wave.id, USER)
+    for other in range(store.min_group_size):
+        await answer_all(store, wave.id, USER + 10 + other, org="east")  # released: markers
+    await answer_all(store, wave.id, USER)  # waits
     await answer_all(store, wave.id, USER + 1, complete=False)
     with keyed(tmp_path / "t.db", KEY) as db:
         (salt,) = db.execute("SELECT salt FROM waves WHERE id = ?", (wave.id,)).fetchone()
-    keys = [await store.session_key(wave.id, u) for u in (USER, USER + 1)]
+        markers = [m for (m,) in db.execute("SELECT marker FROM finished")]
+        assert len(markers) == store.min_group_size
     await store.close_wave(wave.id)
     data = decrypted(tmp_path / "t.db", KEY).everything
     assert salt not in data
-    for key in keys:
-        assert key not in data
+    for marker in markers:
+        assert marker not in data
     with keyed(tmp_path / "t.db", KEY) as db:
-        assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
-        # the unfinished response is gone; the completed one stays, unlinked
-        assert db.execute("SELECT complete FROM responses").fetchall() == [(1,)]
+        for table in ("sessions", "drafts", "draft_items", "pending", "finished"):
+            assert db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        # the unfinished response is gone; the finished ones are all released, unlinked
+        assert db.execute("SELECT org, complete FROM responses ORDER BY org").fetchall() == [
+            *[("east", 1)] * store.min_group_size,
+            ("north", 1),
+        ]
     with pytest.raises(WaveClosedError):
         await store.find_session(wave.id, USER)
 
@@ -171,7 +216,7 @@ async def test_database_alone_links_no_answer_in_progress(store, tmp_path):
     assert KEY not in data and KEY.hex().encode() not in data
     with keyed(tmp_path / "t.db", KEY) as db:
         (salt,) = db.execute("SELECT salt FROM waves").fetchone()
-        stored = {r[0] for r in db.execute("SELECT key FROM sessions")}
+        stored = {r[0] for r in db.execute("SELECT key FROM drafts")}
     # an attacker with the file guesses the derivation without the key: no match
     for guess in (salt, hashlib.sha256(salt).digest(), b""):
         assert session_key(guess, USER) not in stored
@@ -220,6 +265,11 @@ async def test_resume_after_reopening_the_database(tmp_path):
     await store.close()
     store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
+        # the database alone cannot say whose draft it is: the person's next press can
+        assert await store.find_session(wave.id, USER) is None
+        await store.recall(USER + 1, keys.new_session_secret())  # a made-up secret: nothing
+        assert await store.find_session(wave.id, USER + 1) is None
+        await store.recall(USER, session.secret)
         session = await store.find_session(wave.id, USER)
         resumed = flow.state_of(q, session)
         assert resumed == state
@@ -250,6 +300,7 @@ async def test_two_hundred_concurrent_respondents_lose_nothing(store, tmp_path):
     wave = await store.open_wave("mini", 1, ORGS)
     users = [USER + i for i in range(200)]
     await asyncio.gather(*(answer_all(store, wave.id, u, ORGS[i % 3]) for i, u in enumerate(users)))
+    await store.close_wave(wave.id)  # what still waits for k is released at the close
     with keyed(tmp_path / "t.db", KEY) as db:
         assert db.execute("SELECT count(*) FROM responses WHERE complete = 1").fetchone() == (200,)
         # q1 + two partners + two allocate parts per response
@@ -265,7 +316,15 @@ async def test_two_hundred_concurrent_respondents_lose_nothing(store, tmp_path):
 async def test_responses_carry_no_timestamps_and_random_order(store, tmp_path):
     """Answer-holding tables are WITHOUT ROWID, keyed by random ids, with no time column."""
     with keyed(tmp_path / "t.db", KEY) as db:
-        for table in ("responses", "answers", "comments", "sessions"):
+        for table in (
+            "responses",
+            "answers",
+            "comments",
+            "drafts",
+            "draft_items",
+            "pending",
+            "finished",
+        ):
             sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
             assert "WITHOUT ROWID" in sql[0]
             columns = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
@@ -281,9 +340,9 @@ async def test_delete_erases_an_answer_in_progress(store, tmp_path):
     assert await store.delete_in_progress(session)
     assert await store.find_session(wave.id, USER) is None
     with keyed(tmp_path / "t.db", KEY) as db:
-        assert db.execute("SELECT count(*) FROM answers").fetchone() == (0,)
-        assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
-    assert COMMENT.encode() not in decrypted(tmp_path / "t.db", KEY).everything
+        assert db.execute("SELECT count(*) FROM drafts").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM draft_items").fetchone() == (0,)
+    assert session.key not in decrypted(tmp_path / "t.db", KEY).everything
 
 
 async def test_a_wrong_master_key_is_refused(tmp_path):
@@ -346,12 +405,19 @@ async def test_the_store_counts_local_days_of_the_partnerships_clock(tmp_path):
 
 
 async def test_backup_is_a_consistent_copy(store, tmp_path):
-    """backup() copies a live database, answers included; it refuses to overwrite."""
+    """backup() copies a live database, answers included (waiting ones and drafts too:
+    a restore loses nothing acknowledged); it refuses to overwrite."""
     wave = await store.open_wave("mini", 1, ORGS)
-    await answer_all(store, wave.id, USER)
+    for other in range(store.min_group_size + 1):
+        await answer_all(store, wave.id, USER + other)
+    await answer_all(store, wave.id, USER + 99, complete=False)
     await store.backup(tmp_path / "copy.db")
     with keyed(tmp_path / "copy.db", KEY) as db:
-        assert db.execute("SELECT count(*) FROM responses WHERE complete = 1").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM responses WHERE complete = 1").fetchone() == (
+            store.min_group_size,
+        )
+        assert db.execute("SELECT count(*) FROM pending").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM drafts").fetchone() == (1,)
     with pytest.raises(StoreError):
         await store.backup(tmp_path / "copy.db")
 
@@ -382,7 +448,8 @@ def test_the_facade_offers_every_method_callers_use():
     assert {"open", "begin", "save_step", "complete", "close_wave", "backup"} <= called
     missing = sorted(n for n in called if not callable(getattr(Store, n, None)))
     assert missing == []
-    pure = {"open", "code_token"}  # a classmethod; a keyed hash that touches no file
+    # a classmethod; a keyed hash and a secret in memory, which touch no file
+    pure = {"open", "code_token", "consent_secret"}
     assert all(inspect.iscoroutinefunction(getattr(Store, n)) or n in pure for n in called)
 
 
@@ -421,6 +488,7 @@ async def test_reads_hand_out_typed_rows(store):
     assert {(r.question, r.part) for r in session.rows} >= {("q1", ""), ("a1", "clan")}
     assert session.answers_by_item()[("q1", "")] == [(("", 4, None))]
     await flow.finish(store, questionnaire(), session, flow.state_of(questionnaire(), session))
+    await store.close_wave(wave.id)  # released (alone in its group: at the close)
     [day] = await store.daily_counts(wave.id)
     assert (day.org, day.started, day.completed) == ("north", 1, 1)
     [comment] = await store.comments([wave.id])
@@ -438,6 +506,7 @@ async def test_a_response_completed_without_any_answer_still_loads(store):
     await answer_all(store, wave.id, USER)  # one with answers beside it
     session = await store.begin(wave.id, USER + 1, "south", "staff", "nl")
     await store.complete(session, 0)
+    await store.close_wave(wave.id)
     responses = await store.completed_responses([wave.id])
     assert sorted(r.org for r in responses) == ["north", "south"]
     columns = await store.answer_columns([wave.id])
