@@ -183,7 +183,8 @@ class Store:
             await schema.check_key(db, master_key)
             if migrated:  # the migration rewrote rows; leave no old cell image behind
                 await db.execute("VACUUM")
-            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a crash's leftover WAL
+            # a crash's leftover WAL (fetched: an open statement would block a later VACUUM)
+            await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
             reader = await schema.connect(path, db_key)
         except BaseException:
             await db.close()
@@ -263,7 +264,14 @@ class Store:
         `UnlinkPendingError` (the wave *is* closed) if a reader keeps the WAL from being
         truncated within `unlink_timeout`; the store keeps trying in the background.
         """
-        await self._waves.close_wave(wave_id)
+        others = {code for w, code in self._memory.held_codes.values() if w != wave_id} | {
+            f.code
+            for g, fs in self._memory.waiting.items()
+            if g[0] != wave_id
+            for f in fs
+            if f.code
+        }
+        await self._waves.close_wave(wave_id, others)
         self._cache.forget_wave(wave_id)
         self._memory.forget_wave(wave_id)
         await self._maintenance.rebuild()

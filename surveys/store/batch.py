@@ -109,7 +109,12 @@ class Releases:
 
     k: int
     waiting: Mapping[Group, Sequence[Finisher]]
-    held_codes: frozenset[bytes]  # codes held by drafts in this process's memory
+    held_codes: frozenset[bytes]  # codes held by drafts or waiting completions (memory)
+
+    @property
+    def waiting_codes(self) -> set[bytes]:
+        """Codes of completions waiting for their release: used, though not yet marked."""
+        return {f.code for group in self.waiting.values() for f in group if f.code}
 
 
 @dataclass(slots=True)
@@ -154,7 +159,7 @@ def apply(db: cipher.Connection, batch: list[Op], day: str, releases: Releases) 
         writes = _Writes(states={key: d.state for key, d in drafts.items()})
         held = [d.state.code for d in drafts.values() if d.state.code is not None]
         if held:  # a completion whose code is used already is refused (`_accept`)
-            writes.used_codes = codes.used(db, held)
+            writes.used_codes = codes.used(db, held) | releases.waiting_codes
         for op in steps:
             error = _accept(op, drafts.get(op.response), writes)
             if error is not None:

@@ -118,13 +118,25 @@ def _key(answer: tuple[str, str, str, int | None, str | None]) -> tuple[str, str
     return answer[0], answer[1], answer[2]
 
 
-def release_wave(db: cipher.Connection, wave: int) -> None:
-    """At the close: release whatever still waits, naming nobody (caller's transaction)."""
+def release_wave(db: cipher.Connection, wave: int, held: Iterable[bytes] = ()) -> None:
+    """At the close: release whatever still waits, naming nobody (caller's transaction).
+
+    A group that never reached k had its codes used without a mark; marking just those
+    would name who answered. So every code of its organisation and role is spent at
+    once (the griffie hands out fresh ones for the next measurement), except codes
+    another open wave's drafts hold right now (`held`).
+    """
     groups = db.execute(
         "SELECT DISTINCT wave, org, role FROM pending WHERE wave = ?", (wave,)
     ).fetchall()
+    keep = sorted(set(held))
     for group in groups:
         release(db, (group[0], group[1], group[2]), (), mark=False)
+        db.execute(
+            "UPDATE codes SET used = 1 WHERE org = ? AND role IS ? AND hash NOT IN "
+            f"({','.join('?' * len(keep))})",
+            (group[1], group[2], *keep),
+        )
     db.execute("DELETE FROM finished WHERE wave = ?", (wave,))
 
 

@@ -121,7 +121,7 @@ class Waves:
                 await self.wave(wave_id)  # UnknownWaveError if there is none
                 raise WaveClosedError(f"wave {wave_id} is already closed")
 
-    async def close_wave(self, wave_id: int) -> None:
+    async def close_wave(self, wave_id: int, held: Iterable[bytes] = ()) -> None:
         """Release what waits (naming nobody), destroy the salt, delete the drafts.
 
         The caller (`Store.close_wave`) then forgets what memory held and rebuilds the file.
@@ -130,7 +130,7 @@ class Waves:
         if wave.status == "closed":
             raise WaveClosedError(f"wave {wave_id} is already closed")
         async with self._base.write_lock:
-            await self._base.hot.run(_close, wave_id, self._base.now())
+            await self._base.hot.run(_close, wave_id, self._base.now(), tuple(held))
         self._secrets.pop(wave_id, None)
 
     async def wave(self, wave_id: int) -> Wave:
@@ -215,11 +215,11 @@ class Waves:
         return [DailyCount(*r) for r in rows]
 
 
-def _close(db: cipher.Connection, wave_id: int, now: str) -> None:
+def _close(db: cipher.Connection, wave_id: int, now: str, held: tuple[bytes, ...]) -> None:
     """One transaction (writer thread): release what waits, erase every draft and mark."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        release.release_wave(db, wave_id)
+        release.release_wave(db, wave_id, held)
         db.execute(
             "DELETE FROM draft_items WHERE draft IN (SELECT key FROM drafts WHERE wave = ?)",
             (wave_id,),

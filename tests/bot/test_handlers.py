@@ -760,7 +760,10 @@ async def test_the_last_answer_completes_and_the_signed_button_opts_in(bot) -> N
     key = bot.services.opt_in_key
     signed = opt_in_data(key, RESPONDENT, "dijkhoven")
     assert [(c.text, c.buttons) for c in calls] == [
-        (t("bot.thanks", "nl", others=4) + "\n\nTot ziens.", [(t("bot.notify_button", "nl"), signed)])
+        (
+            t("bot.thanks", "nl", others=4) + "\n\nTot ziens.",
+            [(t("bot.notify_button", "nl"), signed)],
+        )
     ]
     assert (await bot.store.find_session(wave.id, RESPONDENT)).completed
     # alone in its group, the response waits for k − 1 others (or the close), unlinked

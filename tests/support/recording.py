@@ -33,7 +33,9 @@ class Call:
         if isinstance(markup, str):
             markup = json.loads(markup)
         rows = markup.get("inline_keyboard", [])
-        return [(b["text"], b.get("callback_data", "").partition("|")[0]) for row in rows for b in row]
+        return [
+            (b["text"], b.get("callback_data", "").partition("|")[0]) for row in rows for b in row
+        ]
 
     @property
     def secrets(self) -> set[str]:

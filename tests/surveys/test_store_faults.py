@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from surveys import flow
+from surveys import keys
 from surveys.errors import WaveClosedError
 from surveys.store import Store, schema
 from tests.anonymity import assert_no_user_id, keyed
@@ -42,23 +43,31 @@ async def test_an_answer_waits_out_a_lock_longer_than_the_busy_timeout(
 async def test_the_consent_mark_is_sealed_per_person_and_goes_with_the_wave(
     tmp_path: Path,
 ) -> None:
-    """Kept across a reopen, for this person only, without their id or the message id in
-    the file; beginning clears it, and closing the wave deletes every mark."""
+    """Kept across a reopen under the person's session secret (which the welcome's button
+    carries), for this person only, without their id or the message id in the file;
+    beginning clears it, and closing the wave deletes every mark."""
     store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     wave = await store.open_wave("mini", 1, ["north"])
+    secret = store.consent_secret(wave.id, USER)
+    assert store.consent_secret(wave.id, USER) == secret  # one welcome, one secret
     await store.show_consent(wave.id, USER, 987_654)
     assert await store.consent_shown(wave.id, USER + 1) is None
     await store.close()
     reopened = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
+        assert await reopened.consent_shown(wave.id, USER) is None  # until a press brings it
+        await reopened.recall(USER, secret)
         assert await reopened.consent_shown(wave.id, USER) == 987_654
         await reopened.show_consent(wave.id, USER, 987_700)  # a newer message of the screen
         assert await reopened.consent_shown(wave.id, USER) == 987_700
         with keyed(tmp_path / "t.db", KEY) as db:
-            (sealed,) = db.execute("SELECT sealed FROM consent_screens").fetchone()
-            sessions = db.execute("SELECT count(*) FROM sessions").fetchone()
-        assert b"987700" not in sealed and sessions == (0,)  # no session before consent
+            (key, sealed) = db.execute("SELECT key, sealed FROM consent_screens").fetchone()
+            drafts = db.execute("SELECT count(*) FROM drafts").fetchone()
+        assert b"987700" not in sealed and drafts == (0,)  # no draft before consent
+        assert key == keys.consent_row(secret)  # found by the secret, not the Telegram id
         assert_no_user_id(tmp_path / "t.db", USER, KEY)
+        session = await reopened.begin(wave.id, USER, "north", None, "nl")
+        assert session.secret == secret  # the buttons already in the chat lead to the draft
         await reopened.clear_consent(wave.id, USER)
         assert await reopened.consent_shown(wave.id, USER) is None
         await reopened.show_consent(wave.id, USER + 1, 5)

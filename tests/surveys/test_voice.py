@@ -67,8 +67,8 @@ def test_the_instruments_never_address_anyone_informally(lang: str) -> None:
 def test_the_formal_address_is_really_used() -> None:
     """The check above is not vacuous: bot, hints and instruments do say "u" and "Sie"."""
     for key in ("bot.privacy", "bot.thanks", "bot.choose_role", "hints.required", "bot.help"):
-        nl = t(key, "nl", k=5, k_comments=10, k_minus_1=4, commands="", languages="")
-        de = t(key, "de", k=5, k_comments=10, k_minus_1=4, commands="", languages="")
+        nl = t(key, "nl", k=5, k_comments=10, k_minus_1=4, others=4, commands="", languages="")
+        de = t(key, "de", k=5, k_comments=10, k_minus_1=4, others=4, commands="", languages="")
         assert FORMAL["nl"].search(nl), key
         assert FORMAL["de"].search(de), key
     assert sum(bool(FORMAL["nl"].search(text)) for _, text in instrument_texts("nl")) >= 10

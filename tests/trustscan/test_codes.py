@@ -197,6 +197,7 @@ async def test_a_code_completes_one_response_and_never_a_second(
     assert await answer_as_council(ops.store, ops, wave, USER, code)
     for other in range(1, 4):
         assert not await answer_as_council(ops.store, ops, wave, USER + other, code)
+    await ops.store.close_wave(wave)  # alone in its group, it waited for the close
     assert [(r.org, r.role) for r in await ops.store.completed_responses([wave])] == [
         ("lindermeer", "council")
     ]

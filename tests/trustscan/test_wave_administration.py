@@ -219,7 +219,11 @@ async def test_migration_4_binds_old_links_and_marks_old_waves_announced(tmp_pat
     db.execute("UPDATE invitations SET survey = NULL")
     db.execute("DELETE FROM notifications_sent")
     db.execute("ALTER TABLE invitations DROP COLUMN survey")
-    for undo in (  # migrations 5 (single-use codes) and 6 (rounds, consent) came later
+    for undo in (  # migrations 5 (codes), 6 (rounds, consent) and 7 (drafts) came later
+        "DROP TABLE drafts",
+        "DROP TABLE draft_items",
+        "DROP TABLE pending",
+        "DROP TABLE finished",
         "DROP INDEX responses_code",
         "DROP TABLE codes",
         "ALTER TABLE responses DROP COLUMN code",
