@@ -479,16 +479,27 @@ class FakeUser:
     def last(self) -> dict[str, Any]:
         return self.inbox()[-1]
 
-    def buttons(self, message: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    def raw_buttons(self, message: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+        """(label, callback data) as Telegram holds them, session secret included."""
         message = message or self.last
         rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
+    def buttons(self, message: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+        """(label, callback data without the session secret that ends a respondent's)."""
+        return [(text, data.partition("|")[0]) for text, data in self.raw_buttons(message)]
+
+    def secrets(self, message: dict[str, Any] | None = None) -> set[str]:
+        """The session secrets the message's buttons carry."""
+        return {data.partition("|")[2] for _, data in self.raw_buttons(message) if "|" in data}
+
     def button(
         self, predicate: Callable[[str, str], bool], message: dict[str, Any] | None = None
     ) -> str:
-        for text, data in self.buttons(message):
-            if predicate(text, data):
+        """The data to press (secret included) of the first button whose label and data
+        (without the secret) satisfy `predicate`."""
+        for text, data in self.raw_buttons(message):
+            if predicate(text, data.partition("|")[0]):
                 return data
         raise LookupError(f"no such button among {self.buttons(message)}")
 

@@ -13,7 +13,8 @@ FACTS = {
         "Telegram-nummer",  # the id arrives with every tap
         "eigen chat",  # typed comments stay in the respondent's own chat
         "versleuteld",  # encrypted at rest
-        "nieuw willekeurig nummer",  # re-keyed on completion
+        "alleen uw eigen chat heeft",  # unfinished answers: locked by a key the chat holds
+        "ten minste 4 anderen uit uw organisatie en rol",  # finished: released k at a time
         "ook niet wie de sleutel",  # after closing even the key holder links nothing
         "chatnummer, uw organisatie en uw taal",  # what opting in stores
         "minstens 5 mensen",  # k
@@ -24,7 +25,8 @@ FACTS = {
         "Telegram number",
         "own chat",
         "encrypted",
-        "new random number",
+        "only your own chat holds",
+        "at least 4 others of your organisation and role",
         "not even whoever holds the database key",
         "chat number, your organisation and your language",
         "at least 5 people",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import random
 from typing import Any
 
@@ -28,15 +30,17 @@ from .fake_telegram import FakeUser
 
 
 async def stored_answers(app: Any, wave: int) -> dict[tuple[str, str], Any]:
-    """(question, target) -> value / text / {part: value} of the single completed response,
-    read from the database file itself."""
+    """(question, target) -> value / text / {part: value} of the single finished response,
+    read from the database file itself: released, or still waiting for k − 1 others."""
     with keyed(store_of(app).path, bytes.fromhex(KEY)) as db:
         rows = db.execute(
             "SELECT r.id, a.question, a.target, a.part, a.value, a.text FROM responses r "
             "JOIN answers a ON a.response = r.id WHERE r.complete = 1 AND r.wave = ?",
             (wave,),
         ).fetchall()
-    assert len({r[0] for r in rows}) == 1, "exactly one completed response"
+        waiting = db.execute("SELECT id, content FROM pending WHERE wave = ?", (wave,)).fetchall()
+    rows += [(rid, *answer) for rid, content in waiting for answer in json.loads(content)["a"]]
+    assert len({r[0] for r in rows}) == 1, "exactly one finished response"
     result: dict[tuple[str, str], Any] = {}
     for _, question, target, part, value, text in rows:
         if part:
@@ -44,6 +48,14 @@ async def stored_answers(app: Any, wave: int) -> dict[tuple[str, str], Any]:
         else:
             result[(question, target)] = text if text is not None else value
     return result
+
+
+async def stored_comments(app: Any, wave: int) -> list[str]:
+    """The free text of the wave, released or waiting, read from the database file."""
+    released = [c.text for c in await store_of(app).comments([wave])]
+    with keyed(store_of(app).path, bytes.fromhex(KEY)) as db:
+        waiting = db.execute("SELECT content FROM pending WHERE wave = ?", (wave,)).fetchall()
+    return released + [text for (content,) in waiting for _, _, text in json.loads(content)["c"]]
 
 
 def expected_from(
@@ -95,8 +107,8 @@ async def test_scripted_users_complete_builtin_surveys(app, server, config, surv
     stored = await stored_answers(app, wave.id)
     assert {k: v for k, v in stored.items() if k in expected} == expected
     assert set(stored) == set(expected)
-    stored_comments = [c.text for c in await store_of(app).comments([wave.id])]
-    assert sorted(stored_comments) == sorted(comments)
+    comments_now = await stored_comments(app, wave.id)
+    assert sorted(comments_now) == sorted(comments)
     assert_no_user_id(config.database, USER_ID)
 
 
@@ -155,7 +167,7 @@ async def test_every_question_type_back_skip_and_dont_know(e2e_app, server, e2e_
     assert stored[("cult", "")] == {"clan": 20, "adhocracy": 0, "market": 0, "hierarchy": 80}
     assert stored[("rank", "")] == {"care": 1, "speed": 2, "price": 3}
     assert ("open", "") not in stored
-    assert [c.text for c in await store_of(app).comments([wave.id])] == ["Te veel vergaderen"]
+    assert await stored_comments(app, wave.id) == ["Te veel vergaderen"]
     assert_no_user_id(e2e_config.database, USER_ID)
 
 

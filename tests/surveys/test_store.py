@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from surveys import flow
+from surveys import flow, keys
 from surveys.engine import Done, Partner, Questionnaire, Respondent, State
 from surveys.errors import MasterKeyError, StaleStepError, StoreError, WaveClosedError
-from surveys import keys
 from surveys.keys import session_key
 from surveys.loader import parse_survey
 from surveys.store import RoleRow, Store

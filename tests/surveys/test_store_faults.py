@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from surveys import flow
-from surveys import keys
+from surveys import flow, keys
 from surveys.errors import WaveClosedError
 from surveys.store import Store, schema
 from tests.anonymity import assert_no_user_id, keyed
