@@ -203,21 +203,27 @@ async def complete_by_buttons(
             option = rng.randrange(sum(1 for d in datas if d.endswith("=")))
             await user.press(next(d for d in datas if d.endswith(f":{option}=")))
             done = user.button(lambda _, d: d.startswith("L:"))
-            given[int(done.partition("|")[0].split(":")[2])] = tuple(int(p) for p in done.partition("|")[0].split(":")[3].split("."))
+            given[int(done.partition("|")[0].split(":")[2])] = tuple(
+                int(p) for p in done.partition("|")[0].split(":")[3].split(".")
+            )
             await user.press(done)
             continue
         if any(d.startswith("p:") for d in datas):  # ranking: the options in a random order
             while picks := [d for _, d in user.buttons() if is_rank_pick(d)]:
                 await user.press(rng.choice(picks))
             done = user.button(lambda _, d: d.startswith("P:"))
-            given[int(done.partition("|")[0].split(":")[2])] = ranks_of(done.partition("|")[0].split(":")[3])
+            given[int(done.partition("|")[0].split(":")[2])] = ranks_of(
+                done.partition("|")[0].split(":")[3]
+            )
             await user.press(done)
             continue
         if any(d.startswith("m:") for d in datas):
             first = next(d for d in datas if d.startswith("m:"))
             await user.press(first)
             done = user.button(lambda _, d: d.startswith("M:"))
-            given[int(done.partition("|")[0].split(":")[2])] = int(done.partition("|")[0].split(":")[3], 16)
+            given[int(done.partition("|")[0].split(":")[2])] = int(
+                done.partition("|")[0].split(":")[3], 16
+            )
             await user.press(done)
             continue
         answers = [d for d in datas if is_answer(d)]

@@ -197,7 +197,9 @@ async def test_start_racing_a_tap_leaves_the_current_question_newest(
         await server.wait_for(lambda q=query: q in server.callback_answers)
         await settled(e2e_app, server)
         newest = max(position(m) for m in user.inbox())
-        assert position(user.last) == newest > int(answer.partition("|")[0].split(":")[2]), user.last["text"]
+        assert position(user.last) == newest > int(answer.partition("|")[0].split(":")[2]), (
+            user.last["text"]
+        )
 
 
 async def test_a_redelivered_start_then_a_tap_on_the_older_copy(

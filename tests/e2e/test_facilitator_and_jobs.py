@@ -82,10 +82,12 @@ async def test_reminders_and_new_wave_invitations_follow_the_clock(
     app = e2e_app
     first = await open_wave(app, "e2e")
     finisher, laggard, blocked = (FakeUser(server, USER_ID + i) for i in range(3))
+    colleagues = [FakeUser(server, USER_ID + 10 + i) for i in range(2)]
     token = await link_token(app, "dijkhoven", "staff")
-    for user in (finisher, laggard, blocked):
+    for user in (finisher, laggard, blocked, *colleagues):  # k: released together
         await start_survey(user, token)
         await complete_by_buttons(user, random.Random(user.id))
+    for user in (finisher, laggard, blocked):
         await user.press(user.button(lambda _, d: d.startswith("o:")))
         assert "volgende meting" in user.last["text"]
     await store(app).close_wave(first.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -99,11 +100,10 @@ async def test_resume_after_sigkill_and_restart(server: FakeTelegram, tmp_path: 
     stderr = (await bot.stderr.read()).decode() if bot.stderr else ""
     assert TOKEN not in stderr  # the token never reaches the logs
     with keyed(tmp_path / "trustscan.db", bytes.fromhex(KEY)) as db:
-        rows = db.execute(
-            "SELECT question, target, value FROM answers WHERE question IN "
-            "('v1', 'v2') ORDER BY question"
-        ).fetchall()
-        assert rows == [("v1", "", 4), ("v2", "", 2)]
-        assert db.execute("SELECT count(*) FROM responses").fetchone() == (1,)
-        assert db.execute("SELECT complete FROM responses").fetchone() == (1,)
+        # finished, and waiting (unlinked) for k − 1 others of its group or the close
+        [(content,)] = db.execute("SELECT content FROM pending").fetchall()
+        assert db.execute("SELECT count(*) FROM drafts").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
+    rows = sorted((q, t, v) for q, t, _, v, _ in json.loads(content)["a"] if q in ("v1", "v2"))
+    assert rows == [("v1", "", 4), ("v2", "", 2)]
     assert_no_user_id(tmp_path / "trustscan.db", USER_ID)
