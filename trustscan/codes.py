@@ -14,29 +14,22 @@ the web form for people without Telegram.
     issue    `issue`: random codes, stored as keyed hashes (`Store.add_codes`), shown
              once (printed, or on a sheet of slips) and never again
     check    `check`: whether a typed code could start a response of (org, role) now
-    bind     `begin`: start the response with the code; the response in progress
-             holds the code's hash, so nobody else can start with it meanwhile
-    consume  on completion, inside the store's completion transaction
-             (`surveys.store.codes.consume`, the one place): marks the hash used
+    bind     `begin`: start the response with the code; the draft holds the code's
+             hash (inside its encryption) and the running store holds it in memory,
+             so nobody else can start with it meanwhile
+    use up   at the release of the response's batch (`surveys.store.release`): the hash
+             is marked used together with those of k − 1 others; a group that never
+             reaches k spends all its codes at the close, so "used" names nobody
 
 A code is 16 characters from an alphabet without 0/O, 1/I/L (about 79 bits), printed in
 groups of four and read back whatever the case and spacing (`normalise`). Guessing one
 is hopeless, so a wrong code is simply asked again: no lock-out, and "unknown", "used"
 and "someone else's" get one and the same answer, so trying tells nobody which exist.
 
-What remains (say it plainly). The codes table names no response and no session, and
-the completed response holds no code. But consumption is a mark that appears at the
-moment of completion. Someone with the master key and a copy of the database after
-every completion sees which code's hash turned "used" between two copies, and which one
-response of that organisation and role appeared between them. If they also know which
-member got which code (they issued the slips, or the griffie wrote it down), that links
-the member to their answers. Likewise a copy taken while a member is midway shows
-which code their unfinished response holds (as finding 1 shows, unfinished answers
-carry over into the final ones). This is the same weakness as the completion markers of
-finding 2, and it closes the same way: when completions are released in shuffled
-batches (another part of issue 17), `consume` must be deferred to the batch release with
-the completion itself. Until then: hand the slips out so that nobody knows who drew
-which code (let members draw one from a pile).
+What remains (say it plainly). After a restart the running store no longer knows which
+draft holds which code, nor which waiting completion used which: until the release, such
+a code could start (and once complete) one more response. It takes a restart inside the
+batch window and someone holding the slip (docs/anonymity.md, "What it costs").
 
 A minimum group size protects against outsiders, not against k − 1 members of a group
 who pool their own answers: codes keep outsiders from posing as members, nothing more.
