@@ -510,3 +510,30 @@ async def test_a_response_completed_without_any_answer_still_loads(store):
     assert sorted(r.org for r in responses) == ["north", "south"]
     columns = await store.answer_columns([wave.id])
     assert columns.responses == 2 and len(columns.value) == 5  # only the first one's answers
+
+
+async def test_after_a_restart_only_a_waiting_completion_can_be_given_again(tmp_path):
+    """The bound of docs/anonymity.md, "What it costs": who gave a response still waiting
+    for its batch is known to the running store alone. After a restart those people (never
+    more than k − 1 of a group) could answer once more; whoever was released with a batch
+    cannot, and nobody can while the store runs."""
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
+    wave = await store.open_wave("mini", 1, ORGS)
+    released = [USER + i for i in range(store.min_group_size)]
+    for user in released:
+        await answer_all(store, wave.id, user)
+    await answer_all(store, wave.id, USER + 100, org="south")  # waits: alone in its group
+    assert (await store.begin(wave.id, USER + 100, "south", "staff", "nl")).completed
+    await store.close()
+    store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
+    try:
+        for user in released:
+            assert (await store.begin(wave.id, user, "north", "staff", "nl")).completed
+        again = await store.begin(wave.id, USER + 100, "south", "staff", "nl")
+        assert not again.completed  # the bound: one more response is possible
+        assert [(c.org, c.completed) for c in await store.completed_counts([wave.id])] == [
+            ("north", store.min_group_size),
+            ("south", 1),  # the first one is not lost
+        ]
+    finally:
+        await store.close()
