@@ -183,7 +183,9 @@ class Store:
             await schema.check_key(db, master_key)
             if migrated:  # the migration rewrote rows; leave no old cell image behind
                 await db.execute("VACUUM")
-            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a crash's leftover WAL
+            # a crash's leftover WAL; its result row is read, or the statement stays
+            # active and a later VACUUM on this connection fails ("statements in progress")
+            await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
             reader = await schema.connect(path, db_key)
         except BaseException:
             await db.close()
