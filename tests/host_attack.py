@@ -17,35 +17,43 @@ It trusts nothing of trustscan: it decrypts every page and every WAL frame itsel
 (`tests/sqlite_pages.py`) — including old page images in the WAL and rows no query
 returns — and restates the key derivations of `surveys/keys.py` below.
 
-For each completed response of a target copy it computes the **candidate set**: the
-people (Telegram ids) who could have given it, consistent with everything in the
-series. A person is a candidate of a response only if some assignment of *all* the
-target's responses to distinct people satisfies every inference at once (an exact
-bipartite-matching check, so "a's answers are known, so b's must be the other one"
-counts too). The inferences, each of which can be switched off (`Channels`) to
-measure what it gives alone:
+For each finished response of a target copy — a released `responses` row, or a
+`pending` row still waiting for its release (its content is readable with the key) —
+it computes the **candidate set**: the people (Telegram ids) who could have given it,
+consistent with everything in the series. A person is a candidate of a response only
+if some assignment of *all* the target's responses to distinct people satisfies every
+inference at once (an exact bipartite-matching check, so "a's answers are known, so
+b's must be the other one" counts too). The inferences, each of which can be switched
+off (`Channels`) to measure what it gives alone:
 
 * **group** (always): a response's organisation and role must be the person's, as far
   as the host knows them.
-* **content** (finding 1): a copy taken while someone is midway holds their session
-  row, found by HMAC(wave secret, Telegram id), pointing at their unfinished response;
-  its answers (from any page image of that copy) must all be found again in the
-  person's finished response, or the response id is the same. With `codes`, a
-  restricted member's unfinished response is found by the hash of their code as well.
-* **markers** (finding 2): a copy shows who has finished (the session row with
-  `completed`, computable from a Telegram id while the wave's salt exists — the salt
-  of any earlier copy will do). A response present in a copy was given by someone
-  marked finished in it (T1). When every copy shows as many finished people as
-  finished responses per group, and no finished response ever vanished, a response
-  that first appears in a copy was given by someone not yet finished in the copy
-  before (T2): across the series, that is the interval intersection of finding 2.
-* **codes** (docs/anonymity.md, "Not yet true" 5): a code's hash turning `used` is a
-  completion marker of the member who got that code, and it outlives the close.
+* **content** (finding 1): whatever a copy links to a person's unfinished response,
+  its answers must all be found again in that person's finished response. The host
+  tries everything it can: the readable session rows and unfinished responses of an
+  earlier version (found by HMAC(wave secret, Telegram id), or a code's hash with
+  `codes`), and every `drafts`, `draft_items` and `consent_screens` row key it can
+  derive from a Telegram id (`guesses`: the session, consent and seal keys, and the
+  draft row key of a secret taken from each), opening what it finds with the key
+  that goes with it. A draft is really keyed by a random session secret the database
+  never holds; the attack is not given it, so today it finds none.
+* **markers** (finding 2): a copy shows who has finished (`finished`, HMAC(wave
+  secret, Telegram id), computable while the wave's salt exists — the salt of any
+  earlier copy will do). A marker is written in the transaction that releases its
+  author's response, so a person marked in a copy gave a response released in that
+  copy (T1). Where a copy shows a group with as many marked people as released
+  responses (every member's state known), those people are exactly the authors of
+  its released responses, so nobody unmarked there gave one of them (T2). Across the
+  series, that is the interval intersection of finding 2, now at the granularity of
+  releases.
+* **codes** (docs/anonymity.md): a code's hash turning `used` (at the release, too) is
+  a completion marker of the member who got that code, and it outlives the close.
 
 Responses are followed across copies by id, and across a change of id by their
-content (all answers equal). If the series contradicts an assumption (no assignment
-fits), the attack drops T2, then content, then T1, and says so in `Findings.dropped`;
-tests check that every candidate set still holds the true author.
+content (all answers equal): a `pending` row and the `responses` row it is released
+as are one response. If the series contradicts an assumption (no assignment fits),
+the attack drops T2, then content, then T1, and says so in `Findings.dropped`; tests
+check that every candidate set still holds the true author.
 
 Three more measures:
 
@@ -54,13 +62,14 @@ Three more measures:
 * `Findings.followed`: the people whose unfinished answers (content) are found again
   in exactly one finished response — finding 1 as the issue counts it ("2 of 2").
 * `HostAttack.positions` (finding 3): a guess, not an inference. Within one copy of an
-  open wave it ranks the responses written since the last rebuild by where SQLite put
-  them (page number, then cell offset: new cells are written below old ones), ranks
-  the people by when their completion marker appeared, and pairs ranks, give or take
-  `window`, keeping those of the response's group. People whose markers appeared
-  together share their ranks, so a release of k completions of one group at once
-  leaves at least k candidates. Its sets can be wrong; tests count only those that
-  hold the true author.
+  open wave it ranks the released responses written since the last rebuild by where
+  SQLite put them (page number, then cell offset), ranks the people by when their
+  completion marker appeared, and pairs ranks, give or take `window`, keeping those of
+  the response's group. A release writes its rows together in the order of fresh
+  random ids and its markers together, so its people share their ranks; a release
+  that marked fewer people than it released responses (a restarted process forgot
+  some finishers) may hold any never-marked member's, and its guess says so. Its sets
+  can be wrong; tests count only those that hold the true author.
 
 Not modelled: file sizes and modification times without the key (finding 4), the
 reports (findings 5 and 6), and what code running on the server sees live.
@@ -615,7 +624,8 @@ class HostAttack:
     # -- the series as the attack sees it ------------------------------------------------
 
     def _keys(self, series: Sequence[Facts], wave: int) -> dict[bytes, int]:
-        """Session key → Telegram id, from the wave's salt in any copy of the series."""
+        """Marker (and earlier versions' session key) → Telegram id, from the wave's salt in
+        any copy of the series."""
         salt = next((f.salts[wave] for f in series if wave in f.salts), None)
         if salt is None:
             return {}
@@ -907,8 +917,10 @@ class Lineages:
 def lineages(series: Sequence[Facts], wave: int) -> Lineages:
     """Follow each finished response through the series: by id, else by its content.
 
-    Returns the lineage of each response id, each lineage's first copy, and whether
-    a finished response ever vanished without a successor (then T2 is unsafe).
+    A `pending` row and the `responses` row it is released as (same content) are one
+    lineage. Returns the lineage of each response id, each lineage's first copy, whether
+    a finished response ever vanished without a successor (then T2 is unsafe), and the
+    copies in which each lineage is released.
     """
     lineage: dict[bytes, int] = {}
     first: list[int] = []

@@ -7,7 +7,10 @@ few completions, run the nightly rebuild every so many completions (the clock mo
 day on), restore a backup as the database (and back up the restored backup), and copy
 once more after the wave closes. `run` returns the series of copies in the order they
 were made, and the truth the attack must never contradict: which finished response is
-whose.
+whose, under the id it waits with in `pending` and under the one it is released as.
+The store releases completions k of a (wave, organisation, role) at a time
+(`Plan.k`, its `min_group_size`); the restore is a restart, so completions waiting
+in the restored file are released later without their authors' markers.
 
 Respondents answer concurrently (`Plan.parallel` at a time), so a copy taken after one
 person's completion finds others midway, as on a busy day. Everyone's answers are
