@@ -17,35 +17,43 @@ It trusts nothing of trustscan: it decrypts every page and every WAL frame itsel
 (`tests/sqlite_pages.py`) — including old page images in the WAL and rows no query
 returns — and restates the key derivations of `surveys/keys.py` below.
 
-For each completed response of a target copy it computes the **candidate set**: the
-people (Telegram ids) who could have given it, consistent with everything in the
-series. A person is a candidate of a response only if some assignment of *all* the
-target's responses to distinct people satisfies every inference at once (an exact
-bipartite-matching check, so "a's answers are known, so b's must be the other one"
-counts too). The inferences, each of which can be switched off (`Channels`) to
-measure what it gives alone:
+For each finished response of a target copy — a released `responses` row, or a
+`pending` row still waiting for its release (its content is readable with the key) —
+it computes the **candidate set**: the people (Telegram ids) who could have given it,
+consistent with everything in the series. A person is a candidate of a response only
+if some assignment of *all* the target's responses to distinct people satisfies every
+inference at once (an exact bipartite-matching check, so "a's answers are known, so
+b's must be the other one" counts too). The inferences, each of which can be switched
+off (`Channels`) to measure what it gives alone:
 
 * **group** (always): a response's organisation and role must be the person's, as far
   as the host knows them.
-* **content** (finding 1): a copy taken while someone is midway holds their session
-  row, found by HMAC(wave secret, Telegram id), pointing at their unfinished response;
-  its answers (from any page image of that copy) must all be found again in the
-  person's finished response, or the response id is the same. With `codes`, a
-  restricted member's unfinished response is found by the hash of their code as well.
-* **markers** (finding 2): a copy shows who has finished (the session row with
-  `completed`, computable from a Telegram id while the wave's salt exists — the salt
-  of any earlier copy will do). A response present in a copy was given by someone
-  marked finished in it (T1). When every copy shows as many finished people as
-  finished responses per group, and no finished response ever vanished, a response
-  that first appears in a copy was given by someone not yet finished in the copy
-  before (T2): across the series, that is the interval intersection of finding 2.
-* **codes** (docs/anonymity.md, "Not yet true" 5): a code's hash turning `used` is a
-  completion marker of the member who got that code, and it outlives the close.
+* **content** (finding 1): whatever a copy links to a person's unfinished response,
+  its answers must all be found again in that person's finished response. The host
+  tries everything it can: the readable session rows and unfinished responses of an
+  earlier version (found by HMAC(wave secret, Telegram id), or a code's hash with
+  `codes`), and every `drafts`, `draft_items` and `consent_screens` row key it can
+  derive from a Telegram id (`guesses`: the session, consent and seal keys, and the
+  draft row key of a secret taken from each), opening what it finds with the key
+  that goes with it. A draft is really keyed by a random session secret the database
+  never holds; the attack is not given it, so today it finds none.
+* **markers** (finding 2): a copy shows who has finished (`finished`, HMAC(wave
+  secret, Telegram id), computable while the wave's salt exists — the salt of any
+  earlier copy will do). A marker is written in the transaction that releases its
+  author's response, so a person marked in a copy gave a response released in that
+  copy (T1). Where a copy shows a group with as many marked people as released
+  responses (every member's state known), those people are exactly the authors of
+  its released responses, so nobody unmarked there gave one of them (T2). Across the
+  series, that is the interval intersection of finding 2, now at the granularity of
+  releases.
+* **codes** (docs/anonymity.md): a code's hash turning `used` (at the release, too) is
+  a completion marker of the member who got that code, and it outlives the close.
 
 Responses are followed across copies by id, and across a change of id by their
-content (all answers equal). If the series contradicts an assumption (no assignment
-fits), the attack drops T2, then content, then T1, and says so in `Findings.dropped`;
-tests check that every candidate set still holds the true author.
+content (all answers equal): a `pending` row and the `responses` row it is released
+as are one response. If the series contradicts an assumption (no assignment fits),
+the attack drops T2, then content, then T1, and says so in `Findings.dropped`; tests
+check that every candidate set still holds the true author.
 
 Three more measures:
 
@@ -54,13 +62,14 @@ Three more measures:
 * `Findings.followed`: the people whose unfinished answers (content) are found again
   in exactly one finished response — finding 1 as the issue counts it ("2 of 2").
 * `HostAttack.positions` (finding 3): a guess, not an inference. Within one copy of an
-  open wave it ranks the responses written since the last rebuild by where SQLite put
-  them (page number, then cell offset: new cells are written below old ones), ranks
-  the people by when their completion marker appeared, and pairs ranks, give or take
-  `window`, keeping those of the response's group. People whose markers appeared
-  together share their ranks, so a release of k completions of one group at once
-  leaves at least k candidates. Its sets can be wrong; tests count only those that
-  hold the true author.
+  open wave it ranks the released responses written since the last rebuild by where
+  SQLite put them (page number, then cell offset), ranks the people by when their
+  completion marker appeared, and pairs ranks, give or take `window`, keeping those of
+  the response's group. A release writes its rows together in the order of fresh
+  random ids and its markers together, so its people share their ranks; a release
+  that marked fewer people than it released responses (a restarted process forgot
+  some finishers) may hold any never-marked member's, and its guess says so. Its sets
+  can be wrong; tests count only those that hold the true author.
 
 Not modelled: file sizes and modification times without the key (finding 4), the
 reports (findings 5 and 6), and what code running on the server sees live.
@@ -70,10 +79,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import struct
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.anonymity import FRAME_HEADER, PAGE, WAL_HEADER, decrypt_page
 from tests.sqlite_pages import (
@@ -109,6 +122,54 @@ def session_key(secret: bytes, telegram_id: int) -> bytes:
 def code_hash(master_key: bytes, code: str) -> bytes:
     key = hmac.new(master_key, b"trustscan/code-hash/v1", hashlib.sha256).digest()
     return hmac.new(key, code.encode("utf-8"), hashlib.sha256).digest()
+
+
+def consent_key(secret: bytes, telegram_id: int) -> bytes:
+    message = b"trustscan/consent-screen/v1\x00" + str(telegram_id).encode("ascii")
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def seal_key(secret: bytes, telegram_id: int) -> bytes:
+    message = b"trustscan/session-seal/v1\x00" + str(telegram_id).encode("ascii")
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def draft_key(session_secret: bytes) -> bytes:
+    return hmac.new(session_secret, b"trustscan/draft-row/v1", hashlib.sha256).digest()
+
+
+def draft_cipher(session_secret: bytes) -> bytes:
+    return hmac.new(session_secret, b"trustscan/draft-cipher/v1", hashlib.sha256).digest()
+
+
+def unlock(key: bytes, blob: bytes) -> bytes | None:
+    """AES-256-GCM open of `nonce ‖ ciphertext` (keys.lock), None if the key is wrong."""
+    if len(blob) < 12 + 16 + 1:
+        return None
+    try:
+        padded = AESGCM(key).decrypt(blob[:12], blob[12:], None)
+    except InvalidTag:
+        return None
+    return padded[: padded.rindex(b"\x80")] if b"\x80" in padded else padded
+
+
+def guesses(secret: bytes, telegram_id: int) -> dict[bytes, bytes]:
+    """Every draft row key the host can derive from a Telegram id → the AES key to try.
+
+    The session secret itself is 12 random bytes the database never holds; all the host
+    can do is derive values from the id (the session, consent and seal keys of earlier
+    versions) and try them as row keys, and as secrets behind a draft's row key.
+    """
+    found: dict[bytes, bytes] = {}
+    for value in (
+        session_key(secret, telegram_id),
+        consent_key(secret, telegram_id),
+        seal_key(secret, telegram_id),
+    ):
+        found[value] = value
+        for candidate in (value[:12], value):
+            found[draft_key(candidate)] = draft_cipher(candidate)
+    return found
 
 
 # -- what the host has -----------------------------------------------------------------
@@ -184,10 +245,11 @@ class ResponseRow:
     wave: int
     org: str
     role: str | None
-    complete: bool
+    complete: bool  # finished: released, or waiting in `pending`
     code: bytes | None
-    page: int  # where its cell sits in the responses b-tree
+    page: int  # where its cell sits in its table's b-tree
     offset: int
+    released: bool = True  # a `responses` row (False: a `pending` one, or unfinished)
 
 
 @dataclass
@@ -199,13 +261,14 @@ class Facts:
     rebuilds: int
     status: dict[int, str] = field(default_factory=dict)  # wave → status
     salts: dict[int, bytes] = field(default_factory=dict)
-    finished: dict[int, set[bytes]] = field(default_factory=dict)  # wave → session keys
+    finished: dict[int, set[bytes]] = field(default_factory=dict)  # wave → completion markers
     responses: dict[bytes, ResponseRow] = field(default_factory=dict)
     answers: dict[bytes, frozenset[Answer]] = field(default_factory=dict)  # current, per response
     codes: dict[bytes, bool] = field(default_factory=dict)  # code hash → used
     # from every page image of the copy (file and WAL, current or not):
     pointers: set[tuple[bytes, bytes]] = field(default_factory=set)  # session key, response
     held: set[tuple[bytes, bytes]] = field(default_factory=set)  # code hash, unfinished response
+    drafts: dict[bytes, set[bytes]] = field(default_factory=dict)  # row key → sealed blobs
     remnants: list[Remnants] = field(default_factory=list)
 
     def seen(self, response: bytes) -> set[Answer]:
@@ -283,7 +346,7 @@ class Pages:
         return tables
 
     def remnants(self, raw: bytes, number: int, tables: Mapping[str, Table]) -> Remnants:
-        """Session pointers, code holds and answers in one page image, current or not.
+        """Session pointers, code holds, answers and drafts in one page image, current or not.
 
         A page image is judged by its records' shape (the schema's column count, types
         and NOT NULLs), not by which b-tree owns the page now: an old WAL frame or a free
@@ -297,7 +360,14 @@ class Pages:
         page = self.get(raw, number)[1]
         answered: dict[bytes, set[Answer]] = defaultdict(set)
         shapes: dict[int, list[Table]] = defaultdict(list)  # column count → tables
-        for name in ("sessions", "responses", "answers"):
+        for name in (
+            "sessions",
+            "responses",
+            "answers",
+            "drafts",
+            "draft_items",
+            "consent_screens",
+        ):
             if name in tables:
                 shapes[len(tables[name].columns)].append(tables[name])
         for values in page.records if page is not None else ():
@@ -311,7 +381,11 @@ class Pages:
                     answered[response].add(values[1:])
                 continue
             row = dict(zip(shape.names, values, strict=True))
-            if shape.name == "sessions":
+            if shape.name in ("drafts", "draft_items", "consent_screens"):
+                key = _blob(row.get("key", row.get("draft")))
+                if key is not None and (sealed := _blob(row.get("sealed"))) is not None:
+                    found.drafts.append((key, sealed))
+            elif shape.name == "sessions":
                 session, pointer = _blob(row.get("key")), _blob(row.get("response"))
                 if session is not None and pointer is not None:
                     found.pointers.append((session, pointer))
@@ -325,10 +399,11 @@ class Pages:
 
 @dataclass
 class Remnants:
-    """What one page image holds of sessions, unfinished responses and answers."""
+    """What one page image holds of sessions, unfinished responses, answers and drafts."""
 
     pointers: list[tuple[bytes, bytes]] = field(default_factory=list)
     held: list[tuple[bytes, bytes]] = field(default_factory=list)
+    drafts: list[tuple[bytes, bytes]] = field(default_factory=list)  # row key, sealed blob
     answers: dict[bytes, frozenset[Answer]] = field(default_factory=dict)
 
 
@@ -403,7 +478,11 @@ def read_copy(pages: Pages, snapshot: Snapshot) -> Facts:
             facts.status[_int(row.get("id"))] = str(row.get("status"))
             if (salt := _blob(row.get("salt"))) is not None:
                 facts.salts[_int(row.get("id"))] = salt
-    if "sessions" in tables:
+    if "finished" in tables:
+        for _, row in pages.rows(view, tables["finished"]):
+            if (marker := _blob(row.get("marker"))) is not None:
+                facts.finished.setdefault(_int(row.get("wave")), set()).add(marker)
+    if "sessions" in tables:  # an earlier version's completed sessions were markers too
         for _, row in pages.rows(view, tables["sessions"]):
             key = _blob(row.get("key"))
             if row.get("completed") == 1 and key is not None:
@@ -422,6 +501,23 @@ def read_copy(pages: Pages, snapshot: Snapshot) -> Facts:
                     located.page,
                     located.offset,
                 )
+    if "pending" in tables:  # finished, waiting for their release: readable with the key
+        for located, row in pages.rows(view, tables["pending"]):
+            rid, content = _blob(row.get("id")), _text(row.get("content"))
+            if rid is None or content is None:
+                continue
+            facts.responses[rid] = ResponseRow(
+                rid,
+                _int(row.get("wave")),
+                str(row.get("org")),
+                _text(row.get("role")),
+                True,
+                None,
+                located.page,
+                located.offset,
+                released=False,
+            )
+            facts.answers[rid] = pending_answers(content)
     if "answers" in tables:
         for grouped in pages.answers(view, tables["answers"]):
             for response, rows in grouped.items():
@@ -433,11 +529,33 @@ def read_copy(pages: Pages, snapshot: Snapshot) -> Facts:
                 facts.codes[digest] = row.get("used") == 1
     for number, page in [*enumerate(snapshot.pages, start=1), *every]:
         found = pages.remnants(page, number, tables)
-        if found.pointers or found.held or found.answers:
+        if found.pointers or found.held or found.answers or found.drafts:
             facts.pointers.update(found.pointers)
             facts.held.update(found.held)
+            for key, sealed in found.drafts:
+                facts.drafts.setdefault(key, set()).add(sealed)
             facts.remnants.append(found)
     return facts
+
+
+def draft_answers(payload: bytes | None) -> set[Answer]:
+    """The answers rows of an opened draft item ([question, target, [[part, value, text]]])."""
+    if payload is None:
+        return set()
+    try:
+        question, target, rows = json.loads(payload)
+        return {(question, target, part, value, text) for part, value, text in rows}
+    except (ValueError, TypeError):
+        return set()  # a draft's state, not an item
+
+
+def pending_answers(content: str) -> frozenset[Answer]:
+    """The answers rows a `pending` row's content will be released as (its free text apart)."""
+    try:
+        data = json.loads(content)
+        return frozenset(tuple(answer) for answer in data["a"])
+    except (ValueError, KeyError, TypeError):
+        return frozenset()
 
 
 # -- the inference -----------------------------------------------------------------------
@@ -498,6 +616,7 @@ class HostAttack:
         self.copies = copies or Copies(master_key)
         self._codes = {code_hash(master_key, p.code): p.telegram_id for p in self.people if p.code}
         self._by_id = {p.telegram_id: p for p in self.people}
+        self._tried: dict[bytes, dict[bytes, tuple[int, bytes]]] = {}  # salt → `_guesses`
 
     def facts(self, snapshot: Snapshot) -> Facts:
         return self.copies.facts(snapshot)
@@ -505,7 +624,8 @@ class HostAttack:
     # -- the series as the attack sees it ------------------------------------------------
 
     def _keys(self, series: Sequence[Facts], wave: int) -> dict[bytes, int]:
-        """Session key → Telegram id, from the wave's salt in any copy of the series."""
+        """Marker (and earlier versions' session key) → Telegram id, from the wave's salt in
+        any copy of the series."""
         salt = next((f.salts[wave] for f in series if wave in f.salts), None)
         if salt is None:
             return {}
@@ -552,35 +672,33 @@ class HostAttack:
             wave = min(waves) if waves else 0
         responses = [r for r in goal.responses.values() if r.wave == wave and r.complete]
         followed = self.copies.lineages(snapshots, wave)
-        lineage, first, broken = followed.of, followed.first, followed.broken
+        lineage, broken, released = followed.of, followed.broken, followed.released
         finished, known = self._markers(series, wave, use)
-        appears = {r.id: first[lineage[r.id]] for r in responses}
-
-        last_not: dict[int, int] = {}
-        cut: dict[int, int] = {}
-        consistent = self._counts_agree(series, wave, finished, known)
+        marked: dict[int, int] = defaultdict(int)  # person → copies (bits) that mark them
+        seen: dict[int, int] = defaultdict(int)  # person → copies that show their state
         for index in range(len(series)):
-            for person in known[index] - finished[index]:
-                last_not[person] = index
             for person in finished[index]:
-                if person not in cut and consistent(person, index):
-                    cut[person] = index
+                marked[person] |= 1 << index
+            for person in known[index]:
+                seen[person] |= 1 << index
+        agree = self._counts_agree(series, wave, finished, known)
         content = self._content(series, goal, wave, responses, use)
 
         def allowed(response: ResponseRow, person: Person, rules: set[str]) -> bool:
             if not in_group(response, person):
                 return False
-            a = appears[response.id]
+            shown = released[lineage[response.id]]  # the copies where it is released
             pid = person.telegram_id
-            if "T1" in rules and last_not.get(pid, -1) >= a:
+            mark = marked.get(pid, 0)
+            if "T1" in rules and mark & ~shown:
                 return False
-            if "T2" in rules and cut.get(pid, a) < a:
+            if "T2" in rules and shown & agree(pid) & seen.get(pid, 0) & ~mark:
                 return False
             return "content" not in rules or pid not in content or response.id in content[pid]
 
         # Drop the assumption the series contradicts first: T2 (counts, lineage), then
-        # content (nobody changed an answer), then T1 (a marker is never later than its
-        # response). With none left, the groups alone must fit.
+        # content (nobody changed an answer), then T1 (a marker is written with its
+        # response's release). With none left, the groups alone must fit.
         active = {"T1", "content"} | (set() if broken else {"T2"})
         dropped = ["T2: a finished response vanished"] if broken else []
         while True:
@@ -605,40 +723,74 @@ class HostAttack:
 
     def _counts_agree(
         self, series: Sequence[Facts], wave: int, finished: list[set[int]], known: list[set[int]]
-    ) -> Callable[[int, int], bool]:
-        """Whether, in a copy, a person's group shows as many finished people as responses.
+    ) -> Callable[[int], int]:
+        """Per person: the copies (bits) where their group shows as many marked people as
+        released responses, every member's state being known.
 
-        Then (with T1) the finished people of that group are exactly the authors of its
-        responses in that copy, so whoever was finished then gave a response present then.
+        By T1 each marked person's response is released in that copy, a different one
+        each; with the counts equal, the marked people are exactly the authors of the
+        group's released responses there, so whoever is not marked gave none of them.
         """
         roles_known = all(p.role is not None for p in self.people)
         group_of = {p.telegram_id: (p.org, p.role if roles_known else None) for p in self.people}
         members: dict[tuple[str | None, str | None], set[int]] = defaultdict(set)
         for person, group in group_of.items():
             members[group].add(person)
-        cache: dict[tuple[int, tuple[str | None, str | None]], bool] = {}
+        masks: dict[tuple[str | None, str | None], int] = defaultdict(int)
+        for index, f in enumerate(series):
+            shown: dict[tuple[str | None, str | None], int] = defaultdict(int)
+            for row in f.responses.values():
+                if row.wave == wave and row.complete and row.released:
+                    shown[(row.org, row.role if roles_known else None)] += 1
+            for group, people in members.items():
+                if group[0] is None or not people <= known[index]:
+                    continue
+                if shown[group] == len(people & finished[index]):
+                    masks[group] |= 1 << index
+        return lambda person: masks.get(group_of[person], 0)
 
-        def check(person: int, index: int) -> bool:
-            group = group_of[person]
-            if group[0] is None:
-                return False
-            answer = cache.get((index, group))
-            if answer is None:
-                f = series[index]
-                present = sum(
-                    1
-                    for row in f.responses.values()
-                    if row.wave == wave
-                    and row.complete
-                    and row.org == group[0]
-                    and (group[1] is None or row.role == group[1])
-                )
-                answer = cache[(index, group)] = members[group] <= known[index] and present == len(
-                    members[group] & finished[index]
-                )
-            return answer
+    def _opened(
+        self, series: Sequence[Facts], wave: int
+    ) -> Iterator[tuple[Facts, int, bytes | None, set[Answer], bool]]:
+        """What each copy links to a person's unfinished response: (copy, person, the
+        response's id if it is an earlier version's readable one, its answers read,
+        whether it was found by a code's hash).
 
-        return check
+        Readable unfinished responses of an earlier version, found by the session key
+        (HMAC(wave secret, Telegram id)) or a code's hash; and drafts, if any row key the
+        host can derive from a Telegram id (`guesses`) names one, opened with the key it
+        goes with. The session secret a draft is really keyed by is not the host's.
+        """
+        keys = self._keys(series, wave)
+        tried = self._guesses(series, wave)
+        for f in series:
+            owned = [(keys[k], rid, False) for k, rid in f.pointers if k in keys]
+            owned += [(self._codes[c], rid, True) for c, rid in f.held if c in self._codes]
+            for person, rid, by_code in owned:
+                yield f, person, rid, f.seen(rid), by_code
+            for key, blobs in f.drafts.items():
+                if key not in tried:
+                    continue
+                person, aes = tried[key]
+                read: set[Answer] = set()
+                for blob in blobs:
+                    read |= draft_answers(unlock(aes, blob))
+                yield f, person, None, read, False
+
+    def _guesses(self, series: Sequence[Facts], wave: int) -> dict[bytes, tuple[int, bytes]]:
+        """Every row key `guesses` derives from everyone's Telegram id → (person, AES key)."""
+        salt = next((f.salts[wave] for f in series if wave in f.salts), None)
+        if salt is None:
+            return {}
+        cached = self._tried.get(salt)
+        if cached is None:
+            secret = wave_secret(self.master_key, salt)
+            cached = self._tried[salt] = {
+                key: (p.telegram_id, aes)
+                for p in self.people
+                for key, aes in guesses(secret, p.telegram_id).items()
+            }
+        return cached
 
     def _content(
         self,
@@ -649,35 +801,30 @@ class HostAttack:
         use: Channels,
     ) -> dict[int, set[bytes]]:
         """Person → the responses that still hold every answer a copy showed them giving."""
-        keys = self._keys(series, wave) if use.content else {}
-        codes = self._codes if use.content and use.codes else {}
+        if not use.content:
+            return {}
         final = {r.id: goal.answers.get(r.id, frozenset()) for r in responses}
         for f in series:  # a response's answers as any copy of the series shows them
             for rid in final:
                 if not final[rid]:
                     final[rid] = f.answers.get(rid, frozenset())
         allowed: dict[int, set[bytes]] = {}
-        for f in series:
-            owned = [(keys[k], rid) for k, rid in f.pointers if k in keys]
-            owned += [(codes[c], rid) for c, rid in f.held if c in codes]
-            for person, rid in owned:
-                given = {a for a in f.seen(rid) if a[-1] is None}  # free text moves
-                if not given and rid not in final:
-                    continue
-                fits = {r for r, answers in final.items() if r == rid or given <= answers}
-                if fits:  # none: they changed an answer later, or never finished
-                    allowed[person] = allowed.get(person, fits) & fits
+        for _, person, rid, read, by_code in self._opened(series, wave):
+            if by_code and not use.codes:
+                continue
+            given = {a for a in read if a[-1] is None}  # free text moves
+            if not given and (rid is None or rid not in final):
+                continue
+            fits = {r for r, answers in final.items() if r == rid or given <= answers}
+            if fits:  # none: they changed an answer later, or never finished
+                allowed[person] = allowed.get(person, fits) & fits
         return allowed
 
     def _unfinished(self, series: Sequence[Facts], wave: int) -> dict[int, frozenset[Answer]]:
         """Telegram id → every answer a copy shows in their unfinished response."""
-        keys = self._keys(series, wave)
         read: dict[int, set[Answer]] = defaultdict(set)
-        for f in series:
-            owned = [(keys[k], rid) for k, rid in f.pointers if k in keys]
-            owned += [(self._codes[c], rid) for c, rid in f.held if c in self._codes]
-            for person, rid in owned:
-                read[person] |= f.seen(rid)
+        for _, person, _, answers, _ in self._opened(series, wave):
+            read[person] |= answers
         return {p: frozenset(a) for p, a in read.items() if a}
 
     # -- finding 3: a row's place in its page ---------------------------------------------
@@ -697,12 +844,13 @@ class HostAttack:
             waves = {r.wave for f in series for r in f.responses.values() if r.complete}
             wave = min(waves) if waves else 0
         followed = self.copies.lineages(snapshots, wave)
-        lineage, first = followed.of, followed.first
+        lineage, released = followed.of, followed.released
         finished, _ = self._markers(series, wave, MARKERS)
         since: dict[int, int] = {}
         for index, done in enumerate(finished):
             for person in done:
                 since.setdefault(person, index)
+        never = [p.telegram_id for p in self.people if p.telegram_id not in since]
         last: dict[int, int] = {}
         for index, f in enumerate(series):
             if not f.backup and f.status.get(wave) == "open":
@@ -715,7 +863,9 @@ class HostAttack:
                 (
                     row
                     for row in f.responses.values()
-                    if row.wave == wave and row.complete and first[lineage[row.id]] in epoch_copies
+                    if row.wave == wave
+                    and row.released
+                    and _lowest(released[lineage[row.id]]) in epoch_copies
                 ),
                 key=lambda row: (row.page, -row.offset),
             )
@@ -727,13 +877,30 @@ class HostAttack:
                 ranks[when].append(rank)
             spans = {person: (ranks[when][0], ranks[when][-1]) for when, person in people}
             for rank, row in enumerate(written):
-                guesses[row.id] = frozenset(
+                guess = {
                     person
                     for person, (low, high) in spans.items()
                     if low <= rank + window
                     and high >= rank - window
                     and in_group(row, self._by_id[person])
+                }
+                # a release that marked fewer people of the group than it released
+                # responses (its process forgot some finishers: a restart) has authors
+                # the host cannot see: its response may be any of those it marked, or
+                # anyone of the group never marked
+                when = _lowest(released[lineage[row.id]])
+                shown = sum(
+                    1
+                    for other in written
+                    if (other.org, other.role) == (row.org, row.role)
+                    and _lowest(released[lineage[other.id]]) == when
                 )
+                marked = {
+                    p for p, at in since.items() if at == when and in_group(row, self._by_id[p])
+                }
+                if len(marked) < shown:
+                    guess = marked | {p for p in never if in_group(row, self._by_id[p])}
+                guesses[row.id] = frozenset(guess)
         return guesses
 
 
@@ -744,16 +911,20 @@ class Lineages:
     of: dict[bytes, int]  # response id → lineage
     first: list[int]  # lineage → the index of the first copy that holds it
     broken: bool  # a finished response vanished without a successor
+    released: list[int]  # lineage → the copies (bit i: copy i) where it is a `responses` row
 
 
 def lineages(series: Sequence[Facts], wave: int) -> Lineages:
     """Follow each finished response through the series: by id, else by its content.
 
-    Returns the lineage of each response id, each lineage's first copy, and whether
-    a finished response ever vanished without a successor (then T2 is unsafe).
+    A `pending` row and the `responses` row it is released as (same content) are one
+    lineage. Returns the lineage of each response id, each lineage's first copy, whether
+    a finished response ever vanished without a successor (then T2 is unsafe), and the
+    copies in which each lineage is released.
     """
     lineage: dict[bytes, int] = {}
     first: list[int] = []
+    released: list[int] = []
     previous: dict[bytes, tuple[object, ...]] = {}
     broken = False
     for index, f in enumerate(series):
@@ -781,10 +952,19 @@ def lineages(series: Sequence[Facts], wave: int) -> Lineages:
             else:
                 lineage[rid] = len(first)
                 first.append(index)
+                released.append(0)
+        for rid in now:
+            if f.responses[rid].released:
+                released[lineage[rid]] |= 1 << index
         if sum(len(v) for v in gone.values()) > followed:
             broken = True
         previous = now
-    return Lineages(lineage, first, broken)
+    return Lineages(lineage, first, broken, released)
+
+
+def _lowest(bits: int) -> int:
+    """The index of the lowest set bit (the first copy of a mask); -1 for none."""
+    return (bits & -bits).bit_length() - 1
 
 
 def in_group(row: ResponseRow, person: Person) -> bool:

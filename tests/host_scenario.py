@@ -7,7 +7,10 @@ few completions, run the nightly rebuild every so many completions (the clock mo
 day on), restore a backup as the database (and back up the restored backup), and copy
 once more after the wave closes. `run` returns the series of copies in the order they
 were made, and the truth the attack must never contradict: which finished response is
-whose.
+whose, under the id it waits with in `pending` and under the one it is released as.
+The store releases completions k of a (wave, organisation, role) at a time
+(`Plan.k`, its `min_group_size`); the restore is a restart, so completions waiting
+in the restored file are released later without their authors' markers.
 
 Respondents answer concurrently (`Plan.parallel` at a time), so a copy taken after one
 person's completion finds others midway, as on a busy day. Everyone's answers are
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import shutil
 from collections.abc import Mapping
@@ -100,6 +104,7 @@ class Plan:
     nightly_every: int = 0  # completions per day: then the clock moves on and the rebuild runs
     restore_at: int | None = None  # after this many completions: back up, restore, back up
     seed: int = 17
+    k: int = 5  # the store's min_group_size: completions are released k of a group at once
 
 
 @dataclass
@@ -107,7 +112,7 @@ class Run:
     """The host's series, and the truth about it."""
 
     series: list[Snapshot]
-    truth: dict[bytes, int]  # finished response id → Telegram id
+    truth: dict[bytes, int]  # finished response id (pending or released) → Telegram id
     finish_order: list[int]  # Telegram ids in the order their completions were acknowledged
     wave: int
     backups: int = 0
@@ -135,9 +140,10 @@ def decode(values: Mapping[tuple[str, str, str], object]) -> int:
 class Recorder:
     """The host: copies and backups of the store's files, in the order they were made."""
 
-    def __init__(self, folder: Path, store: Store) -> None:
+    def __init__(self, folder: Path, store: Store, k: int) -> None:
         self.folder = folder
         self.store = store
+        self.k = k
         self.series: list[Snapshot] = []
         self.rebuilds = 0
         self.backups = 0
@@ -182,7 +188,7 @@ class Recorder:
         restored = self.folder / "restored.db"
         shutil.copy(saved, restored)
         self.rebuilds += 1  # the restored file is a rebuilt one
-        self.store = await Store.open(restored, KEY, clock=clock)
+        self.store = await Store.open(restored, KEY, clock=clock, min_group_size=self.k)
         self._live = None
         await self.copy("the restored backup, opened as the database")
         await self.backup("a backup of the restored backup")
@@ -190,13 +196,13 @@ class Recorder:
 
 async def run(plan: Plan, folder: Path, clock: FrozenClock) -> Run:
     """Run the wave of `plan` through a real store in `folder`; close it; return the series."""
-    store = await Store.open(folder / "live.db", KEY, clock=clock)
+    store = await Store.open(folder / "live.db", KEY, clock=clock, min_group_size=plan.k)
     await store.sync_partnership([(o, o.title(), None) for o in ORGS], ROLES)
     for m in plan.members:
         if m.code is not None:
             await store.add_codes(m.org, m.role, [store.code_token(m.code)])
     wave = (await store.open_wave("mini", 1, ORGS)).id
-    host = Recorder(folder, store)
+    host = Recorder(folder, store, plan.k)
     rng = random.Random(plan.seed)
     finishers = [m for m in plan.members if m.fate == "finish"]
     rng.shuffle(finishers)
@@ -239,6 +245,7 @@ async def run(plan: Plan, folder: Path, clock: FrozenClock) -> Run:
     await host.copy("before the close")
     host.rebuilds += 1  # the close rebuilds the file
     await host.store.close_wave(wave)
+    truth |= _truth(host.store.path, wave, plan.members)  # what waited has new ids now
     await host.copy("after the close")
     await host.backup("a backup after the close")
     await host.store.close()
@@ -276,7 +283,11 @@ async def respond(host: Recorder, wave: int, member: Member, every_answer: bool)
 
 
 def _truth(path: Path, wave: int, members: tuple[Member, ...]) -> dict[bytes, int]:
-    """Finished response id → Telegram id, read back from the answers (the test's view)."""
+    """Finished response id → Telegram id, read back from the answers (the test's view).
+
+    Released responses from `answers`; those still waiting for their release from the
+    content of their `pending` row (the same answers, under the id they wait with).
+    """
     by_number = {m.number: m.telegram_id for m in members}
     with keyed(path, KEY) as db:
         rows = db.execute(
@@ -284,6 +295,10 @@ def _truth(path: Path, wave: int, members: tuple[Member, ...]) -> dict[bytes, in
             "JOIN answers a ON a.response = r.id WHERE r.complete = 1 AND r.wave = ?",
             (wave,),
         ).fetchall()
+        waiting = db.execute("SELECT id, content FROM pending WHERE wave = ?", (wave,)).fetchall()
+    for rid, content in waiting:
+        for question, target, part, value, _ in json.loads(content)["a"]:
+            rows.append((rid, question, target, part, value))
     values: dict[bytes, dict[tuple[str, str, str], object]] = {}
     for rid, question, target, part, value in rows:
         values.setdefault(rid, {})[(question, target, part)] = value
