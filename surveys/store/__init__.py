@@ -55,7 +55,7 @@ from pathlib import Path
 
 from .. import cipher, keys
 from ..clock import Clock
-from . import schema
+from . import release, schema
 from .base import Database
 from .batch import Op, Releases
 from .codes import Codes
@@ -191,6 +191,7 @@ class Store:
             raise
         store = cls(Database(path, master_key, db_key, db, reader, clock), min_group_size)
         await store._base.hot.open(lambda: schema.connect_sync(path, db_key))
+        await store._base.hot.run(release.release_orphans)  # whose they were is forgotten
         store._writer.start()
         return store
 

@@ -160,3 +160,27 @@ def shuffle_comments(db: cipher.Connection, groups: Iterable[tuple[int, str]]) -
         )
         db.execute("DELETE FROM comments WHERE wave = ? AND org = ?", (wave, org))
         db.executemany("INSERT INTO comments VALUES (?, ?, ?, ?, ?, ?)", fresh)
+
+
+def release_orphans(db: cipher.Connection) -> int:
+    """At start: release, naming nobody, what waits from before this process began.
+
+    Who gave those responses was known to the process that stopped (or crashed), not to
+    this one: their markers and codes are lost (docs/anonymity.md, "What it costs").
+    Releasing them now, without any marker, keeps the rule that markers appear only k
+    at a time: the next batch of their group holds k people this process knows.
+    Returns how many groups were released.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        groups = db.execute(
+            "SELECT DISTINCT p.wave, p.org, p.role FROM pending p "
+            "JOIN waves w ON w.id = p.wave WHERE w.status = 'open'"
+        ).fetchall()
+        for wave, org, role in groups:
+            release(db, (wave, org, role), (), mark=False)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return len(groups)

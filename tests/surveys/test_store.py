@@ -527,6 +527,12 @@ async def test_after_a_restart_only_a_waiting_completion_can_be_given_again(tmp_
     await store.close()
     store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
+        with keyed(tmp_path / "t.db", KEY) as db:  # released at the start, naming nobody
+            assert db.execute("SELECT count(*) FROM pending").fetchone() == (0,)
+            assert db.execute("SELECT org FROM responses WHERE org = 'south'").fetchall() == [
+                ("south",)
+            ]
+            assert db.execute("SELECT count(*) FROM finished").fetchone() == (store.min_group_size,)
         for user in released:
             assert (await store.begin(wave.id, user, "north", "staff", "nl")).completed
         again = await store.begin(wave.id, USER + 100, "south", "staff", "nl")
