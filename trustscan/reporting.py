@@ -15,8 +15,8 @@ from analysis.report import (
     Context,
     HeadcountFlag,
     Report,
+    adjust_families,
     build_report,
-    one_family,
     render_html,
 )
 from surveys.cipher import private_file
@@ -62,9 +62,8 @@ async def iter_reports(
     """One report per survey among the given waves (default: all), charts not yet drawn.
 
     The number crunching runs in a worker thread, so the bot keeps answering respondents
-    while a report is being made. The charts are drawn once, later, by `as_one_family`
-    or `page_of` (also worker threads): drawn here they were drawn twice whenever the
-    reports went out together as one Holm family (new stars), about 0.4 s per /report.
+    while a report is being made. The charts are drawn once, later, by `settled` or
+    `page_of` (also worker threads), never twice.
     """
     waves = [await store.wave(w) for w in wave_ids] if wave_ids else await store.waves()
     flags = await oversubscribed_groups(store, config.organisations, waves)
@@ -81,15 +80,16 @@ async def iter_reports(
         yield await asyncio.to_thread(build_report, registry[survey_id], data, counts, ctx)
 
 
-async def as_one_family(reports: Sequence[Report]) -> None:
-    """Adjust the reports that go out together as one Holm family, charts redrawn.
+async def settled(reports: Sequence[Report]) -> None:
+    """Make sure every report's families are adjusted, and draw the charts.
 
-    Every chart, table and finding sent together must agree on what is significant, so
-    no chart may be rendered before this (worker thread: redrawing is plotly work).
+    Each report's families are its own measurement's (`analysis.report.families`), so
+    reports that go out together never change each other's verdicts; drawing here keeps
+    plotly's work in a worker thread.
     """
 
     def adjust() -> None:
-        one_family(reports)
+        adjust_families(reports)
         for report in reports:
             _ = report.figures
 

@@ -22,7 +22,7 @@ from surveys.qtypes import QUESTION_TYPES
 
 from .. import charts
 from . import convergence, detectable, partner_html
-from .build import one_family
+from .build import adjust_families
 from .model import Context, Report, dimension_names
 
 # The page's style lives beside this module, so screen, phone and print rules are one file.
@@ -48,7 +48,7 @@ def render_html(reports: list[Report], ctx: Context, org: str | None = None) -> 
     the same suppressed tables, so it shows nothing the full report hides.
     """
     lang = ctx.lang
-    one_family(reports)  # one page, one family of tests
+    adjust_families(reports)  # each report's own families: the page changes no verdict
     if org is not None:
         return _partner_only(reports, ctx, org)
     parts = [f"<h1>{html.escape(ctx.partnership)} — {t('report.title', lang)}</h1>"]
@@ -391,6 +391,10 @@ def _pairs(report: Report, ctx: Context) -> list[str]:
         ],
         t("network.col_p", lang): [
             "–" if p != p else charts.number(p, ".3f", lang) for p in table["p_holm"]
+        ],
+        t("network.col_q", lang): [
+            "–" if q != q else charts.number(q, ".3f", lang)
+            for q in table.get("q_bh", table["p_holm"] * float("nan"))
         ],
         t("network.col_one_sided", lang): [
             t("network.yes" if s else "network.no", lang) for s in table["significant"]
