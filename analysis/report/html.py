@@ -59,6 +59,7 @@ def render_html(reports: list[Report], ctx: Context, org: str | None = None) -> 
         if report.findings:
             items = "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
             parts.append(f"<ul class='findings'>{items}</ul>")
+    parts.extend(_progress(reports, ctx))
     plotly = _Plotly()
     for report in reports:
         parts.append(f"<h2>{html.escape(report.survey.title.get(lang))}</h2>")
@@ -114,6 +115,39 @@ def _partner_only(reports: list[Report], ctx: Context, org: str) -> str:
         css=CSS,
         body="\n".join(parts),
     )
+
+
+def _progress(reports: list[Report], ctx: Context) -> list[str]:
+    """Open measurements in a block of their own: completed questionnaires, no results."""
+    lang = ctx.lang
+    parts: list[str] = []
+    for report in reports:
+        table = report.progress
+        if table.empty:
+            continue
+        for (_, name), rows in table.groupby(["wave", "name"], sort=True):
+            parts.append(
+                f"<h3>{html.escape(report.survey.title.get(lang))}: {html.escape(name)}</h3>"
+            )
+            parts.append(
+                f"<p class='note'>{html.escape(t('report.open_wave', lang, name=name))}</p>"
+            )
+            shown = {
+                t("report.col_org", lang): [ctx.org(o) for o in rows["org"]],
+                t("charts.count", lang): [str(int(n)) for n in rows["completed"]],
+                t("charts.rate", lang): [
+                    "–" if h is None or h != h or not h else f"{100 * n / h:.0f}%"
+                    for n, h in zip(rows["completed"], rows["headcount"], strict=True)
+                ],
+            }
+            parts.append(pd.DataFrame(shown).to_html(index=False))
+    if not parts:
+        return []
+    return [
+        f"<section class='progress'><h2>{html.escape(t('report.progress', lang))}</h2>",
+        *parts,
+        "</section>",
+    ]
 
 
 def _methods(reports: list[Report], ctx: Context) -> list[str]:

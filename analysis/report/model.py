@@ -83,6 +83,9 @@ class Report:
     wave_names: dict[int, str] = field(default_factory=dict)
     context: Context | None = field(default=None, repr=False)
     dimension_names: dict[str, str] = field(default_factory=dict, repr=False)
+    # open measurements of the same survey: completed questionnaires per organisation
+    # (wave, name, org, completed, headcount), shown in a block of their own, no results
+    progress: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     # the findings worded from the Holm families: where they sit among `findings`
     slots: list[FindingSlot] = field(default_factory=list, repr=False)
 
