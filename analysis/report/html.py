@@ -125,7 +125,8 @@ def _progress(reports: list[Report], ctx: Context) -> list[str]:
         table = report.progress
         if table.empty:
             continue
-        for (_, name), rows in table.groupby(["wave", "name"], sort=True):
+        for (_, label), rows in table.groupby(["wave", "name"], sort=True):
+            name = str(label)
             parts.append(
                 f"<h3>{html.escape(report.survey.title.get(lang))}: {html.escape(name)}</h3>"
             )
