@@ -753,7 +753,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
             if args.csv or args.xlsx:  # tables exist for closed waves only: say so, write none
                 await ops.refuse_open_for_tables(args.wave)
             result = await ops.report(ACTOR, args.wave, lang, org=args.org)
-        out = _html_out(args)
+        out = html_out(args)
         if out is not None:  # each output flag writes its own file and nothing else
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(result.page, encoding="utf-8")
@@ -781,7 +781,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _html_out(args: argparse.Namespace) -> Path | None:
+def html_out(args: argparse.Namespace) -> Path | None:
     """Where the HTML page goes: `--out`, or report.html when nothing else was asked for.
 
     `report --pptx deck.pptx` writes the deck only: it must not overwrite a report.html

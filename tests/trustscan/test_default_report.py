@@ -11,6 +11,7 @@ from pathlib import Path
 from analysis.report import Report
 from surveys.store import OrgCount, Store, Wave
 from tests.support.clock import CLOCK
+from trustscan.cli import build_parser, html_out
 from trustscan.config import load_config
 from trustscan.reporting import build_reports, default_scope
 from trustscan.services import load_registry
@@ -83,7 +84,17 @@ def test_each_output_flag_writes_only_its_own_file(run, demo: Demo, tmp_path: Pa
     assert (tmp_path / "t.xlsx").stat().st_size > 0
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == before
     assert "report written" not in result.stdout.lower()
-    (tmp_path / "report.html").unlink()
-    plain = run("--config", "c.toml", "report", key=None)
-    assert plain.returncode == 0, plain.stderr
-    assert "<html" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_page_goes_to_out_or_report_html_only_when_nothing_else_is_asked() -> None:
+    """Every output flag alone writes no page; `--out` always does; nothing: report.html."""
+    parser = build_parser()
+
+    def out(*args: str) -> Path | None:
+        return html_out(parser.parse_args(["report", *args]))
+
+    assert out() == Path("report.html")
+    assert out("--out", "p.html", "--pptx", "d.pptx") == Path("p.html")
+    for flag, value in [("--pdf", "r.pdf"), ("--pptx", "d.pptx"), ("--png", "charts")]:
+        assert out(flag, value) is None, flag
+    assert out("--csv", "tables") is None and out("--xlsx", "t.xlsx") is None
