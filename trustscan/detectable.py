@@ -6,8 +6,9 @@ find — so that nobody reads noise as a trend afterwards. The expected n of eac
 organisation comes from its configured headcount and the response rate it reached in the
 last closed wave of the same survey; the SD is pooled over the last wave's shown groups
 (or `DEFAULT_SD` before the first wave). `analysis.power` does the arithmetic, at the α
-the report's verdicts on that change will use: Holm's first step over the change family
-the comparison will hold (`planned_tests`, `analysis.report.families.effective_alpha`).
+the report's verdicts on that change will use: Holm's first step over the family of
+dimension changes the comparison will hold (`planned_tests`,
+`analysis.report.families.effective_alpha`).
 
 Use: `plan = await plan_next_wave(store, config, survey)` then
 `detectable_lines(plan, lang)`: texts from the catalogue, ready to print or send.
@@ -60,10 +61,10 @@ class Plan:
     sd_from_data: bool  # False: `DEFAULT_SD`, no earlier wave had shown scores
     last_wave: str | None  # the last closed wave's name
     orgs: tuple[Expected, ...]
-    alpha: float = power.ALPHA  # per comparison: the change family's α/m
+    alpha: float = power.ALPHA  # per comparison: the dimension-change family's α/m
     power: float = power.POWER
     k: int = 5  # the minimum group size: a smaller group's scores will be hidden
-    tests: int = 1  # the comparisons the change family is expected to hold (m)
+    tests: int = 1  # the comparisons that family is expected to hold (m)
 
 
 def expected_n(headcount: int | None, last: int | None) -> int | None:
@@ -152,12 +153,12 @@ def planned_tests(
     last_counts: dict[str, int] | None,
     k: int,
 ) -> int:
-    """How many comparisons the change family of the coming comparison will hold (m).
+    """How many comparisons the family of dimension changes will hold (m).
 
     Organisations expected at k or more in both waves are shown in both: each gets a
-    test per scale dimension, and each ordered pair of them a test of its trust relation
-    when the survey has a trust matrix. An estimate (the real m is only known once both
-    waves are in), made the way the report counts its family.
+    test per scale dimension. An estimate (the real m is only known once both waves are
+    in, and complementary suppression may hide one more group), counted the way the
+    report counts that family.
     """
     shape = Shape.of(survey)
     shown = 0
@@ -167,8 +168,7 @@ def planned_tests(
         before = last if last is not None else expected
         if expected is not None and before is not None and min(expected, before) >= k:
             shown += 1
-    pairs = shown * (shown - 1) if shape.matrix is not None else 0
-    return max(shown * len(shape.scale) + pairs, 1)
+    return max(shown * len(shape.scale), 1)
 
 
 async def _last_sd(store: Store, survey: Survey, wave: Wave, k: int) -> float:

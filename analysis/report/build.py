@@ -5,10 +5,10 @@ results (open waves: response counts only). What is shown is decided first (the
 profile), and every later section uses the shown cells only. Every comparison a page
 shows or a finding rests on (changes, strongest against weakest dimension, the two
 directions of a trust relation, the partners' convergence) belongs to the family of its
-survey and measurement (`families`): what stands out within the latest measurement, and
-what changed since the one it is compared with. Holm adjusts each family on its own
-(`adjust_families`), whatever else a page shows, and the findings that depend on it are
-worded after it (`FindingSlot`). A new chart is a table
+survey, measurement and question (`families`): one for each question asked of the latest
+measurement, one for each asked of its change since the one it is compared with. Holm
+adjusts each family on its own (`adjust_families`), whatever else a page shows, and the
+findings that depend on it are worded after it (`FindingSlot`). A new chart is a table
 in `tables`, a function in `charts` and one section here.
 """
 
@@ -244,8 +244,8 @@ def _changes(build: _Build, profile: pd.DataFrame, shown: pd.DataFrame) -> None:
     report.tables["changes"] = tables.dimension_changes(
         frames.main, shown, frames.previous, frames.latest
     ).assign(before=frames.previous, after=frames.latest)
-    # the change family is complete here (the matrix's changes came first): its α/m
-    tests = families.size(report, "change")
+    # the verdicts on these changes are Holm within this family: the MDC at its α/m
+    tests = families.size(report, "dimension_changes")
     detectable.add(report, ctx, profile, frames.previous, frames.latest, tests)
     names = {w: report.wave_names[w] for w in frames.waves}
     masked = report.tables["dimension_scores"]  # a chart never sees a hidden figure

@@ -6,9 +6,10 @@ rows of one trend chart's dimension under that chart; `methods` is the appendix'
 paragraph saying which choice was made (the α of the verdicts, power, pooled SD, the
 finite population correction where a headcount is configured).
 
-The α is the one the verdicts on these changes use: the change family's α/m (Holm's
-first step, `families.effective_alpha`), so the figure never promises a change that the
-verdicts could not call. Each row says whether the finite population correction applies.
+The α is the one the verdicts on these changes use: the α/m of the family of dimension
+changes (Holm's first step, `families.effective_alpha`), so the figure never promises a
+change that the verdicts could not call. Each row says whether the finite population
+correction applies.
 """
 
 from __future__ import annotations

@@ -1,23 +1,30 @@
-"""The families of tests: fixed by the survey and the measurement, never by the report.
+"""The families of tests: fixed by the survey, the measurement and the question asked.
 
 A verdict ("significant after Holm") must not depend on what else a page shows: the
 spring report and the year report say the same about the same finding. So a family is
-declared by what was measured, before any data:
+declared by what was measured and what is asked of it, before any data. Per survey and
+measurement:
 
-* `WITHIN` — one measurement of one survey, on its own: each shown organisation's
-  strongest against its weakest dimension (paired), the two directions of every shown
-  trust relation (Welch), and whether the partners' wished-for cultures converge. Its
-  members come from that measurement's answers alone.
-* `CHANGE` — one measurement of one survey against the measurement it is compared with:
-  the change of every shown dimension score and of every shown trust relation. Its
-  members come from those two measurements' answers alone.
+* `dimensions` — does a dimension stand out in an organisation? Each shown organisation's
+  strongest against its weakest dimension (paired; the p already multiplied by the pairs
+  it was picked from);
+* `relations` — is a trust relation one-sided? The two directions of every shown pair
+  (Welch);
+* `convergence` — do the partners' wished-for cultures lie closer together? (one test);
 
-Within a family Holm's step-down procedure keeps the chance of any false "significant"
-at `ALPHA` (headline claims); the exploratory grids of trust relations (`GRIDS`) also
-get the Benjamini–Hochberg false discovery rate (`q_bh`), which reads a whole grid at
-once and is printed beside them, never in a headline. A report (one survey) holds at most
-one family of each kind; `adjust` adjusts each family of each report on its own, so
-several reports on one page, or one report in several artefacts, cannot move each other.
+and per survey, measurement and the measurement it is compared with:
+
+* `dimension_changes` — did a dimension score of an organisation change? (Welch);
+* `relation_changes` — did a trust relation change? (Welch).
+
+The first three come from one measurement's answers alone, the last two from those of the
+two measurements compared. Within a family Holm's step-down procedure keeps the chance of
+any false "significant" at `ALPHA` (the headline claims); the exploratory grids of trust
+relations (`GRIDS`) also get the Benjamini–Hochberg false discovery rate (`q_bh`), which
+reads a whole grid at once and is printed beside them, never in a headline. A report (one
+survey) holds at most one family of each kind; `adjust` adjusts each family of each report
+on its own, so several reports on one page, or one report in several artefacts, cannot
+move each other.
 """
 
 from __future__ import annotations
@@ -32,10 +39,14 @@ from . import convergence
 from .model import Report
 
 ALPHA = 0.05  # family-wise: the level of every headline claim
-WITHIN = ("dimension_contrasts", "reciprocity_tests", convergence.OVERALL)
-CHANGE = ("changes", "trust_matrix_changes")
-KINDS: dict[str, tuple[str, ...]] = {"within": WITHIN, "change": CHANGE}
-FAMILY = WITHIN + CHANGE  # every table whose rows are tested, in one family or the other
+KINDS: dict[str, tuple[str, ...]] = {
+    "dimensions": ("dimension_contrasts",),
+    "relations": ("reciprocity_tests",),
+    "convergence": (convergence.OVERALL,),
+    "dimension_changes": ("changes",),
+    "relation_changes": ("trust_matrix_changes",),
+}
+FAMILY = tuple(name for names in KINDS.values() for name in names)  # every tested table
 GRIDS = ("reciprocity_tests", "trust_matrix_changes")  # exploratory: also BH q-values
 
 
@@ -43,7 +54,7 @@ GRIDS = ("reciprocity_tests", "trust_matrix_changes")  # exploratory: also BH q-
 class FamilyKey:
     """Which family a test belongs to: the survey, the kind, and the measurement(s).
 
-    `before` is the measurement a change is measured from (None for `within`).
+    `before` is the measurement a change is measured from (None within one measurement).
     """
 
     survey: str
@@ -68,7 +79,7 @@ def key(report: Report, kind: str) -> FamilyKey | None:
     if not names:
         return None
     row = report.tables[names[0]].iloc[0]
-    if kind == "within":
+    if "before" not in row:
         return FamilyKey(report.survey.id, kind, int(row["wave"]), None)
     return FamilyKey(report.survey.id, kind, int(row["after"]), int(row["before"]))
 

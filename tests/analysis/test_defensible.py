@@ -392,8 +392,10 @@ def test_identical_answers_in_both_waves_are_reported_as_such() -> None:
 
 
 def family_p(report: Report, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """The raw and adjusted p of one family of the report (`within` or `change`)."""
+    """The raw and adjusted p of one family of the report (a kind of `families.KINDS`)."""
     parts = [report.tables[n] for n in families.KINDS[kind] if n in report.tables]
+    if not parts:
+        return np.empty(0), np.empty(0)
     return (
         np.concatenate([t["p"].to_numpy(dtype="float64") for t in parts]),
         np.concatenate([t["p_holm"].to_numpy(dtype="float64") for t in parts]),

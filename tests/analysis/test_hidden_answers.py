@@ -473,6 +473,8 @@ def test_one_holm_family_per_measurement_not_per_page(tmp_path: Path) -> None:
     for report in reports:
         for kind in families.KINDS:
             tables = [report.tables[n] for n in families.tables_of(report, kind)]
+            if not tables:
+                continue
             p = np.concatenate([t["p"].to_numpy() for t in tables])
             adjusted = np.concatenate([t["p_holm"].to_numpy() for t in tables])
             assert list(adjusted) == pytest.approx(list(stats.holm(p)), nan_ok=True)

@@ -121,7 +121,7 @@ def test_every_trend_has_its_detectable_change_beside_it(dutch: Any) -> None:
         n1, n2 = row.n_1, row.n_2
         sd = np.sqrt(((n1 - 1) * row.sd_1**2 + (n2 - 1) * row.sd_2**2) / (n1 + n2 - 2))
         got = table[(table["org"] == row.org) & (table["dimension"] == row.dimension)].iloc[0]
-        alpha = families.ALPHA / families.size(report, "change")  # the verdicts' α/m
+        alpha = families.ALPHA / families.size(report, "dimension_changes")  # the verdicts' α/m
         assert got["alpha"] == pytest.approx(alpha)
         assert got["mdc"] == pytest.approx(
             power.detectable_change(n1, n2, sd, alpha=alpha), abs=1e-9

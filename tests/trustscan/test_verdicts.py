@@ -86,12 +86,17 @@ def verdicts(report: Report) -> dict[tuple[object, ...], tuple[bool, float]]:
 
 
 def worded(report: Report) -> dict[tuple[object, ...], list[str]]:
-    """The sentences worded from each family, by the family's key."""
+    """The sentences worded from the families, by survey, measurement(s) and wording."""
     said: dict[tuple[object, ...], list[str]] = {}
+    measured = (
+        report.tables["dimension_scores"]["wave"] if "dimension_scores" in report.tables else []
+    )
+    latest = max(measured, default=None)
+    before = families.key(report, "dimension_changes") or families.key(report, "relation_changes")
     for slot in report.slots:
         word = slot.word.func if isinstance(slot.word, partial) else slot.word
-        kind = "change" if word.__name__ == "_change_words" else "within"
-        key = families.key(report, kind) or (report.survey.id, kind, "untested")
+        since = before.before if before and word.__name__ == "_change_words" else None
+        key = (report.survey.id, latest, since)
         said.setdefault((key, word.__name__), []).extend(
             report.findings[slot.start : slot.start + slot.count]
         )
@@ -118,10 +123,10 @@ def test_a_finding_has_one_verdict_in_every_scope(scoped: Scoped) -> None:
             first_said = sentences.setdefault(key, (scope, said))
             assert said == first_said[1], (key, scope, first_said[0])
     kinds = {key[0].kind for key in seen if key[0] is not None}  # type: ignore[attr-defined]
-    assert kinds == {"within", "change"}
+    assert kinds == set(families.KINDS)
     # the trust survey's latest measurement is in every scope, its change 4 → 7 in two
-    trust = [k for k in seen if k[0] == families.FamilyKey("trust", "within", 7, None)]
-    change = [k for k in seen if k[0] == families.FamilyKey("trust", "change", 7, 4)]
+    trust = [k for k in seen if k[0] == families.FamilyKey("trust", "relations", 7, None)]
+    change = [k for k in seen if k[0] == families.FamilyKey("trust", "dimension_changes", 7, 4)]
     assert trust and change
 
 
@@ -141,14 +146,15 @@ def test_the_family_is_the_survey_measurement_s_whatever_else_is_on_the_page(
             np.testing.assert_allclose(adjusted, stats.holm(p), equal_nan=True)
     alone = next(r for r in scoped.reports["one wave"] if r.survey.id == "trust")
     full = next(r for r in scoped.reports["everything"] if r.survey.id == "trust")
-    assert families.size(alone, "within") == families.size(full, "within") > 0
+    for kind in ("dimensions", "relations"):
+        assert families.size(alone, kind) == families.size(full, kind) > 0
 
 
 def test_the_detectable_change_uses_the_verdicts_alpha(scoped: Scoped) -> None:
     """The MDC beside a trend is computed at the change family's α/m, and says so."""
     report = next(r for r in scoped.reports["everything"] if r.survey.id == "trust")
     table = report.tables["detectable_change"]
-    m = families.size(report, "change")
+    m = families.size(report, "dimension_changes")
     assert m > 1 and (table["tests"] == m).all()
     assert table["alpha"].to_numpy() == pytest.approx(families.ALPHA / m)
     expected = power.detectable_change(
@@ -159,7 +165,7 @@ def test_the_detectable_change_uses_the_verdicts_alpha(scoped: Scoped) -> None:
     assert (table["mdc"] > plain).all()  # stricter than α = .05 per comparison
     level = f"{families.ALPHA / m:.2g}"
     assert f"at the α the verdicts on these changes use: {level} per comparison" in scoped.page
-    assert f"over the {m} comparisons of this change" in scoped.page
+    assert f"over the {m} changes of mean scores in this comparison" in scoped.page
     # stated either way: with a headcount the correction applies, without it does not
     assert "finite population correction" in scoped.page
 
