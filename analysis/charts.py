@@ -144,7 +144,7 @@ def trust_heatmap(
 
     `title` names a further matrix dimension (goodwill beside trust) in the title.
     `pairs` are the reciprocity tests (`org`/`target`/`significant`): ◆ marks only the
-    pairs the report's one family finds one-sided, as the findings and the network
+    pairs its measurement's family finds one-sided, as the findings and the network
     picture do — never a fixed gap, which could mark a pair a finding calls balanced
     (an empty frame: a matrix without a test, no ◆).
     """
@@ -473,7 +473,7 @@ def trust_network(
     """Organisations on a circle, an arrow A → B per shown cell, thicker for more trust.
 
     The two directions of a pair run side by side; a pair whose directions differ
-    (the reciprocity test, significant in the report's one family) is drawn in orange
+    (the reciprocity test, significant in its measurement's family) is drawn in orange
     and marked ◆. A hidden cell draws no arrow: the legend counts them.
     """
     orgs = sorted(set(matrix["org"].astype(str)) | set(matrix["target"].astype(str)))

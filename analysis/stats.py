@@ -172,6 +172,25 @@ def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     return adjusted
 
 
+def benjamini_hochberg(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg q-values (false discovery rate; same order; NaN stays NaN).
+
+    q_(i) = min over j ≥ i of m·p_(j)/j, capped at 1: the smallest FDR at which the test
+    would be called. For an exploratory grid read as a whole, beside Holm's family-wise p.
+    """
+    p = np.asarray(pvalues, dtype="float64")
+    q = np.full(len(p), np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid])]
+    m = len(order)
+    running = 1.0
+    for rank in range(m - 1, -1, -1):
+        i = order[rank]
+        running = min(running, m * p[i] / (rank + 1))
+        q[i] = running
+    return q
+
+
 def wave_changes(
     scores: pd.DataFrame,
     before: int,

@@ -290,9 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         action="append",
         metavar="WAVE",
-        help="wave to include (repeatable; default: all waves)",
+        help="wave to include (repeatable; default: per survey every closed measurement, "
+        "the latest against the one before, open ones as response progress)",
     )
-    p.add_argument("--out", type=Path, default=Path("report.html"), metavar="FILE")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write the HTML page here (default: report.html, when no other output is asked for)",
+    )
     p.add_argument("--csv", type=Path, metavar="DIR", help="also write the tables as CSV here")
     p.add_argument("--png", type=Path, metavar="DIR", help="also write every chart as PNG")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="also write the tables as XLSX")
@@ -747,9 +753,11 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
             if args.csv or args.xlsx:  # tables exist for closed waves only: say so, write none
                 await ops.refuse_open_for_tables(args.wave)
             result = await ops.report(ACTOR, args.wave, lang, org=args.org)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(result.page, encoding="utf-8")
-        print(t("cli.report_written", lang, path=args.out.resolve()))
+        out = html_out(args)
+        if out is not None:  # each output flag writes its own file and nothing else
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(result.page, encoding="utf-8")
+            print(t("cli.report_written", lang, path=out.resolve()))
         if args.csv:
             files = write_csv(result.reports, args.csv)
             print(t("cli.tables_written", lang, count=len(files), path=args.csv.resolve()))
@@ -761,7 +769,7 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
             try:
                 pngs = await figures_to_png([fig for _, _, fig in figures])
             except ExportError as exc:
-                raise UsageError(f"{exc} (the HTML report and any tables were written)") from None
+                raise UsageError(f"{exc} (the other files asked for were written)") from None
             args.png.mkdir(parents=True, exist_ok=True)
             for i, ((survey, name, _), png) in enumerate(zip(figures, pngs, strict=True)):
                 (args.png / f"{i + 1:02d}_{survey}_{name}.png").write_bytes(png)
@@ -771,6 +779,18 @@ def cmd_report(args: argparse.Namespace, config: Config) -> int:
 
     asyncio.run(go())
     return 0
+
+
+def html_out(args: argparse.Namespace) -> Path | None:
+    """Where the HTML page goes: `--out`, or report.html when nothing else was asked for.
+
+    `report --pptx deck.pptx` writes the deck only: it must not overwrite a report.html
+    that is already there (perhaps in another language).
+    """
+    if args.out is not None:
+        return Path(args.out)
+    others = (args.csv, args.png, args.xlsx, args.pdf, args.pptx)
+    return None if any(o is not None for o in others) else Path("report.html")
 
 
 async def _paper(args: argparse.Namespace, config: Config, result: Reports, lang: str) -> None:
@@ -790,7 +810,7 @@ async def _paper(args: argparse.Namespace, config: Config, result: Reports, lang
                 write_private(args.pptx, deck)
                 print(t("paper.pptx_written", lang, path=args.pptx.resolve()))
     except ExportError as exc:
-        raise UsageError(f"{exc} (the HTML report and any tables were written)") from None
+        raise UsageError(f"{exc} (the other files asked for were written)") from None
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:

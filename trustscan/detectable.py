@@ -5,7 +5,10 @@ change in an organisation's mean score the coming comparison with the last wave 
 find — so that nobody reads noise as a trend afterwards. The expected n of each
 organisation comes from its configured headcount and the response rate it reached in the
 last closed wave of the same survey; the SD is pooled over the last wave's shown groups
-(or `DEFAULT_SD` before the first wave). `analysis.power` does the arithmetic.
+(or `DEFAULT_SD` before the first wave). `analysis.power` does the arithmetic, at the α
+the report's verdicts on that change will use: Holm's first step over the family of
+dimension changes the comparison will hold (`planned_tests`,
+`analysis.report.families.effective_alpha`).
 
 Use: `plan = await plan_next_wave(store, config, survey)` then
 `detectable_lines(plan, lang)`: texts from the catalogue, ready to print or send.
@@ -21,6 +24,7 @@ import numpy as np
 
 from analysis import power
 from analysis.data import load_waves
+from analysis.report import families
 from analysis.report.tables import Frames, Shape, profile
 from surveys.i18n import t
 from surveys.model import Survey
@@ -57,9 +61,10 @@ class Plan:
     sd_from_data: bool  # False: `DEFAULT_SD`, no earlier wave had shown scores
     last_wave: str | None  # the last closed wave's name
     orgs: tuple[Expected, ...]
-    alpha: float = power.ALPHA
+    alpha: float = power.ALPHA  # per comparison: the dimension-change family's α/m
     power: float = power.POWER
     k: int = 5  # the minimum group size: a smaller group's scores will be hidden
+    tests: int = 1  # the comparisons that family is expected to hold (m)
 
 
 def expected_n(headcount: int | None, last: int | None) -> int | None:
@@ -124,17 +129,46 @@ async def plan_next_wave(store: Store, config: Config, survey: Survey) -> Plan:
     """
     closed = [w for w in await store.waves(status="closed", survey=survey.id)]
     last = max(closed, key=lambda w: w.id) if closed else None
+    k = config.min_group_size
     if last is None:
-        orgs = expect(config.organisations, None, power.DEFAULT_SD)
-        return Plan(survey.id, power.DEFAULT_SD, False, None, orgs, k=config.min_group_size)
+        tests = planned_tests(survey, config.organisations, None, k)
+        alpha = families.effective_alpha(tests)
+        orgs = expect(config.organisations, None, power.DEFAULT_SD, alpha)
+        return Plan(survey.id, power.DEFAULT_SD, False, None, orgs, alpha, k=k, tests=tests)
     counts = Counter[str]()
     for row in await store.completed_counts([last.id]):
         counts[row.org] += row.completed
-    sd = await _last_sd(store, survey, last, config.min_group_size)
+    sd = await _last_sd(store, survey, last, k)
     from_data = not np.isnan(sd)
     sd = sd if from_data else power.DEFAULT_SD
-    orgs = expect(config.organisations, dict(counts), sd)
-    return Plan(survey.id, sd, from_data, last.name, orgs, k=config.min_group_size)
+    tests = planned_tests(survey, config.organisations, dict(counts), k)
+    alpha = families.effective_alpha(tests)
+    orgs = expect(config.organisations, dict(counts), sd, alpha)
+    return Plan(survey.id, sd, from_data, last.name, orgs, alpha, k=k, tests=tests)
+
+
+def planned_tests(
+    survey: Survey,
+    organisations: Sequence[Organisation],
+    last_counts: dict[str, int] | None,
+    k: int,
+) -> int:
+    """How many comparisons the family of dimension changes will hold (m).
+
+    Organisations expected at k or more in both waves are shown in both: each gets a
+    test per scale dimension. An estimate (the real m is only known once both waves are
+    in, and complementary suppression may hide one more group), counted the way the
+    report counts that family.
+    """
+    shape = Shape.of(survey)
+    shown = 0
+    for org in organisations:
+        last = None if last_counts is None else last_counts.get(org.id, 0)
+        expected = expected_n(org.headcount, last)
+        before = last if last is not None else expected
+        if expected is not None and before is not None and min(expected, before) >= k:
+            shown += 1
+    return max(shown * len(shape.scale), 1)
 
 
 async def _last_sd(store: Store, survey: Survey, wave: Wave, k: int) -> float:
@@ -166,7 +200,9 @@ def detectable_lines(plan: Plan, lang: str) -> list[str]:
             "detectable.heading",
             lang,
             power=round(plan.power * 100),
-            alpha=plan.alpha,
+            alpha=f"{plan.alpha:.2g}",
+            family=families.ALPHA,
+            tests=plan.tests,
         ),
         basis,
     ]

@@ -146,7 +146,7 @@ class CodeSheet:
 
 @dataclass(frozen=True, slots=True)
 class Reports:
-    """The reports of some waves as one Holm family, and their self-contained page."""
+    """The reports of some waves, each with its own families of tests, and their page."""
 
     reports: list[Report]
     page: str
@@ -436,7 +436,7 @@ class Operations:
     async def reports(
         self, actor: str, wave_ids: Sequence[int] | None, lang: str, *, action: str = "report"
     ) -> list[Report]:
-        """Reports per survey of the given waves (default all), one Holm family, drawn.
+        """Reports per survey of the given waves (default all), their families adjusted, drawn.
 
         An export is of tables, and an open wave has none yet (only counts until it
         closes): asking for one is refused in a sentence rather than giving empty files.
@@ -457,7 +457,7 @@ class Operations:
                 self.store, self.config, self.registry, wave_ids or None, lang
             )
         ]
-        await reporting.as_one_family(reports)
+        await reporting.settled(reports)
         await self.store.audit(actor, action, f"waves={list(wave_ids) if wave_ids else 'all'}")
         return reports
 

@@ -10,18 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from analysis.data import load_waves
 from analysis.report import (
     Context,
     HeadcountFlag,
     Report,
+    adjust_families,
     build_report,
-    one_family,
     render_html,
 )
 from surveys.cipher import private_file
 from surveys.model import Survey
-from surveys.store import Store
+from surveys.store import OrgCount, Store, Wave
 
 from .config import Config
 from .headcounts import oversubscribed_groups
@@ -59,12 +61,12 @@ async def iter_reports(
     wave_ids: Sequence[int] | None,
     lang: str,
 ) -> AsyncIterator[Report]:
-    """One report per survey among the given waves (default: all), charts not yet drawn.
+    """One report per survey among the given waves (default: `default_scope`), charts not
+    yet drawn.
 
     The number crunching runs in a worker thread, so the bot keeps answering respondents
-    while a report is being made. The charts are drawn once, later, by `as_one_family`
-    or `page_of` (also worker threads): drawn here they were drawn twice whenever the
-    reports went out together as one Holm family (new stars), about 0.4 s per /report.
+    while a report is being made. The charts are drawn once, later, by `settled` or
+    `page_of` (also worker threads), never twice.
     """
     waves = [await store.wave(w) for w in wave_ids] if wave_ids else await store.waves()
     flags = await oversubscribed_groups(store, config.organisations, waves)
@@ -72,24 +74,77 @@ async def iter_reports(
         context_for(config, lang),
         oversubscribed=tuple(HeadcountFlag(f.wave, f.org, f.role, f.headcount) for f in flags),
     )
+    counts = {w.id: await store.response_counts(w.id) for w in waves}
     for survey_id in dict.fromkeys(w.survey for w in waves):
         if survey_id not in registry:
             continue
-        ids = [w.id for w in waves if w.survey == survey_id]
+        mine = [w for w in waves if w.survey == survey_id]
+        scope = default_scope(mine, counts) if not wave_ids else Scope(mine, [])
+        ids = [w.id for w in scope.results]
         data = await load_waves(store, ids)
-        counts = {w: await store.response_counts(w) for w in ids}
-        yield await asyncio.to_thread(build_report, registry[survey_id], data, counts, ctx)
+        report = await asyncio.to_thread(
+            build_report, registry[survey_id], data, {w: counts[w] for w in ids}, ctx
+        )
+        report.progress = progress_of(scope.progress, counts, ctx)
+        yield report
 
 
-async def as_one_family(reports: Sequence[Report]) -> None:
-    """Adjust the reports that go out together as one Holm family, charts redrawn.
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a report of one survey covers: waves with results, waves shown as progress."""
 
-    Every chart, table and finding sent together must agree on what is significant, so
-    no chart may be rendered before this (worker thread: redrawing is plotly work).
+    results: list[Wave]
+    progress: list[Wave]
+
+
+def default_scope(waves: Sequence[Wave], counts: dict[int, list[OrgCount]]) -> Scope:
+    """The default report of one survey: every closed measurement with answers (a trend;
+    the latest against the one before it), and the open ones as response progress only.
+
+    A closed measurement nobody answered has nothing to report and would push the last real
+    one out of the comparison; an open one has no results until it closes. With nothing
+    closed and answered yet, the open waves are the report (counts only, as before).
+    """
+    answered = [
+        w
+        for w in waves
+        if w.status == "closed" and sum(c.completed for c in counts.get(w.id, [])) > 0
+    ]
+    still_open = [w for w in waves if w.status != "closed"]
+    if not answered:
+        return Scope(still_open or list(waves), [])
+    return Scope(answered, still_open)
+
+
+def progress_of(
+    waves: Sequence[Wave], counts: dict[int, list[OrgCount]], ctx: Context
+) -> pd.DataFrame:
+    """Completed questionnaires per organisation of each open wave (what the counts chart
+    showed of an open wave before: counts only, no results)."""
+    rows = [
+        {
+            "wave": w.id,
+            "name": w.name,
+            "org": c.org,
+            "completed": c.completed,
+            "headcount": ctx.headcounts.get(c.org),
+        }
+        for w in waves
+        for c in counts.get(w.id, [])
+    ]
+    return pd.DataFrame(rows, columns=["wave", "name", "org", "completed", "headcount"])
+
+
+async def settled(reports: Sequence[Report]) -> None:
+    """Make sure every report's families are adjusted, and draw the charts.
+
+    Each report's families are its own measurement's (`analysis.report.families`), so
+    reports that go out together never change each other's verdicts; drawing here keeps
+    plotly's work in a worker thread.
     """
 
     def adjust() -> None:
-        one_family(reports)
+        adjust_families(reports)
         for report in reports:
             _ = report.figures
 

@@ -6,12 +6,14 @@ frames (no wording), `findings` words what they show (the words are the catalogu
 puts the sections together in order, `html` renders the page. Every table passes
 through `suppression` before a chart or a sentence is made from it, and every test and
 pooled statistic uses the shown cells only: answers inside hidden cells change no output
-(DESIGN §4.7). The changes shown on one page are one Holm family (`one_family`).
+(DESIGN §4.7). Every test belongs to the family of its survey and measurement
+(`families`), never to the page it is shown on (`adjust_families`).
 """
 
 from __future__ import annotations
 
-from .build import ALPHA, FAMILY, build_report, one_family
+from .build import adjust_families, build_report
+from .families import ALPHA, FAMILY
 from .html import PAGE, render_html
 from .model import KEY_CHARTS, Context, HeadcountFlag, Report
 
@@ -23,7 +25,7 @@ __all__ = [
     "Context",
     "HeadcountFlag",
     "Report",
+    "adjust_families",
     "build_report",
-    "one_family",
     "render_html",
 ]

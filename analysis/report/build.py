@@ -4,7 +4,10 @@
 results (open waves: response counts only). What is shown is decided first (the
 profile), and every later section uses the shown cells only. Every comparison a page
 shows or a finding rests on (changes, strongest against weakest dimension, the two
-directions of a trust relation: `FAMILY`) is one Holm family (`one_family`), and the
+directions of a trust relation, the partners' convergence) belongs to the family of its
+survey, measurement and question (`families`): one for each question asked of the latest
+measurement, one for each asked of its change since the one it is compared with. Holm
+adjusts each family on its own (`adjust_families`), whatever else a page shows, and the
 findings that depend on it are worded after it (`FindingSlot`). A new chart is a table
 in `tables`, a function in `charts` and one section here.
 """
@@ -26,21 +29,10 @@ from surveys.store import OrgCount
 
 from .. import charts, stats, suppression
 from ..data import WaveData
-from . import convergence, detectable, findings, sections, tables
+from . import convergence, detectable, families, findings, sections, tables
+from .families import ALPHA
 from .model import Context, FindingSlot, Report, dimension_names
 from .tables import SCORES, Frames, Shape
-
-ALPHA = 0.05  # significance level of the report's one Holm family
-# the tables whose rows, together, are the one family of tests of a report: changes
-# between waves, each organisation's strongest against its weakest dimension (paired),
-# and the two directions of every shown trust relation (Welch)
-FAMILY = (
-    "trust_matrix_changes",
-    "changes",
-    "dimension_contrasts",
-    "reciprocity_tests",
-    convergence.OVERALL,  # do the partners' wishes lie closer together than their cultures?
-)
 
 
 @dataclass(frozen=True)
@@ -64,8 +56,8 @@ def build_report(
 
     What is shown is decided first, from group sizes alone; every test, pooled statistic
     and finding is then computed from the shown cells only, so answers inside hidden
-    cells cannot move a shown number. The report's changes are one Holm family; when
-    several surveys share a page, `one_family` makes them one family together.
+    cells cannot move a shown number. Its families are its measurement's own
+    (`families`): no other report on the same page can change a verdict here.
     """
     suppression.check_k(ctx.k)
     report = Report(
@@ -115,7 +107,7 @@ def build_report(
     sections.add_sections(report, ctx, shape, build.frames, shown, whole, counted, groups)
     if shape.scale:
         report.tables["org_role_scores"] = suppression.mask(org_roles, SCORES)
-    one_family([report])
+    adjust_families([report])
     return report
 
 
@@ -173,7 +165,7 @@ def _untested(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _slot(report: Report, word: Callable[[Report], list[str]]) -> None:
-    """Reserve the place of findings worded once the family is adjusted (`one_family`)."""
+    """Reserve the place of findings worded once the families are adjusted."""
     report.slots.append(FindingSlot(len(report.findings), 0, word))
 
 
@@ -238,7 +230,9 @@ def _matrix(build: _Build) -> bool:
     if frames.previous is not None:
         pairs = tables.matrix_changes(scores, matrix, frames.previous, frames.latest)
         if not pairs.empty:
-            report.tables["trust_matrix_changes"] = pairs
+            report.tables["trust_matrix_changes"] = pairs.assign(
+                before=frames.previous, after=frames.latest
+            )
     return True
 
 
@@ -249,8 +243,10 @@ def _changes(build: _Build, profile: pd.DataFrame, shown: pd.DataFrame) -> None:
         return
     report.tables["changes"] = tables.dimension_changes(
         frames.main, shown, frames.previous, frames.latest
-    )
-    detectable.add(report, ctx, profile, frames.previous, frames.latest)
+    ).assign(before=frames.previous, after=frames.latest)
+    # the verdicts on these changes are Holm within this family: the MDC at its α/m
+    tests = families.size(report, "dimension_changes")
+    detectable.add(report, ctx, profile, frames.previous, frames.latest, tests)
     names = {w: report.wave_names[w] for w in frames.waves}
     masked = report.tables["dimension_scores"]  # a chart never sees a hidden figure
     for dim in scale:
@@ -331,41 +327,24 @@ def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame, groups: pd.D
     )
 
 
-def one_family(reports: Sequence[Report], alpha: float = ALPHA) -> None:
-    """Holm over exactly the comparisons these reports show, as one family.
+def adjust_families(reports: Sequence[Report], alpha: float = ALPHA) -> None:
+    """Holm within each family of each report (`families.adjust`), then words and stars.
 
-    Every comparison in the family has both of its groups shown (hidden ones were never
-    tested). The adjusted p, the `significant` flags, every finding worded from them
-    (strongest and weakest, one-sided, change: the report's `slots`) and the trend
-    charts' stars all come from this one adjustment. `build_report` calls it for
-    its own report; call it again with all reports that go out together (one page, one
-    export) before using their tables, findings or charts. Calling it twice changes
-    nothing.
+    The adjusted p, the `significant` flags, every finding worded from them (strongest
+    and weakest, one-sided, change: the report's `slots`) and the trend charts' stars all
+    come from this one adjustment. A report's families are its survey's and
+    measurement's, so adjusting several reports together is adjusting each alone: the
+    same finding gets the same verdict on every page and in every artefact. Calling it
+    twice changes nothing.
     """
-    parts = [
-        (report, name)
-        for report in reports
-        for name in FAMILY
-        if name in report.tables and not report.tables[name].empty
-    ]
-    p = [report.tables[name]["p"].to_numpy(dtype="float64") for report, name in parts]
-    adjusted = stats.holm(np.concatenate(p) if p else np.empty(0))
-    start = 0
-    for report, name in parts:
-        table = report.tables[name]
-        new = adjusted[start : start + len(table)]
-        start += len(table)
-        old = table["p_holm"].to_numpy(dtype="float64")
-        if np.array_equal(old, new, equal_nan=True):
-            continue
-        report.tables[name] = table.assign(p_holm=new, significant=new < alpha)
-        report.forget_figures()  # drawn again, with the new stars
     for report in reports:
+        if families.adjust([report], alpha):
+            report.forget_figures()  # drawn again, with the new stars
         _reword(report)
 
 
 def _reword(report: Report) -> None:
-    """Word the findings of every slot again from the adjusted family, in place.
+    """Word the findings of every slot again from the adjusted families, in place.
 
     A slot's sentences may grow or shrink in number; the slots after it move along.
     """

@@ -3,7 +3,7 @@
 `add` computes, for the latest wave and the organisations the culture section shows,
 each pair's distance now and preferred with its permutation band (`culture_convergence_pairs`,
 descriptive) and the overall convergence with its permutation p (`culture_convergence`,
-one row, a member of the report's one Holm family). `words` makes the finding from the
+one row, a member of its measurement's Holm family). `words` makes the finding from the
 adjusted p; `section` prints both tables for the page.
 """
 
@@ -22,7 +22,6 @@ from .tables import Shape
 
 OVERALL = "culture_convergence"  # one row; in the report's Holm family
 PAIRS = "culture_convergence_pairs"
-ALPHA = 0.05
 
 
 def add(report: Report, answers: pd.DataFrame, shape: Shape, orgs: list[str], wave: int) -> bool:
@@ -45,7 +44,7 @@ def add(report: Report, answers: pd.DataFrame, shape: Shape, orgs: list[str], wa
             "low": [o.low],
             "high": [o.high],
             "p": [o.p],
-            "p_holm": [np.nan],  # set by the report's one family
+            "p_holm": [np.nan],  # set by its measurement's family
             "significant": [False],
             "respondents": [o.respondents],
             "permutations": [o.permutations],

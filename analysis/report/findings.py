@@ -3,7 +3,7 @@
 Every function reads shown cells only (hidden rows are skipped or were never tested)
 and returns sentences; it decides which value is worth a sentence and `texts` words it
 (the catalogue's `findings.*` and `report.*`). A finding claims only what a test in the
-report's one Holm family supports (`significant`, set by `build.one_family`) or what
+Holm family of its measurement supports (`significant`, set by `build.adjust_families`) or what
 every respondent said alike (no spread: nothing to test), and prints its n and effect
 size:
 
@@ -60,7 +60,7 @@ def strengths(
     strongest and weakest dimension when the paired test in the family supports them,
     else that none stands out (with the range, n and d_z).
 
-    `contrasts` is `tables.contrasts` adjusted by the one family; `counts` the number of
+    `contrasts` is `tables.contrasts` adjusted by its measurement's family; `counts` the number of
     shown dimensions with scores per organisation.
     """
     found = []
@@ -104,7 +104,7 @@ def one_sided(pairs: pd.DataFrame | None, ctx: Context) -> list[str]:
     Of the pairs with a significant difference the largest gap is named; a pair whose
     every rater on both sides gave one and the same answer is a fact, not a test; with
     neither, the largest gap is named as not significant. `pairs` is
-    `stats.directions` adjusted by the one family.
+    `stats.directions` adjusted by its measurement's family.
     """
     if pairs is None or pairs.empty:
         return []

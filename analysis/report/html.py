@@ -22,7 +22,7 @@ from surveys.qtypes import QUESTION_TYPES
 
 from .. import charts
 from . import convergence, detectable, partner_html
-from .build import one_family
+from .build import adjust_families
 from .model import Context, Report, dimension_names
 
 # The page's style lives beside this module, so screen, phone and print rules are one file.
@@ -48,7 +48,7 @@ def render_html(reports: list[Report], ctx: Context, org: str | None = None) -> 
     the same suppressed tables, so it shows nothing the full report hides.
     """
     lang = ctx.lang
-    one_family(reports)  # one page, one family of tests
+    adjust_families(reports)  # each report's own families: the page changes no verdict
     if org is not None:
         return _partner_only(reports, ctx, org)
     parts = [f"<h1>{html.escape(ctx.partnership)} — {t('report.title', lang)}</h1>"]
@@ -59,6 +59,7 @@ def render_html(reports: list[Report], ctx: Context, org: str | None = None) -> 
         if report.findings:
             items = "".join(f"<li>{html.escape(f)}</li>" for f in report.findings)
             parts.append(f"<ul class='findings'>{items}</ul>")
+    parts.extend(_progress(reports, ctx))
     plotly = _Plotly()
     for report in reports:
         parts.append(f"<h2>{html.escape(report.survey.title.get(lang))}</h2>")
@@ -114,6 +115,40 @@ def _partner_only(reports: list[Report], ctx: Context, org: str) -> str:
         css=CSS,
         body="\n".join(parts),
     )
+
+
+def _progress(reports: list[Report], ctx: Context) -> list[str]:
+    """Open measurements in a block of their own: completed questionnaires, no results."""
+    lang = ctx.lang
+    parts: list[str] = []
+    for report in reports:
+        table = report.progress
+        if table.empty:
+            continue
+        for (_, label), rows in table.groupby(["wave", "name"], sort=True):
+            name = str(label)
+            parts.append(
+                f"<h3>{html.escape(report.survey.title.get(lang))}: {html.escape(name)}</h3>"
+            )
+            parts.append(
+                f"<p class='note'>{html.escape(t('report.open_wave', lang, name=name))}</p>"
+            )
+            shown = {
+                t("report.col_org", lang): [ctx.org(o) for o in rows["org"]],
+                t("charts.count", lang): [str(int(n)) for n in rows["completed"]],
+                t("charts.rate", lang): [
+                    "–" if h is None or h != h or not h else f"{100 * n / h:.0f}%"
+                    for n, h in zip(rows["completed"], rows["headcount"], strict=True)
+                ],
+            }
+            parts.append(pd.DataFrame(shown).to_html(index=False))
+    if not parts:
+        return []
+    return [
+        f"<section class='progress'><h2>{html.escape(t('report.progress', lang))}</h2>",
+        *parts,
+        "</section>",
+    ]
 
 
 def _methods(reports: list[Report], ctx: Context) -> list[str]:
@@ -391,6 +426,10 @@ def _pairs(report: Report, ctx: Context) -> list[str]:
         ],
         t("network.col_p", lang): [
             "–" if p != p else charts.number(p, ".3f", lang) for p in table["p_holm"]
+        ],
+        t("network.col_q", lang): [
+            "–" if q != q else charts.number(q, ".3f", lang)
+            for q in table.get("q_bh", table["p_holm"] * float("nan"))
         ],
         t("network.col_one_sided", lang): [
             t("network.yes" if s else "network.no", lang) for s in table["significant"]

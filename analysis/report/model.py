@@ -54,10 +54,10 @@ class HeadcountFlag:
 
 @dataclass(frozen=True, slots=True)
 class FindingSlot:
-    """Findings worded from the report's one Holm family, so worded again after it.
+    """Findings worded from the report's Holm families, so worded again after them.
 
     They sit at `findings[start : start + count]`; `word` makes them from the report's
-    tables as adjusted last. `build.one_family` replaces them in place.
+    tables as adjusted last. `build.adjust_families` replaces them in place.
     """
 
     start: int
@@ -83,7 +83,10 @@ class Report:
     wave_names: dict[int, str] = field(default_factory=dict)
     context: Context | None = field(default=None, repr=False)
     dimension_names: dict[str, str] = field(default_factory=dict, repr=False)
-    # the findings worded from the one Holm family: where they sit among `findings`
+    # open measurements of the same survey: completed questionnaires per organisation
+    # (wave, name, org, completed, headcount), shown in a block of their own, no results
+    progress: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # the findings worded from the Holm families: where they sit among `findings`
     slots: list[FindingSlot] = field(default_factory=list, repr=False)
 
     def chart(self, name: str, draw: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> None:

@@ -6,7 +6,7 @@ hidden cell is no edge), so answers inside hidden cells move none of them:
 * in-strength (how much the others trust an organisation) and out-strength (how much
   it trusts the others): the mean of its shown incoming and outgoing cells;
 * reciprocity per pair (A → B against B → A: Welch, with its interval) is the table
-  `reciprocity_tests` of `tables`, tested in the report's one Holm family; the picture
+  `reciprocity_tests` of `tables`, tested in its measurement's Holm family; the picture
   marks the pairs it finds one-sided;
 * density: the share of shown relations with trust at or above the scale's "agree";
 * familiarity: the share of "don't know" per pair over the per-partner questions, a map

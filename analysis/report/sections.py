@@ -82,7 +82,7 @@ def _beside_trust(report: Report, start: int) -> None:
 
 
 def matrix_chart(report: Report, latest: pd.DataFrame, **kwargs: Any) -> go.Figure:
-    """The trust matrix, its ◆ from the reciprocity tests as the one family adjusted them last."""
+    """The trust matrix, its ◆ from the reciprocity tests as their family adjusted them last."""
     pairs = report.tables.get("reciprocity_tests", pd.DataFrame())
     return charts.trust_heatmap(latest, pairs=pairs, **kwargs)
 
@@ -99,7 +99,7 @@ def _network(
 ) -> None:
     """Strengths, density and familiarity of the trust matrix; the picture.
 
-    Reciprocity is `reciprocity_tests` (in the one family, built with the matrix).
+    Reciprocity is `reciprocity_tests` (in its measurement's family, built with the matrix).
     """
     matrix = report.tables.get("trust_matrix")
     if matrix is None or matrix.empty:
@@ -137,7 +137,7 @@ def _network(
 
 
 def _network_chart(report: Report, latest: pd.DataFrame, **kwargs: Any) -> go.Figure:
-    """The network picture, its one-sided pairs from the report's one family as adjusted last."""
+    """The network picture, its one-sided pairs from its measurement's family as adjusted last."""
     pairs = report.tables.get("reciprocity_tests", pd.DataFrame())
     return charts.trust_network(latest, pairs, **kwargs)
 

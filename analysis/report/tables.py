@@ -187,7 +187,7 @@ def matrix(scores: pd.DataFrame, dimension: str, k: int) -> pd.DataFrame:
 def matrix_changes(
     scores: pd.DataFrame, matrix: pd.DataFrame, before: int, after: int
 ) -> pd.DataFrame:
-    """Welch tests of the directed cells shown in both waves (unadjusted: one family later)."""
+    """Welch tests of the directed cells shown in both waves (unadjusted: their family later)."""
     cells = matrix.loc[~matrix["hidden"], ["wave", "org", "target"]]
     both = in_both(cells, before, after, ["org", "target"])
     tested = scores[in_cells(scores, both, ["wave", "org", "target"])]
@@ -499,7 +499,7 @@ def contrasts(main: pd.DataFrame, profile: pd.DataFrame, k: int) -> pd.DataFrame
     dimension tied at the top or bottom (space-separated ids), the test takes the first
     of each. Picking the extremes of m dimensions is itself a choice among m(m − 1)/2
     pairs: `p` is the paired p times that number (Bonferroni, at most 1), and that `p`
-    joins the report's one Holm family. A pair that fewer than k respondents both
+    joins its measurement's Holm family. A pair that fewer than k respondents both
     answered is not tested (`tested` False, p and n NaN: no count below k is shown);
     neither is one without spread.
     """

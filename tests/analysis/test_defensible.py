@@ -21,7 +21,15 @@ from scipy import stats as scipy_stats
 
 from analysis import stats
 from analysis.data import COMMENT_COLUMNS, WaveData, answers_frame
-from analysis.report import FAMILY, Context, Report, build_report, findings, one_family, tables
+from analysis.report import (
+    Context,
+    Report,
+    adjust_families,
+    build_report,
+    families,
+    findings,
+    tables,
+)
 from surveys import i18n
 from surveys.loader import load_builtin
 from surveys.store import Wave
@@ -383,8 +391,11 @@ def test_identical_answers_in_both_waves_are_reported_as_such() -> None:
     assert any("the interval has no width" in note for note in report.notes)
 
 
-def family_p(reports: list[Report]) -> tuple[np.ndarray, np.ndarray]:
-    parts = [r.tables[n] for r in reports for n in FAMILY if n in r.tables]
+def family_p(report: Report, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The raw and adjusted p of one family of the report (a kind of `families.KINDS`)."""
+    parts = [report.tables[n] for n in families.KINDS[kind] if n in report.tables]
+    if not parts:
+        return np.empty(0), np.empty(0)
     return (
         np.concatenate([t["p"].to_numpy(dtype="float64") for t in parts]),
         np.concatenate([t["p_holm"].to_numpy(dtype="float64") for t in parts]),
@@ -416,11 +427,13 @@ def scenario(seed: int) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_one_family_and_no_two_findings_contradict(seed: int) -> None:
-    """Over random two-wave reports: one Holm adjustment over every table of the family,
-    and each claim agrees with the adjusted table and with every other finding."""
+    """Over random two-wave reports: one Holm adjustment within each family (the latest
+    measurement's contrasts; its changes), and each claim agrees with the adjusted table
+    and with every other finding."""
     report = report_of(scenario(seed), waves=2)
-    p, adjusted = family_p([report])
-    np.testing.assert_allclose(adjusted, stats.holm(p), equal_nan=True)
+    for kind in families.KINDS:
+        p, adjusted = family_p(report, kind)
+        np.testing.assert_allclose(adjusted, stats.holm(p), equal_nan=True)
     found = report.findings
     change = report.tables["changes"]["significant"].any()
     pairs = report.tables.get("trust_matrix_changes")
@@ -445,14 +458,25 @@ def test_one_family_and_no_two_findings_contradict(seed: int) -> None:
             assert "Largest" in finding or "Most one-sided" in finding or "strongest" in finding
 
 
-def test_two_reports_on_one_page_share_one_family() -> None:
-    """Two reports adjusted together: one Holm over all their family tables, and each
-    finding follows the joint adjustment (a contrast significant alone may not be)."""
+def test_two_reports_on_one_page_keep_their_own_families() -> None:
+    """Two reports adjusted together keep the verdicts each has alone: a family belongs
+    to a survey's measurement, not to the page (the spring and the year report agree)."""
     first, second = report_of(scenario(1), waves=2), report_of(scenario(2), waves=2)
-    one_family([first, second])
-    p, adjusted = family_p([first, second])
-    np.testing.assert_allclose(adjusted, stats.holm(p), equal_nan=True)
+    alone = {
+        (i, n): r.tables[n].copy()
+        for i, r in enumerate((first, second))
+        for n in families.FAMILY
+        if n in r.tables
+    }
+    findings_alone = [list(first.findings), list(second.findings)]
+    adjust_families([first, second])
+    for (i, name), table in alone.items():
+        pd.testing.assert_frame_equal((first, second)[i].tables[name], table)
+    assert [first.findings, second.findings] == findings_alone
     for report in (first, second):
+        for kind in families.KINDS:
+            p, adjusted = family_p(report, kind)
+            np.testing.assert_allclose(adjusted, stats.holm(p), equal_nan=True)
         contrasts = report.tables["dimension_contrasts"].set_index("org")
         for org, row in contrasts.iterrows():
             said = any(f.startswith(f"{NAMES[str(org)]}: strongest") for f in report.findings)
@@ -480,7 +504,7 @@ def test_no_finding_rests_on_a_hidden_cell() -> None:
 
     low, high = build(1.0), build(5.0)
     assert low.findings == high.findings
-    for name in FAMILY:
+    for name in families.FAMILY:
         if name in low.tables:
             pd.testing.assert_frame_equal(low.tables[name], high.tables[name])
     assert "c" not in set(low.tables["reciprocity_tests"][["org", "target"]].to_numpy().ravel())
@@ -493,7 +517,7 @@ def test_every_family_table_is_adjusted_once_in_build() -> None:
     assert {"changes", "trust_matrix_changes", "dimension_contrasts", "reciprocity_tests"} <= set(
         report.tables
     )
-    for name in (n for n in FAMILY if n in report.tables):
+    for name in (n for n in families.FAMILY if n in report.tables):
         table = report.tables[name]
         assert (table["p"].isna() == table["p_holm"].isna()).all(), name
 

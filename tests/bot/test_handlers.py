@@ -28,6 +28,7 @@ from surveys.i18n import t
 from surveys.store import Wave
 from tests.support.recording import Call, RecordingTelegram, message, press
 from trustscan.config import load_config
+from trustscan.detectable import detectable_lines, plan_next_wave
 
 FACILITATOR = 4242
 RESPONDENT = 5_555_000_111
@@ -181,7 +182,8 @@ async def test_openwave_refuses_an_unknown_survey_and_a_bad_date(bot) -> None:
     assert await bot.store.waves() == []
     opened = await bot.said(FACILITATOR, "/openwave trust 2099-03-31")
     assert "Meting #1" in opened and "tot 31-03-2099" in opened  # a Dutch date
-    assert t("detectable.heading", "nl", power=80, alpha=0.05) in opened  # what n can show
+    plan = await plan_next_wave(bot.store, bot.services.config, bot.services.registry["trust"])
+    assert detectable_lines(plan, "nl")[0] in opened  # what n can show, at the verdicts' α
     assert [w.survey for w in await bot.store.waves()] == ["trust"]
 
 

@@ -15,7 +15,7 @@ import pytest
 from analysis import power
 from analysis.data import load_waves
 from analysis.derivability import contradiction, exposed
-from analysis.report import Report
+from analysis.report import Report, families
 from analysis.report.detectable import trend_dimension
 from analysis.report.published import facts
 from surveys.store import Store
@@ -121,11 +121,15 @@ def test_every_trend_has_its_detectable_change_beside_it(dutch: Any) -> None:
         n1, n2 = row.n_1, row.n_2
         sd = np.sqrt(((n1 - 1) * row.sd_1**2 + (n2 - 1) * row.sd_2**2) / (n1 + n2 - 2))
         got = table[(table["org"] == row.org) & (table["dimension"] == row.dimension)].iloc[0]
-        assert got["mdc"] == pytest.approx(power.detectable_change(n1, n2, sd), abs=1e-9)
+        alpha = families.ALPHA / families.size(report, "dimension_changes")  # the verdicts' α/m
+        assert got["alpha"] == pytest.approx(alpha)
+        assert got["mdc"] == pytest.approx(
+            power.detectable_change(n1, n2, sd, alpha=alpha), abs=1e-9
+        )
         population = headcounts[str(row.org)]
         assert got["mdc_fpc"] == pytest.approx(
             power.detectable_change(
-                n1, n2, sd, population_before=population, population_after=population
+                n1, n2, sd, population_before=population, population_after=population, alpha=alpha
             ),
             abs=1e-9,
         )

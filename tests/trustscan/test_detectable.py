@@ -11,6 +11,7 @@ import pytest
 from statsmodels.stats.power import TTestIndPower
 
 from analysis import power
+from analysis.report.tables import Shape
 from surveys.engine import Partner
 from surveys.loader import load_builtin
 from surveys.store import Store
@@ -133,5 +134,12 @@ async def test_plan_from_the_store_pools_the_sd_of_shown_groups_only(tmp_path: P
     assert other.sd == plan.sd  # Brugwoude's answers move no printed number
     rows = {r.org: r for r in plan.orgs}
     assert rows["dijkhoven"].last == 9 and rows["dijkhoven"].expected == 9
-    assert rows["dijkhoven"].mdc == pytest.approx(power.detectable_change(9, 9, plan.sd))
+    # the α of the verdicts: Holm's first step over the family of dimension changes, three
+    # organisations at k or more, a test per scale dimension
+    scale = len(Shape.of(load_builtin("trust")).scale)
+    assert plan.tests == 3 * scale and plan.alpha == pytest.approx(0.05 / plan.tests)
+    assert rows["dijkhoven"].mdc == pytest.approx(
+        power.detectable_change(9, 9, plan.sd, alpha=plan.alpha)
+    )
+    assert rows["dijkhoven"].mdc > power.detectable_change(9, 9, plan.sd)  # stricter than .05
     assert rows["veenstede"].expected == 12 and rows["veenstede"].mdc_fpc is None

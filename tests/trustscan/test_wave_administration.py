@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from analysis.report import families
 from surveys import keys
 from surveys.i18n import t
+from surveys.loader import load_builtin
 from surveys.store import Store, Wave, schema
 from tests.support.clock import CLOCK, ZONE, FrozenClock
+from trustscan import detectable
 from trustscan.cli import main
 from trustscan.config import Config, load_config
 from trustscan.operations import OperationError, Operations, open_operations
@@ -278,7 +281,12 @@ def test_opening_a_wave_prints_the_change_each_organisation_can_detect(
     assert t("detectable.sd_default", "en", sd=0.8) in out
     for org in config.organisations:
         assert f"  {org.name}: " in out
-    heading = out.index(t("detectable.heading", "en", power=80, alpha=0.05))
+    tests = detectable.planned_tests(
+        load_builtin("trust"), config.organisations, None, config.min_group_size
+    )
+    alpha = f"{families.effective_alpha(tests):.2g}"  # the verdicts' α/m, not .05
+    said = t("detectable.heading", "en", power=80, alpha=alpha, family=0.05, tests=tests)
+    heading = out.index(said)
     assert heading < out.index(t("cli.next_invite", "en"))
 
 
