@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.outbox import BROADCAST, Budget, Outbox, OutboxClosed
+from bot.outbox import BROADCAST, Outbox, OutboxClosed
 from bot.ratelimit import retry_delay
-from bot.timing import Timing
+from bot.timing import Budget, Timing
 
 QUICK = Timing(retry_first=0.01, retry_most=0.04, query_deadline=0.2)
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import build_application
 from bot.context import Services
-from bot.timing import Timing
+from bot.timing import Budget, Timing
 from surveys.clock import Clock
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
@@ -78,15 +78,30 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 12, 1, 12, 0))
 
 
+BRISK = Timing(budget=Budget().scaled(0.05))
+"""The bot's timing where a test is not about Telegram's pace: every wait as in production
+(a loaded machine never turns a press into "one moment"), but messages into one chat go
+twenty a second, not one, so a conversation does not queue for seconds."""
+
+
+def paced(server: FakeTelegram, factor: float) -> Timing:
+    """For a test about the pace: the bot's whole timing and the fake Telegram's seconds
+    (its flood limits and press deadline) scaled by the same `factor`, so every order and
+    every count per second the test checks holds as at Telegram's own pace."""
+    server.second = factor
+    return Timing().scaled(factor)
+
+
 @asynccontextmanager
 async def running(
     config: Config, clock: Clock | None = None, timing: Timing | None = None
 ) -> AsyncIterator[Any]:
     """The real Application polling the fake server, with its lifecycle hooks.
 
-    `timing` shortens the bot's waits, so a long lock or outage plays out in a second.
+    `timing` (default `BRISK`) shortens the bot's waits, so a long lock or outage plays
+    out in a second.
     """
-    app = build_application(config, clock=clock, timing=timing)
+    app = build_application(config, clock=clock, timing=timing or BRISK)
     await app.initialize()
     await app.post_init(app)
     await app.updater.start_polling(poll_interval=0.0, timeout=1)
