@@ -5,8 +5,8 @@ The defaults follow Telegram's own deadlines (a button press must be answered wi
 about 15 seconds), its flood limits (about 30 messages a second, one a second into a
 chat) and docker's stop timeout (10 seconds). Tests pass other ones to
 `build_application(timing=...)`: shorter waits, so a 20-second lock or a minute's outage
-plays out in a second with the same code paths, and `Timing.scaled` for a whole world
-that runs faster, Telegram's pace included, where the test is about the pace.
+plays out in a second with the same code paths, and `Timing.paced` where Telegram itself
+runs faster (a test about the pace, against a fake Telegram with the same seconds).
 """
 
 from __future__ import annotations
@@ -72,24 +72,18 @@ class Timing:
 
     flood_second: float = 1.0
     """How long one second of a flood control's "retry after" lasts: 1 with Telegram;
-    a world run faster by `scaled` counts its own seconds, as its fake Telegram does."""
+    a Telegram run faster (`paced`) counts shorter ones, as its fake does."""
 
-    def scaled(self, factor: float) -> Timing:
-        """Every wait times `factor` and the pace divided by it: the same world, faster.
+    def paced(self, factor: float) -> Timing:
+        """This timing where Telegram's seconds last `factor` seconds: its pace (`budget`)
+        divided by `factor` and a flood control's "retry after" counted in those seconds.
 
-        The order of events and every count per (scaled) second stay as they were, so a
-        test about the pace checks the same things in a fraction of the time; a fake
-        Telegram's flood limits and deadline must be scaled by the same factor.
+        The order of what is sent and every count per (such) second stay as they were, so
+        a test about the pace checks the same things in a fraction of the time, against a
+        fake Telegram whose flood limits are scaled alike. The other waits are not the
+        pace (a person's patience, Telegram's deadline for a press, the stop's grace):
+        they stay, so a busy machine does not turn every press into "one moment".
         """
-        return Timing(
-            patience=self.patience * factor,
-            queued=self.queued * factor,
-            query_deadline=self.query_deadline * factor,
-            retry_first=self.retry_first * factor,
-            retry_most=self.retry_most * factor,
-            stop_grace=self.stop_grace * factor,
-            start_first=self.start_first * factor,
-            start_most=self.start_most * factor,
-            budget=self.budget.scaled(factor),
-            flood_second=self.flood_second * factor,
+        return dataclasses.replace(
+            self, budget=self.budget.scaled(factor), flood_second=self.flood_second * factor
         )

@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import build_application
 from bot.context import Services
-from bot.timing import Budget, Timing
+from bot.timing import Timing
 from surveys.clock import Clock
 from surveys.engine import Questionnaire, Respondent
 from surveys.store import Store, Wave
@@ -78,18 +78,20 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 12, 1, 12, 0))
 
 
-BRISK = Timing(budget=Budget().scaled(0.05))
+BRISK = Timing().paced(0.05)
 """The bot's timing where a test is not about Telegram's pace: every wait as in production
-(a loaded machine never turns a press into "one moment"), but messages into one chat go
-twenty a second, not one, so a conversation does not queue for seconds."""
+(a loaded machine never turns a press into "one moment"), but Telegram twenty times as
+fast, so a conversation does not queue a second for each message (the fake Telegram
+keeps no flood limits unless a test sets them, and then `paced` too)."""
 
 
 def paced(server: FakeTelegram, factor: float) -> Timing:
-    """For a test about the pace: the bot's whole timing and the fake Telegram's seconds
-    (its flood limits and press deadline) scaled by the same `factor`, so every order and
-    every count per second the test checks holds as at Telegram's own pace."""
+    """For a test about the pace: Telegram's seconds `factor` seconds long for the bot
+    (its pace, a flood control's "retry after") and for the fake (its flood limits), so
+    every order and every count per second the test checks holds as at Telegram's own
+    pace; the bot's other waits stay as in production."""
     server.second = factor
-    return Timing().scaled(factor)
+    return Timing().paced(factor)
 
 
 @asynccontextmanager

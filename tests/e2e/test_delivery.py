@@ -263,7 +263,8 @@ async def test_answers_go_before_an_announcement_to_2000_contacts(
     e2e_config: Config, clock: FakeClock, server: FakeTelegram
 ) -> None:
     """While 2,000 contacts are being invited, respondents' taps are answered promptly
-    (Telegram's pace, four times as fast: the bot's patience stays well above a stall)."""
+    (Telegram's pace four times as fast: the bot then sends some 120 messages a second,
+    what a loaded test process still keeps up with)."""
     async with running(e2e_config, clock, paced(server, 0.25)) as app:
         await announce_and_answer(app, server)
 
