@@ -153,13 +153,10 @@ async def build(
         return await build_reports(store, config, registry, waves, "en")
 
 
-async def reports_of(
-    path: Path, config: Config, waves: list[int] | None = None
-) -> tuple[str, list[Report]]:
-    """The reports of a store filled before (of `waves`, default all), as `trustscan
-    export` makes them."""
+async def report(path: Path, config: Config) -> tuple[str, list[Report]]:
+    """The reports of a store filled before, as `trustscan export` makes them."""
     async with await Store.open(path, bytes(32), clock=CLOCK) as store:
-        return await build_reports(store, config, load_registry(config), waves, "en")
+        return await build_reports(store, config, load_registry(config), None, "en")
 
 
 def outputs(
@@ -353,10 +350,10 @@ def test_answers_inside_hidden_cells_of_the_fixed_example_change_no_output(
     groups (a test of its own, in every profile, so that it shares its two stores)."""
     config = config_of(FIXED_K)
     a, b = fixed_stores(tmp_path_factory)
-    page, reports = asyncio.run(reports_of(a, config))
+    page, reports = asyncio.run(report(a, config))
     first = outputs(page, reports, a.parent / "a", config)
     assert_nothing_derivable(reports, FIXED_K)
-    page, reports = asyncio.run(reports_of(b, config))
+    page, reports = asyncio.run(report(b, config))
     second = outputs(page, reports, b.parent / "b", config)
     for name in first:
         assert first[name] == second[name], name
@@ -517,7 +514,7 @@ def test_one_holm_family_per_page(tmp_path: Path) -> None:
 
     plan: Plan = {"trust": waves((2, 4), (3, 5), "t"), "evaluation": waves((1, 3), (3, 5), "e")}
     _, reports = asyncio.run(build(tmp_path / "page.db", plan, CONFIG))
-    _, [alone] = asyncio.run(reports_of(tmp_path / "page.db", CONFIG, waves=[1, 2]))  # trust only
+    _, [alone] = asyncio.run(build(tmp_path / "alone.db", plan, CONFIG, waves=[1, 2]))
     tables = [r.tables[n] for r in reports for n in FAMILY if n in r.tables]
     p = np.concatenate([t["p"].to_numpy() for t in tables])
     adjusted = np.concatenate([t["p_holm"].to_numpy() for t in tables])
