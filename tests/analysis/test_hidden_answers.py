@@ -153,7 +153,7 @@ async def build(
         return await build_reports(store, config, registry, waves, "en")
 
 
-async def report(path: Path, config: Config) -> tuple[str, list[Report]]:
+async def reports_of(path: Path, config: Config) -> tuple[str, list[Report]]:
     """The reports of a store filled before, as `trustscan export` makes them."""
     async with await Store.open(path, bytes(32), clock=CLOCK) as store:
         return await build_reports(store, config, load_registry(config), None, "en")
@@ -350,10 +350,10 @@ def test_answers_inside_hidden_cells_of_the_fixed_example_change_no_output(
     groups (a test of its own, in every profile, so that it shares its two stores)."""
     config = config_of(FIXED_K)
     a, b = fixed_stores(tmp_path_factory)
-    page, reports = asyncio.run(report(a, config))
+    page, reports = asyncio.run(reports_of(a, config))
     first = outputs(page, reports, a.parent / "a", config)
     assert_nothing_derivable(reports, FIXED_K)
-    page, reports = asyncio.run(report(b, config))
+    page, reports = asyncio.run(reports_of(b, config))
     second = outputs(page, reports, b.parent / "b", config)
     for name in first:
         assert first[name] == second[name], name

@@ -40,7 +40,7 @@ from .test_hidden_answers import (
     fixed_stores,
     hidden_cells,
     plans,
-    report,
+    reports_of,
 )
 from .test_hidden_sizes import FIXED, config_for
 from .test_paper import fake_png
@@ -87,8 +87,8 @@ def test_answers_inside_hidden_cells_move_no_pdf_or_slide(
     the same deck bytes (the second PDF comes from a print tab that has shown others)."""
     a, b = fixed_stores(tmp_path_factory)  # filled once for this and test_hidden_answers.py
     config = config_of(FIXED_K)
-    first = on_paper(printer, *printer.run(report(a, config)))
-    page, reports = printer.run(report(b, config))
+    first = on_paper(printer, *printer.run(reports_of(a, config)))
+    page, reports = printer.run(reports_of(b, config))
     second = on_paper(printer, page, reports)
     # not vacuous: answers of every wave differ between the stores
     assert differing_waves(a, b) == {1, 2, 3, 4, 5}
