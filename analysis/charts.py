@@ -8,12 +8,14 @@ a phone screen and for print.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from surveys import i18n
 
@@ -64,7 +66,6 @@ def _layout(fig: go.Figure, title: str, lang: str, height: int = 480) -> go.Figu
         },
         separators=i18n.LOCALES[lang].decimal + i18n.LOCALES[lang].thousands,
         font=FONT,
-        template="plotly_white",
         height=height + extra,
         margin={"l": 60, "r": 20, "t": 50 + extra, "b": 50, "autoexpand": True},
         legend={
@@ -76,7 +77,32 @@ def _layout(fig: go.Figure, title: str, lang: str, height: int = 480) -> go.Figu
             "x": 0,
         },
     )
+    _white(fig)
     return fig
+
+
+@functools.cache
+def _white_template() -> go.layout.Template:
+    """The "plotly_white" template as `template="plotly_white"` would set it: a checked copy,
+    made once."""
+    return go.layout.Template(pio.templates["plotly_white"])
+
+
+def _white(fig: go.Figure) -> None:
+    """Give `fig` the "plotly_white" template, the same bytes as `template="plotly_white"`.
+
+    By name, plotly copies the template and checks every one of its properties again for
+    each figure (about 8 ms, a quarter of a report's chart time). The copy made once is
+    already checked, so it is set the way plotly sets a figure's default template: with
+    the check off, as plain data.
+    """
+    layout = fig.layout
+    checking = layout._validate
+    layout._validate = False
+    try:
+        layout.template = _white_template()
+    finally:
+        layout._validate = checking
 
 
 def _title_lines(title: str, width: int | None = None) -> list[str]:

@@ -64,8 +64,6 @@ BAD_TOKEN = (
     "Telegram does not accept the bot token: check TRUSTSCAN_TOKEN (or [telegram] token "
     "in the config) against the token @BotFather gave you."
 )
-FIRST_RETRY_SECONDS = 1.0
-LAST_RETRY_SECONDS = 60.0
 
 
 def build_application(
@@ -289,7 +287,7 @@ def run(
     asyncio.set_event_loop(loop)
     try:
         services.store = loop.run_until_complete(open_store(config, services.clock))
-        loop.run_until_complete(wait_for_telegram(config))
+        loop.run_until_complete(wait_for_telegram(config, services.timing))
     except BaseException:
         lifecycle.close_loop(loop, services.close())
         raise
@@ -331,10 +329,13 @@ def quiet_hiccups() -> None:
         logging.getLogger(name).addFilter(ONE_LINE)
 
 
-async def wait_for_telegram(config: Config, *, sleep: Any = asyncio.sleep) -> None:
+async def wait_for_telegram(
+    config: Config, timing: Timing | None = None, *, sleep: Any = asyncio.sleep
+) -> None:
     """Return once Telegram answers with the bot's account; retry while it cannot be reached.
 
-    Each failed attempt is one log line; the pause doubles up to a minute. A token
+    Each failed attempt is one log line; the pause doubles from `Timing.start_first` (a
+    second) up to `Timing.start_most` (a minute). A token
     Telegram refuses is a `BadTokenError` at once: waiting would not help.
     """
     urls = api_urls(config)
@@ -343,7 +344,8 @@ async def wait_for_telegram(config: Config, *, sleep: Any = asyncio.sleep) -> No
         base_url=urls.api if urls else "https://api.telegram.org/bot",
         base_file_url=urls.files if urls else "https://api.telegram.org/file/bot",
     )
-    delay = FIRST_RETRY_SECONDS
+    timing = timing or Timing()
+    delay = timing.start_first
     while True:
         try:
             async with bot:
@@ -353,4 +355,4 @@ async def wait_for_telegram(config: Config, *, sleep: Any = asyncio.sleep) -> No
         except NetworkError as exc:  # TimedOut included; 5xx and refused connections
             log.warning("Telegram cannot be reached (%s); trying again in %.0f s", exc, delay)
         await sleep(delay)
-        delay = min(delay * 2, LAST_RETRY_SECONDS)
+        delay = min(delay * 2, timing.start_most)

@@ -34,12 +34,11 @@ from telegram.ext import Application
 
 from .context import Services
 from .outbox import Outbox
+from .timing import Timing
 
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
-FIRST_RETRY_SECONDS = 1.0
-LAST_RETRY_SECONDS = 60.0
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -118,8 +117,13 @@ async def serve(app: AnyApplication, intake: Intake, stop: asyncio.Event) -> Non
 
 
 async def initialize(app: AnyApplication) -> None:
-    """`app.initialize()`, again while Telegram cannot be reached (a refused token is final)."""
-    delay = FIRST_RETRY_SECONDS
+    """`app.initialize()`, again while Telegram cannot be reached (a refused token is final).
+
+    The pause between attempts doubles from `Timing.start_first` up to `Timing.start_most`.
+    """
+    services: Services | None = app.bot_data.get("services")
+    timing = services.timing if services is not None else Timing()
+    delay = timing.start_first
     while True:
         try:
             await app.initialize()
@@ -129,7 +133,7 @@ async def initialize(app: AnyApplication) -> None:
         except NetworkError as exc:
             log.warning("Telegram cannot be reached (%s); trying again in %.0f s", exc, delay)
         await asyncio.sleep(delay)
-        delay = min(delay * 2, LAST_RETRY_SECONDS)
+        delay = min(delay * 2, timing.start_most)
 
 
 async def wind_down(app: AnyApplication, intake: Intake) -> None:

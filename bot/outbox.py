@@ -46,7 +46,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import BaseRateLimiter
 
 from .ratelimit import retry_delay
-from .timing import Timing
+from .timing import Budget, Timing
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +62,6 @@ class OutboxClosed(NetworkError):
 
     def __init__(self) -> None:
         super().__init__("the bot stopped before this message was sent")
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Telegram's limits as the outbox keeps them: a little under the real ones."""
-
-    per_second: float = 29.0
-    burst: float = 20.0
-    per_chat_second: float = 1.0  # new messages into one chat (edits are not counted)
-    per_chat_burst: float = 3.0
 
 
 @dataclass
@@ -129,8 +119,8 @@ class Outbox(BaseRateLimiter[int]):
     """The bot's rate limiter: a prioritised, per-chat fair queue with coalescing."""
 
     def __init__(self, budget: Budget | None = None, timing: Timing | None = None) -> None:
-        self.budget = budget or Budget()
         self.timing = timing or Timing()
+        self.budget = budget or self.timing.budget  # Telegram's pace (`Timing.budget`)
         self._queues: dict[int, dict[int, deque[Job]]] = {REPLY: {}, BROADCAST: {}}
         self._rings: dict[int, deque[int]] = {REPLY: deque(), BROADCAST: deque()}
         self._chat_buckets: dict[int, Bucket] = {}

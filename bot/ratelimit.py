@@ -29,7 +29,7 @@ def retry_delay(error: Exception, attempt: int, timing: Timing | None = None) ->
     if isinstance(error, RetryAfter):
         after = error.retry_after  # an int, or a timedelta where PTB_TIMEDELTA is set
         seconds = after if isinstance(after, int) else after.total_seconds()
-        return float(seconds) + FLOOD_SLACK
+        return (float(seconds) + FLOOD_SLACK) * timing.flood_second
     if type(error) is NetworkError or isinstance(error, TimedOut):
         return float(min(timing.retry_most, timing.retry_first * 2 ** min(attempt, 30)))
     return None

@@ -5,12 +5,19 @@ Profiles (see tests/support/budget.py): "fast" for `make test` (the default), "d
 the `needs_chromium` mark; when it is missing they skip, and the summary says how many
 skipped for that reason, in capitals, so a green run without PDF/PNG is never mistaken for
 a full one.
+
+Temporary folders (`tmp_path`, and those of the commands and browsers the tests start)
+are in memory where there is a RAM disk (Linux: /dev/shm), unless TMPDIR names a folder:
+the tests read what the files hold, never whether it reached the platters, and on a
+shared disk the fsync of every stored answer cost more than building the stores did.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,7 +33,19 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NO_CHROMIUM = "needs the system Chromium (apt-get install chromium)"
 
 
+RAM_DISK = Path("/dev/shm")
+
+
+def temporary_folders_in_memory() -> None:
+    """TMPDIR is the RAM disk, for this process and the ones it starts (see above)."""
+    if os.environ.get("TMPDIR") or not (RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK)):
+        return
+    os.environ["TMPDIR"] = str(RAM_DISK)
+    tempfile.tempdir = None  # asked again: pytest's base folder follows
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    temporary_folders_in_memory()
     config.addinivalue_line(
         "markers", "needs_chromium: PDF, PNG or page tests that drive the system Chromium"
     )

@@ -11,13 +11,10 @@ so the comparison is of the bytes a facilitator would send, not of a normalised 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pandas as pd
 import pytest
@@ -29,44 +26,37 @@ from pypdf import PdfReader
 from analysis import paper, slides
 from analysis.captions import chart_notes
 from analysis.data import load_waves
-from analysis.png import PngRenderer
 from analysis.report import Report
 from surveys.store import Store
 from tests.support.budget import examples
 from tests.support.clock import CLOCK
 
-from .test_hidden_answers import CONFIG, Plan, build, fixed_plan, hidden_cells, plans
+from .conftest import Browser
+from .test_hidden_answers import (
+    FIXED_K,
+    Plan,
+    build,
+    config_of,
+    fixed_stores,
+    hidden_cells,
+    plans,
+    reports_of,
+)
 from .test_hidden_sizes import FIXED, config_for
 from .test_paper import fake_png
 from .test_report_in_browser import needs_browser
 
 DAY = dt.date(2026, 11, 27)
-T = TypeVar("T")
 
 
-@dataclasses.dataclass(frozen=True)
-class Printer:
-    """One event loop and one warm browser for every example (starting it costs ~2 s)."""
-
-    runner: asyncio.Runner
-    renderer: PngRenderer
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        return self.runner.run(work)
+@pytest.fixture(scope="session")
+def printer(browser: Browser) -> Browser:
+    """The run's one event loop and warm browser for every example (starting one costs
+    about 2 s); the second PDF of a pair comes from a print tab that has shown others."""
+    return browser
 
 
-@pytest.fixture(scope="module")
-def printer() -> Iterator[Printer]:
-    with asyncio.Runner() as runner:
-        renderer = PngRenderer()
-        runner.run(renderer.open())
-        try:
-            yield Printer(runner, renderer)
-        finally:
-            runner.run(renderer.close())
-
-
-def on_paper(printer: Printer, page: str, reports: list[Report]) -> dict[str, bytes]:
+def on_paper(printer: Browser, page: str, reports: list[Report]) -> dict[str, bytes]:
     """The PDF and the deck of one store's reports, as `trustscan report` makes them."""
     cover = paper.Cover.of(reports, "Samenwerking Noord", DAY)
     return {
@@ -91,14 +81,17 @@ def differing_waves(first: Path, second: Path) -> set[int]:
 
 @needs_browser
 def test_answers_inside_hidden_cells_move_no_pdf_or_slide(
-    tmp_path_factory: pytest.TempPathFactory, printer: Printer
+    tmp_path_factory: pytest.TempPathFactory, printer: Browser
 ) -> None:
     """Two stores that differ only inside hidden cells print the same PDF bytes and write
     the same deck bytes (the second PDF comes from a print tab that has shown others)."""
-    plan = fixed_plan()
-    first, second, reports, folder = on_paper_twice(tmp_path_factory, printer, plan, 5)
+    a, b = fixed_stores(tmp_path_factory)  # filled once for this and test_hidden_answers.py
+    config = config_of(FIXED_K)
+    first = on_paper(printer, *printer.run(reports_of(a, config)))
+    page, reports = printer.run(reports_of(b, config))
+    second = on_paper(printer, page, reports)
     # not vacuous: answers of every wave differ between the stores
-    assert differing_waves(folder / "a.db", folder / "b.db") == {1, 2, 3, 4, 5}
+    assert differing_waves(a, b) == {1, 2, 3, 4, 5}
     assert len(PdfReader(io.BytesIO(first["pdf"])).pages) > len(reports)
     charts = sum(len(chart_notes(r)) for r in reports)
     assert len(Presentation(io.BytesIO(first["pptx"])).slides) == 1 + charts
@@ -110,30 +103,30 @@ def test_answers_inside_hidden_cells_move_no_pdf_or_slide(
 @settings(max_examples=examples(2, floor=1))
 @given(plan=plans(), k=st.integers(3, 6))
 def test_answers_inside_hidden_cells_of_any_partnership_move_no_pdf_or_slide(
-    tmp_path_factory: pytest.TempPathFactory, printer: Printer, plan: Plan, k: int
+    tmp_path_factory: pytest.TempPathFactory, printer: Browser, plan: Plan, k: int
 ) -> None:
     """The same for generated partnerships and k (a test of its own, so that the test
     processes share the work)."""
-    first, second, _, _ = on_paper_twice(tmp_path_factory, printer, plan, k)
+    first, second = on_paper_twice(tmp_path_factory, printer, plan, k)
     for name in first:
         assert first[name] == second[name], name
 
 
 def on_paper_twice(
-    tmp_path_factory: pytest.TempPathFactory, printer: Printer, plan: Plan, k: int
-) -> tuple[dict[str, bytes], dict[str, bytes], list[Report], Path]:
+    tmp_path_factory: pytest.TempPathFactory, printer: Browser, plan: Plan, k: int
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The PDF and deck of a store, and of the store with its hidden answers changed."""
-    config = dataclasses.replace(CONFIG, min_group_size=k, min_group_size_comments=k)
+    config = config_of(k)
     folder = tmp_path_factory.mktemp("paper")
     page, reports = printer.run(build(folder / "a.db", plan, config))
     first = on_paper(printer, page, reports)
     hidden = hidden_cells(reports)
     page, reports = printer.run(build(folder / "b.db", plan, config, hidden))
-    return first, on_paper(printer, page, reports), reports, folder
+    return first, on_paper(printer, page, reports)
 
 
 @needs_browser
-def test_hidden_group_sizes_move_no_pdf_or_slide(tmp_path: Path, printer: Printer) -> None:
+def test_hidden_group_sizes_move_no_pdf_or_slide(tmp_path: Path, printer: Browser) -> None:
     """The fixed case of test_hidden_sizes.py on paper: 2 against 4 people of a hidden
     organisation, 1 against 4 managers hidden inside a shown one, the same PDF and deck
     (the evaluation alone, which has both: half the charts to print)."""

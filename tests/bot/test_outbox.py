@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.outbox import BROADCAST, Budget, Outbox, OutboxClosed
+from bot.outbox import BROADCAST, Outbox, OutboxClosed
 from bot.ratelimit import retry_delay
-from bot.timing import Timing
+from bot.timing import Budget, Timing
 
 QUICK = Timing(retry_first=0.01, retry_most=0.04, query_deadline=0.2)
 
@@ -89,6 +89,20 @@ def test_flood_control_server_errors_and_failed_connections_are_retried() -> Non
     assert retry_delay(BadRequest("Message is not modified"), 0, timing) is None
     assert retry_delay(Forbidden("blocked"), 0, timing) is None
     assert retry_delay(OutboxClosed(), 0, timing) is None  # the bot is stopping
+
+
+def test_a_paced_timing_runs_telegrams_seconds_faster_and_nothing_else() -> None:
+    """`Timing.paced(f)`: the outbox's rates ÷ f (bursts as they are), a "retry after" in
+    seconds f long; a person's patience, the press deadline and the back-off unchanged."""
+    paced = Timing().paced(0.1)
+    assert paced.budget == Budget(per_second=290.0, burst=20.0, per_chat_second=10.0)
+    assert retry_delay(RetryAfter(2), 0, paced) == pytest.approx(0.21)
+    assert retry_delay(NetworkError("Bad Gateway"), 0, paced) == Timing().retry_first
+    unpaced = ("budget", "flood_second")
+    for name in Timing.__dataclass_fields__:
+        if name not in unpaced:
+            assert getattr(paced, name) == getattr(Timing(), name), name
+    assert Outbox(timing=paced).budget == paced.budget  # the outbox keeps the timing's pace
 
 
 @pytest.mark.parametrize(

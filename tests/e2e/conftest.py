@@ -78,15 +78,32 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 12, 1, 12, 0))
 
 
+BRISK = Timing().paced(0.05)
+"""The bot's timing where a test is not about Telegram's pace: every wait as in production
+(a loaded machine never turns a press into "one moment"), but Telegram twenty times as
+fast, so a conversation does not queue a second for each message (the fake Telegram
+keeps no flood limits unless a test sets them, and then `paced` too)."""
+
+
+def paced(server: FakeTelegram, factor: float) -> Timing:
+    """For a test about the pace: Telegram's seconds `factor` seconds long for the bot
+    (its pace, a flood control's "retry after") and for the fake (its flood limits), so
+    every order and every count per second the test checks holds as at Telegram's own
+    pace; the bot's other waits stay as in production."""
+    server.second = factor
+    return Timing().paced(factor)
+
+
 @asynccontextmanager
 async def running(
     config: Config, clock: Clock | None = None, timing: Timing | None = None
 ) -> AsyncIterator[Any]:
     """The real Application polling the fake server, with its lifecycle hooks.
 
-    `timing` shortens the bot's waits, so a long lock or outage plays out in a second.
+    `timing` (default `BRISK`) shortens the bot's waits, so a long lock or outage plays
+    out in a second.
     """
-    app = build_application(config, clock=clock, timing=timing)
+    app = build_application(config, clock=clock, timing=timing or BRISK)
     await app.initialize()
     await app.post_init(app)
     await app.updater.start_polling(poll_interval=0.0, timeout=1)

@@ -8,7 +8,8 @@ the users: they push updates (commands, text, button presses) and read what the 
 sent. Failures can be injected: 429 flood control with retry_after, 5xx, and 403 for
 chats that blocked the bot. Like Telegram, it can answer slowly (`delay`), keep flood
 limits (`limits`: about 30 messages a second per bot and one new message a second per
-chat, else 429), and refuse to answer a button press more than 15 seconds old. It can
+chat, else 429; `second` shortens those seconds, for a bot run with `Timing.paced` by the
+same factor), and refuse to answer a button press more than 15 seconds old. It can
 be down (`down`: every request but getUpdates loses its connection without an answer,
 as in an outage) and hold requests (`hold`: they hang until `release`, then go
 unrecorded, as for a bot killed while waiting for Telegram).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import time
@@ -59,6 +61,14 @@ class FloodLimits:
     burst: float = 30.0
     per_chat_second: float = 1.0
     per_chat_burst: float = 4.0
+
+    def scaled(self, factor: float) -> FloodLimits:
+        """The same limits where a second lasts `factor` seconds, as `Timing.paced` runs
+        the bot: rates ÷ factor, the same bursts; a 429's "retry after 1" is then one
+        such second too (`Timing.flood_second`)."""
+        return dataclasses.replace(
+            self, per_second=self.per_second / factor, per_chat_second=self.per_chat_second / factor
+        )
 
 
 @dataclass
@@ -108,6 +118,7 @@ class FakeTelegram:
         self.delay = 0.0  # seconds before each answer (not getUpdates'), like a slow network
         self.limits: FloodLimits | None = None
         self.query_timeout = QUERY_TIMEOUT
+        self.second = 1.0  # how long one of Telegram's seconds lasts for `limits`
         self.flood_refusals = 0  # 429s answered because of `limits`
         self.late_answers = 0  # presses answered after QUERY_TIMEOUT (refused)
         self.pushed_at: dict[str, float] = {}  # callback query id -> when the person tapped
@@ -276,7 +287,7 @@ class FakeTelegram:
         chat = params.get("chat_id")
         if self.limits is None or not isinstance(chat, int):
             return None
-        limits = self.limits
+        limits = self.limits.scaled(self.second)
         if self._bot_bucket is None:
             self._bot_bucket = Bucket(limits.per_second, limits.burst, limits.burst)
         if method.startswith("send"):

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from surveys import flow
 from surveys.i18n import t
-from trustscan.config import load_config
 
-from .conftest import KEY, USER_ID, link_token, open_wave, questionnaire, running, write_config
+from .conftest import USER_ID, link_token, open_wave, questionnaire
 from .culture_person import CountingUser, culture_answers, old_widget_taps, take_culture_scan
 from .fake_telegram import FakeTelegram, FakeUser
+from .test_delivery import settled
 from .test_respondent_flow import stored_answers
 
 TAP_TARGET = 80  # issue 11: the whole culture scan in at most 80 taps (it took 219)
@@ -153,28 +149,13 @@ async def test_preferred_offers_the_earlier_answer_to_start_from(app, server) ->
 
 # -- quick taps under latency ---------------------------------------------------------------
 
-LATENCY = 0.4  # seconds the slow server takes for every call the bot makes
+LATENCY = 0.2  # seconds the slow server takes for every call the bot makes (taps take none)
 
 
-class SlowTelegram(FakeTelegram):
-    """The fake Bot API with a round trip of LATENCY seconds on every bot call."""
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        if request.match_info["method"] != "getUpdates":
-            await asyncio.sleep(LATENCY)
-        return await super()._handle(request)
-
-
-@pytest.fixture
-async def slow_app(tmp_path: Path, clock: Any) -> AsyncIterator[tuple[Any, FakeTelegram]]:
-    slow = SlowTelegram()
-    await slow.start()
-    config = load_config(write_config(tmp_path, slow), env={"TRUSTSCAN_KEY": KEY})
-    try:
-        async with running(config, clock) as app:
-            yield app, slow
-    finally:
-        await slow.stop()
+def slow(server: FakeTelegram) -> None:
+    """From now on every bot call takes LATENCY seconds: the person is at the question
+    (getting there is not the test)."""
+    server.delay = LATENCY
 
 
 async def tap_at_once(server: FakeTelegram, user: FakeUser, data: str, message: Any) -> str:
@@ -186,14 +167,15 @@ async def tap_at_once(server: FakeTelegram, user: FakeUser, data: str, message: 
 
 
 async def settle(
-    server: FakeTelegram, ids: list[str], message: dict[str, Any], since: int
+    app: Any, server: FakeTelegram, ids: list[str], message: dict[str, Any], since: int
 ) -> list[int]:
-    """Wait until every press is answered and the edits stop; option 1's points as redrawn.
+    """Wait until every press is answered and the bot is idle (the edits have stopped);
+    option 1's points as redrawn.
 
     `since`: the number of bot calls before the taps (earlier edits do not count).
     """
     await server.wait_for(lambda: all(i in server.callback_answers for i in ids), timeout=30)
-    await asyncio.sleep(3 * LATENCY)
+    await settled(app, server)
     edits = [
         c.params["text"]
         for c in server.calls[since:]
@@ -202,30 +184,30 @@ async def settle(
     return [points_on({"text": text})[0] for text in edits]
 
 
-async def test_four_quick_plus_ten_taps_under_latency_end_at_40(slow_app) -> None:
+async def test_four_quick_plus_ten_taps_under_latency_end_at_40(app, server) -> None:
     """Four +10 taps on one keyboard, faster than the redraws: 40, never backwards."""
-    app, server = slow_app
     user = FakeUser(server, USER_ID)
     message = await at_first_allocate(app, user)
+    slow(server)
     plus_ten = user.button(lambda _, d: d.endswith(":0++"), message)
     since = len(server.calls)
     ids = [await tap_at_once(server, user, plus_ten, message) for _ in range(4)]
-    shown = await settle(server, ids, message, since)
+    shown = await settle(app, server, ids, message, since)
     assert points_on(server.messages[(USER_ID, message["message_id"])]) == [40, 0, 0, 0]
     assert shown == sorted(shown) and shown[-1] == 40  # never back from a newer value
     assert not any(server.callback_answers[i].get("text") for i in ids)  # no "outdated"
 
 
-async def test_a_whole_answer_tapped_ahead_of_the_screen_is_stored(slow_app) -> None:
+async def test_a_whole_answer_tapped_ahead_of_the_screen_is_stored(app, server) -> None:
     """40, 30, 20, Rest on a keyboard that has not caught up, then Done: 40/30/20/10."""
-    app, server = slow_app
     user = FakeUser(server, USER_ID)
     message = await at_first_allocate(app, user)
+    slow(server)
     ids, since = [], len(server.calls)
     for amount in ("40", "30", "20", "r"):
         data = user.button(lambda _, d, a=amount: d.endswith(f":*{a}"), message)
         ids.append(await tap_at_once(server, user, data, message))
-    await settle(server, ids, message, since)
+    await settle(app, server, ids, message, since)
     shown = server.messages[(USER_ID, message["message_id"])]
     assert points_on(shown) == [40, 30, 20, 10]
     await user.press(user.button(lambda _, d: d.startswith("L:"), shown))

@@ -10,8 +10,8 @@ import socket
 import sys
 from pathlib import Path
 
-from .conftest import KEY, TOKEN, write_config
-from .fake_telegram import FakeTelegram
+from .conftest import KEY, TOKEN, USER_ID, write_config
+from .fake_telegram import FakeTelegram, FakeUser
 
 
 def trustscan_path() -> str:
@@ -70,6 +70,9 @@ async def test_run_waits_for_telegram_and_comes_up_with_it(tmp_path: Path) -> No
         await server.start(port)
         await server.wait_for(lambda: server.calls_of("getUpdates"), timeout=30)
         server.pages.append("getUpdates")  # a proxy's 502 page instead of an answer
+        # a person writes: the bot's long poll under way returns with it (rather than after
+        # its ten seconds) and the next one meets the page
+        await FakeUser(server, USER_ID).send("/help")
         await server.wait_for(
             lambda: not server.pages and len(server.calls_of("getUpdates")) > 2, timeout=30
         )

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bot.outbox import Budget
+from bot.timing import Budget
 from tests.anonymity import keyed
 from trustscan.config import load_config
 from trustscan.services import load_registry, open_store
