@@ -52,7 +52,7 @@ def suppress(
     """
     check_k(k)
     result = table.copy()
-    result["hidden"] = result[count] < k
+    result["hidden"] = (result[count] < k).astype(bool)
     if hide is not None:
         result["hidden"] |= pd.Series(list(hide), index=result.index, dtype=bool)
     if result.empty:
@@ -79,9 +79,10 @@ def suppress(
 def mask(table: pd.DataFrame, value_columns: Sequence[str], count: str = "n") -> pd.DataFrame:
     """Blank every value and the count of hidden cells: a table shows them as 'n < k' only."""
     result = table.copy()
+    shown = ~result["hidden"].astype(bool)  # a concatenated table may hold it as objects
     for column in [*value_columns, count]:
         if column in result:
-            result[column] = result[column].where(~result["hidden"])
+            result[column] = result[column].where(shown)
     return result
 
 

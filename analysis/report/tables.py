@@ -420,7 +420,10 @@ def reliability(
         _alpha_note(row, (sizes or {}).get(str(row.dimension), 2)) for row in table.itertuples()
     ]
     if unscored is not None and len(unscored):
-        table = pd.concat([table, _dont_know_rows(unscored, table)], ignore_index=True)
+        extra = _dont_know_rows(unscored, table)
+        if len(extra):  # an empty frame's object columns would turn `hidden` into objects
+            table = pd.concat([table, extra], ignore_index=True)
+            table = table.astype({"hidden": bool, "low": bool, "computed": bool})
     table = table.assign(dimension=pd.Categorical(table["dimension"].astype(str), scale))
     table = table.sort_values(["wave", "dimension"], kind="stable").reset_index(drop=True)
     return suppression.mask(table, ["alpha", "low"])
