@@ -56,7 +56,7 @@ def suppress(
     if hide is not None:
         result["hidden"] |= pd.Series(list(hide), index=result.index, dtype=bool)
     if result.empty:
-        return result
+        return with_reasons(result, k, count)
     breakdowns = (
         [frame for _, frame in result.groupby(list(by), observed=True, sort=False)]
         if by
@@ -73,7 +73,26 @@ def suppress(
                 break
             result.at[label, "hidden"] = True
             hidden_n += int(n)
-    return result
+    return with_reasons(result, k, count)
+
+
+SMALL = "small"  # hidden: fewer than k behind it
+PROTECT = "protect"  # hidden: k or more behind it, so that a smaller cell cannot be derived
+WITHHELD = "withheld"  # hidden, its reason left out: the reason would narrow a hidden count
+
+
+def with_reasons(table: pd.DataFrame, k: int, count: str = "n") -> pd.DataFrame:
+    """Add `hidden_reason` to a suppressed, unmasked table: "" shown, `SMALL` or `PROTECT`.
+
+    The reason is what a chart or table prints where the cell's figures would stand: a
+    cell hidden only to protect a smaller one may hold many respondents, and "fewer than
+    k" there would be untrue. The reason says whether the count is below k, so it is a
+    published fact (`analysis.report.published` states it; `labels` withdraws it where
+    the derivability check finds it narrows a hidden count).
+    """
+    hidden = table["hidden"].to_numpy(dtype=bool)
+    small = table[count].to_numpy(dtype="float64") < k
+    return table.assign(hidden_reason=np.where(hidden, np.where(small, SMALL, PROTECT), ""))
 
 
 def mask(table: pd.DataFrame, value_columns: Sequence[str], count: str = "n") -> pd.DataFrame:

@@ -26,7 +26,7 @@ from surveys.store import OrgCount
 
 from .. import charts, stats, suppression
 from ..data import WaveData
-from . import convergence, detectable, findings, sections, tables
+from . import convergence, detectable, findings, labels, sections, tables
 from .model import Context, FindingSlot, Report, dimension_names
 from .tables import SCORES, Frames, Shape
 
@@ -115,6 +115,7 @@ def build_report(
     sections.add_sections(report, ctx, shape, build.frames, shown, whole, counted, groups)
     if shape.scale:
         report.tables["org_role_scores"] = suppression.mask(org_roles, SCORES)
+    labels.settle(report)
     one_family([report])
     return report
 
@@ -123,9 +124,7 @@ def _profile(build: _Build) -> pd.DataFrame:
     """The scale dimensions per organisation: table, chart, strongest and weakest."""
     report, ctx, frames = build.report, build.ctx, build.frames
     profile = tables.profile(frames.main, ctx.k)
-    report.tables["dimension_scores"] = suppression.mask(profile, SCORES).assign(
-        hidden_reason=tables.hidden_reason(profile, ctx.k)
-    )
+    report.tables["dimension_scores"] = suppression.mask(profile, SCORES)
     latest = profile[profile["wave"] == frames.latest]
     if build.shape.scale and (latest.empty or latest["hidden"].all()):
         report.notes.append(t("report.nothing", ctx.lang, k=ctx.k))
@@ -224,7 +223,7 @@ def _matrix(build: _Build) -> bool:
         return False
     matrix = tables.matrix(scores, build.shape.matrix, ctx.k)
     report.tables["trust_matrix"] = stats.reciprocity(
-        suppression.mask(matrix, SCORES).assign(hidden_reason=tables.hidden_reason(matrix, ctx.k))
+        suppression.mask(matrix, SCORES)
     )
     masked = report.tables["trust_matrix"]  # a chart never sees a hidden figure
     latest = masked[(masked["wave"] == frames.latest).to_numpy()]

@@ -21,7 +21,7 @@ from surveys.model import Question, Survey
 from .. import stats, suppression
 from .tables import SCORES, Shape, in_cells, in_shown_groups, matrix
 
-SHARES = ["wave", "org", "question", "option", "n", "share", "hidden"]
+SHARES = ["wave", "org", "question", "option", "n", "share", "hidden", "hidden_reason"]
 NPS = ["wave", "org", "question", "n", "mean", "detractors", "passives", "promoters", "score"]
 ASPECTS = ["wave", "org", "question", "option", "mean", "hidden"]
 INDEX = ["question", "type", "label", "table"]
@@ -130,7 +130,7 @@ def answer_shares(
     sizes = pd.concat(
         [
             suppression.suppress(sizes[inside], k, by=["wave", "item"]),
-            sizes[~inside].assign(hidden=True),
+            suppression.with_reasons(sizes[~inside].assign(hidden=True), k),
         ]
     )
     counts = chosen.groupby(["wave", "org", "item", "option"]).size().rename("count")
@@ -196,7 +196,7 @@ def nps_scores(shares: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     ids = [q.id for q in survey.questions if REPORTED[q.type].rows == "value"]
     frame = shares[shares["question"].isin(ids).to_numpy()]
     if frame.empty:
-        return pd.DataFrame(columns=[*NPS, "hidden"])
+        return pd.DataFrame(columns=[*NPS, "hidden", "hidden_reason"])
     point = frame["option"].astype(int).to_numpy()
     share = frame["share"].to_numpy(dtype="float64")
     keys = ["wave", "org", "question"]
@@ -207,14 +207,14 @@ def nps_scores(shares: pd.DataFrame, survey: Survey) -> pd.DataFrame:
         weighted=point * share / 100,
     )
     table = parts.groupby(keys, sort=False).sum().reset_index()
-    first = frame.drop_duplicates(keys)[[*keys, "n", "hidden"]]
+    first = frame.drop_duplicates(keys)[[*keys, "n", "hidden", "hidden_reason"]]
     table = first.merge(table, on=keys)
     hidden = table["hidden"].to_numpy(dtype=bool)
     for column in ("detractors", "passives", "promoters", "weighted"):
         table[column] = table[column].where(~hidden)
     table["score"] = table["promoters"] - table["detractors"]
     table = table.rename(columns={"weighted": "mean"})
-    return table[[*NPS, "hidden"]].reset_index(drop=True)
+    return table[[*NPS, "hidden", "hidden_reason"]].reset_index(drop=True)
 
 
 def culture_aspects(answers: pd.DataFrame, shape: Shape, profiles: pd.DataFrame) -> pd.DataFrame:

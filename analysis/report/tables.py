@@ -271,11 +271,12 @@ def item_shares(
     shares.loc[sizes["hidden"].to_numpy()] = np.nan
     table = shares.reset_index()
     table.insert(1, "n", sizes["n"].where(~sizes["hidden"]).to_numpy())
+    table["hidden_reason"] = sizes["hidden_reason"].to_numpy()
     answer_scale = next(q.scale for q in likert if q.scale is not None)
     return ItemShares(table, shares, likert, answer_scale)
 
 
-PER_OPTION = ["wave", "org", "question", "option", "n", "mean", "hidden"]
+PER_OPTION = ["wave", "org", "question", "option", "n", "mean", "hidden", "hidden_reason"]
 
 
 def per_option(
@@ -312,7 +313,7 @@ def per_option(
         sizes = pd.concat(
             [
                 suppression.suppress(sizes[inside], k, by=["wave", "item"]),
-                sizes[~inside].assign(hidden=True),
+                suppression.with_reasons(sizes[~inside].assign(hidden=True), k),
             ]
         )
         shown = frame[in_cells(frame, whole, ["wave", "org"])]
@@ -457,6 +458,7 @@ def _dont_know_rows(unscored: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame
             "computed": False,
             "hidden": False,
             "note": "dont_know",
+            "hidden_reason": "",
         }
         for wave, dim in unscored[["wave", "dimension"]].drop_duplicates().itertuples(index=False)
         if (int(wave), str(dim)) not in keys
@@ -563,18 +565,6 @@ def reciprocity_tests(scores: pd.DataFrame, matrix: pd.DataFrame, wave: int) -> 
     """Welch's test of A→B against B→A for the pairs whose two cells are shown in `wave`."""
     cells = matrix.loc[~matrix["hidden"] & (matrix["wave"] == wave), ["wave", "org", "target"]]
     return stats.directions(scores[in_cells(scores, cells, ["wave", "org", "target"])])
-
-
-def hidden_reason(table: pd.DataFrame, k: int) -> np.ndarray:
-    """Per row of a suppressed (unmasked) table: "" shown, "small" hidden with fewer than k,
-    "protect" hidden only so that a smaller cell cannot be derived by subtraction.
-
-    The label a chart or table prints instead of 'n < k' for the second kind: that cell
-    may hold many respondents.
-    """
-    hidden = table["hidden"].to_numpy(dtype=bool)
-    small = table["n"].to_numpy(dtype="float64") < k
-    return np.where(hidden, np.where(small, "small", "protect"), "")
 
 
 def hidden_orgs(profile: pd.DataFrame, k: int) -> pd.DataFrame:
