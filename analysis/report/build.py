@@ -222,9 +222,7 @@ def _matrix(build: _Build) -> bool:
     if not len(scores):
         return False
     matrix = tables.matrix(scores, build.shape.matrix, ctx.k)
-    report.tables["trust_matrix"] = stats.reciprocity(
-        suppression.mask(matrix, SCORES)
-    )
+    report.tables["trust_matrix"] = stats.reciprocity(suppression.mask(matrix, SCORES))
     masked = report.tables["trust_matrix"]  # a chart never sees a hidden figure
     latest = masked[(masked["wave"] == frames.latest).to_numpy()]
     report.chart(
@@ -286,10 +284,14 @@ def _culture(build: _Build) -> None:
             org_name=ctx.org(org),
             types=types,
         )
-    hidden = sorted(set(profiles.loc[profiles["hidden"], "org"]) - set(shown["org"]))
-    if hidden:
-        names = ", ".join(ctx.org(o) for o in hidden)
-        report.notes.append(t("report.culture_hidden", ctx.lang, orgs=names, k=ctx.k))
+    hidden = _hidden_reasons(profiles, set(shown["org"]))
+    for reason, key in (
+        (suppression.SMALL, "culture_hidden"),
+        (suppression.PROTECT, "culture_protected"),
+    ):
+        names = ", ".join(ctx.org(o) for o, why in hidden.items() if why == reason)
+        if names:
+            report.notes.append(t(f"report.{key}", ctx.lang, orgs=names, k=ctx.k))
     if shown["org"].nunique() > 1:
         distance = stats.culture_distance(shown)
         report.tables["culture_distance"] = distance
@@ -307,6 +309,17 @@ def _culture(build: _Build) -> None:
         if convergence.add(report, frames.answers, build.shape, orgs, frames.latest):
             _slot(report, convergence.words)
     report.findings.extend(findings.culture_gap(shown, ctx, types, findings.sizes_of(shown)))
+
+
+def _hidden_reasons(profiles: pd.DataFrame, shown: set[object]) -> dict[str, str]:
+    """The organisations without a shown culture profile, each with why: fewer than k
+    in any of its rows, else hidden to protect a smaller one."""
+    hidden = profiles[profiles["hidden"].to_numpy(dtype=bool) & ~profiles["org"].isin(shown)]
+    found: dict[str, str] = {}
+    for org, rows in hidden.groupby(hidden["org"].astype(str), sort=True):
+        small = (rows["hidden_reason"] == suppression.SMALL).any()
+        found[str(org)] = suppression.SMALL if small else suppression.PROTECT
+    return found
 
 
 def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame, groups: pd.DataFrame) -> None:

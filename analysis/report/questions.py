@@ -23,7 +23,7 @@ from .tables import SCORES, Shape, in_cells, in_shown_groups, matrix
 
 SHARES = ["wave", "org", "question", "option", "n", "share", "hidden", "hidden_reason"]
 NPS = ["wave", "org", "question", "n", "mean", "detractors", "passives", "promoters", "score"]
-ASPECTS = ["wave", "org", "question", "option", "mean", "hidden"]
+ASPECTS = ["wave", "org", "question", "option", "mean", "hidden", "hidden_reason"]
 INDEX = ["question", "type", "label", "table"]
 PROMOTER, PASSIVE = 9, 7  # NPS: 9–10 promote, 7–8 are passive, 0–6 detract
 
@@ -227,6 +227,17 @@ def culture_aspects(answers: pd.DataFrame, shape: Shape, profiles: pd.DataFrame)
     if frame.empty or profiles.empty:
         return pd.DataFrame(columns=ASPECTS)
     decided = profiles.groupby(["wave", "org"], observed=True)["hidden"].any().reset_index()
+    small = profiles["hidden_reason"] == suppression.SMALL  # any type below k: the profile is
+    small = small.groupby([profiles["wave"], profiles["org"]], observed=True).any()
+    decided["hidden_reason"] = np.where(
+        decided["hidden"],
+        np.where(
+            small.reindex(pd.MultiIndex.from_frame(decided[["wave", "org"]])).to_numpy(),
+            suppression.SMALL,
+            suppression.PROTECT,
+        ),
+        "",
+    )
     shown = decided.loc[~decided["hidden"], ["wave", "org"]]
     table = stats.describe(
         frame[in_cells(frame, shown, ["wave", "org"])], "value", ["wave", "org", "item", "target"]

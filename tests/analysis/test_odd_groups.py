@@ -42,7 +42,9 @@ def build(frame: pd.DataFrame, waves: int = 1, k: int = 5) -> Report:
     comments = pd.DataFrame(columns=["wave", "org", "item", "target", "text"])
     counts = {
         w: [
-            OrgCount(o, int(frame.loc[frame["wave"] == w].query("org == @o")["response"].nunique()), 0)
+            OrgCount(
+                o, int(frame.loc[frame["wave"] == w].query("org == @o")["response"].nunique()), 0
+            )
             for o in ORGS
         ]
         for w in range(1, waves + 1)

@@ -210,8 +210,10 @@ async def test_a_culture_group_below_k_is_named_not_dropped(store) -> None:
     """A culture group below k is named as hidden, with a sibling hidden to protect it."""
     await wave_with(store, {"north": 7, "south": 6, "east": 2}, 1, survey="culture")
     _, [culture] = await report(store)
-    [note] = [n for n in culture.notes if "No culture profile" in n]
-    assert "east" in note and "south" in note  # south: the next-smallest, hidden too
+    small, protect = [n for n in culture.notes if "No culture profile" in n]
+    assert small == "No culture profile for east: fewer than 5 respondents."
+    # south (6): the next-smallest, hidden too, and never called too small
+    assert protect == "No culture profile for south: hidden to protect a smaller group."
     profiles = culture.tables["culture_profiles"]
     hidden = profiles[profiles["org"].isin(["east", "south"])]
     assert hidden[["now", "preferred", "n"]].isna().all().all()
