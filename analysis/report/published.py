@@ -99,8 +99,8 @@ def _count(cell: Cell, row: pd.Series, k: int) -> Iterator[Fact]:
         yield Shown(cell, int(n))
         if _hidden(row):
             yield Hidden(cell)  # a hidden row that prints its count: exposed
-    if reason == SMALL:
-        yield Bounds(cell, 1, k - 1)
+    if reason == SMALL:  # at most k − 1 (a statement nobody shown answered: 0)
+        yield Bounds(cell, 0, k - 1)
     elif reason == PROTECT:
         yield Bounds(cell, k, None)
     # WITHHELD: "hidden" only, which the row's presence says anyway

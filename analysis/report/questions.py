@@ -112,8 +112,8 @@ def answer_shares(
     Per (wave, org, question): `n` answered (don't know left out) and per option the
     share (%) that chose it. Only organisations shown whole, and for a question for some
     roles only where those roles' groups are shown (`in_shown_groups`: shares give their
-    n, and n would give a hidden group's size); within one wave and question the
-    organisations are one breakdown (complementary suppression), and any other
+    n, and n would give a hidden group's size); a count below k is hidden (no total over
+    organisations is published, so no second cell needs to be), and any other
     organisation that answered keeps its rows, hidden: every figure blank.
     """
     questions = [q for q in survey.questions if REPORTED[q.type].rows and not q.per_partner]
@@ -129,8 +129,8 @@ def answer_shares(
     inside = in_cells(sizes, whole, ["wave", "org"]) & in_shown_groups(sizes, survey, groups)
     sizes = pd.concat(
         [
-            suppression.suppress(sizes[inside], k, by=["wave", "item"]),
-            suppression.with_reasons(sizes[~inside].assign(hidden=True), k),
+            suppression.primary(sizes[inside], k),  # no total over organisations
+            suppression.inherited(sizes[~inside], k),
         ]
     )
     counts = chosen.groupby(["wave", "org", "item", "option"]).size().rename("count")

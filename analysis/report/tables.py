@@ -120,9 +120,13 @@ def counts(
 
 
 def profile(main: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Scores per (wave, org, dimension) with `hidden`: the decision what is shown."""
+    """Scores per (wave, org, dimension) with `hidden`: the decision what is shown.
+
+    Only the cells below k: the partnership's scores, the roles and the statements pool
+    the shown cells alone, so no published total holds a hidden cell (`suppression`).
+    """
     table = stats.describe(main, "score", ["wave", "org", "dimension"])
-    return suppression.suppress(table, k, by=["wave", "dimension"])
+    return suppression.primary(table, k)
 
 
 def shown_cells(profile: pd.DataFrame) -> pd.DataFrame:
@@ -210,7 +214,7 @@ def culture_profiles(answers: pd.DataFrame, shape: Shape, k: int) -> pd.DataFram
     table = stats.culture_profiles(
         answers, now=shape.now, preferred=shape.preferred, dimensions=shape.allocate
     )
-    return suppression.suppress(table, k, by=["wave", "type"])
+    return suppression.primary(table, k)  # distances and convergence use shown ones only
 
 
 @dataclass(frozen=True)
@@ -288,9 +292,8 @@ def per_option(
     name, rows in survey and option order, `n` the responses to the question. Means come
     from the organisations shown whole only, and for a question for some roles only
     where those roles' groups are shown (`in_shown_groups`: a mean of whole ranks gives
-    its n); any other organisation that answered keeps its rows, hidden. The
-    organisations of one wave and question are one breakdown, so no count below k shows
-    or follows by subtraction.
+    its n); any other organisation that answered keeps its rows, hidden. No count below
+    k shows, and none follows by subtraction: no total over organisations is published.
     """
     kinds: dict[str, list[Question]] = {}
     for q in survey.questions:
@@ -312,8 +315,8 @@ def per_option(
         inside = in_cells(sizes, whole, ["wave", "org"]) & in_shown_groups(sizes, survey, groups)
         sizes = pd.concat(
             [
-                suppression.suppress(sizes[inside], k, by=["wave", "item"]),
-                suppression.with_reasons(sizes[~inside].assign(hidden=True), k),
+                suppression.primary(sizes[inside], k),  # no total over organisations
+                suppression.inherited(sizes[~inside], k),
             ]
         )
         shown = frame[in_cells(frame, whole, ["wave", "org"])]
