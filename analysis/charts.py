@@ -142,7 +142,7 @@ def dimension_profile(
             },
             hovertemplate="%{x}: %{y:.2f}<extra>" + dimensions.get(str(dim), str(dim)) + "</extra>",
         )
-        for reason, marks in hidden.groupby(reasons(hidden), sort=True):
+        for reason, marks in hidden.groupby(np.asarray(reasons(hidden)), sort=True):
             text = hidden_label(str(reason), k, lang)
             fig.add_bar(
                 name=text,
@@ -283,7 +283,7 @@ def role_gap(
                 marker={"size": 14, "color": PALETTE[i % len(PALETTE)]},
             )
         # at the left edge, outside the scale: present, but no value; named in the legend
-        for reason, marks in hidden.groupby(reasons(hidden), sort=True):
+        for reason, marks in hidden.groupby(np.asarray(reasons(hidden)), sort=True):
             text = hidden_label(str(reason), k, lang)
             fig.add_scatter(
                 x=[1.0] * len(marks),
@@ -330,7 +330,7 @@ def trend(
         )
         hidden = group[group["hidden"]]
         # suppressed waves stay visible as grey marks, each reason named once in the legend
-        for reason, marks in hidden.groupby(reasons(hidden), sort=True):
+        for reason, marks in hidden.groupby(np.asarray(reasons(hidden)), sort=True):
             text = hidden_label(str(reason), k, lang)
             fig.add_scatter(
                 x=[wave_names.get(w, str(w)) for w in marks["wave"]],

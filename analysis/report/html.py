@@ -21,7 +21,7 @@ from surveys.model import Question
 from surveys.qtypes import QUESTION_TYPES
 
 from .. import charts
-from . import convergence, detectable, partner_html
+from . import convergence, detectable, labels, partner_html
 from .build import one_family
 from .model import Context, Report, dimension_names
 
@@ -129,6 +129,7 @@ def _methods(reports: list[Report], ctx: Context) -> list[str]:
     ]
     for report in reports:
         parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
+        parts.append(f"<p>{html.escape(labels.methods(report, ctx.k, lang))}</p>")
         parts.extend(_appendix(report, ctx))
         parts.extend(_index(report, ctx))
     return parts

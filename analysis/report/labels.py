@@ -19,8 +19,12 @@ managers "to protect", so at least 5: the council holds at most 1). So:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+
+from surveys.i18n import t
 
 from .. import suppression
 from ..derivability import Exposure, exposed
@@ -51,3 +55,67 @@ def check(reports: Sequence[Report], k: int) -> list[Exposure]:
     from .published import facts  # published reads the tables module, as labels does not
 
     return exposed(facts(reports, k))
+
+
+# the tables whose rows are cells a reader sees hidden, and the columns naming one cell
+CELLS = {
+    "dimension_scores": ["wave", "org", "dimension"],
+    "org_role_scores": ["wave", "org", "role", "dimension"],
+    "role_scores": ["wave", "role", "dimension"],
+    "group_sizes": ["wave", "org", "role"],
+    "trust_matrix": ["wave", "org", "target"],
+    "matrices": ["wave", "dimension", "org", "target"],
+    "familiarity": ["wave", "org", "target"],
+    "culture_profiles": ["wave", "org"],
+    "item_distribution": ["item"],
+    "answer_shares": ["wave", "org", "question"],
+    "nps": ["wave", "org", "question"],
+    "mean_rank": ["wave", "org", "question"],
+}
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """How many cells a report shows and hides, by the reason each hidden one prints."""
+
+    cells: int
+    small: int
+    protect: int
+    withheld: int
+
+    @property
+    def hidden(self) -> int:
+        return self.small + self.protect + self.withheld
+
+
+def count(report: Report) -> Hidden:
+    """The cells of every table a reader sees (`CELLS`), hidden ones by printed reason."""
+    cells = small = protect = withheld = 0
+    for name, keys in CELLS.items():
+        table = report.tables.get(name)
+        if table is None or table.empty or "hidden" not in table:
+            continue
+        one = table.drop_duplicates([k for k in keys if k in table])
+        cells += len(one)
+        hidden = one["hidden"].to_numpy(dtype=bool)
+        reasons = one.get("hidden_reason", suppression.WITHHELD)
+        why = pd.Series(np.where(hidden, reasons, ""))
+        small += int((why == suppression.SMALL).sum())
+        protect += int((why == suppression.PROTECT).sum())
+        withheld += int((why == suppression.WITHHELD).sum())
+    return Hidden(cells, small, protect, withheld)
+
+
+def methods(report: Report, k: int, lang: str) -> str:
+    """The methods' sentence: how many cells this report hides, and why."""
+    found = count(report)
+    return t(
+        "report.hidden_cells",
+        lang,
+        hidden=found.hidden,
+        cells=found.cells,
+        small=found.small,
+        protect=found.protect,
+        withheld=found.withheld,
+        k=k,
+    )
