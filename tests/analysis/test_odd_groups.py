@@ -91,3 +91,32 @@ def test_every_organisation_answering_dont_know_to_a_dimension_keeps_the_report(
     assert reliability["hidden"].dtype == bool
     shown = report.tables["dimension_scores"]
     assert set(shown["dimension"].astype(str)) == set(SCALE[1:])
+
+
+def test_everyone_moving_from_3_to_4_is_said_not_tested_and_its_flat_interval_explained() -> None:
+    """Every one of north's 8 answered 3 to every statement in wave 1 and 4 in wave 2 (SD 0
+    both times): no t, df or p, no member of the family; the finding says everyone moved
+    from 3 to 4, and a note says why the interval has no width. Nothing crashes."""
+    first = synthetic(SIZES, 7)
+    second = synthetic(SIZES, 8).assign(wave=2)
+    second["response"] += 10_000
+    frame = pd.concat([first.astype(object), second.astype(object)], ignore_index=True)
+    for column in ("org", "role", "item", "target", "choice"):
+        frame[column] = frame[column].astype("category")
+    frame = frame.astype({"wave": "int64", "response": "int64", "value": "float64"})
+    north = (frame["org"] == "north").to_numpy() & (frame["target"].astype(str) == "").to_numpy()
+    reverse = frame["item"].astype(str).isin([q.id for q in TRUST.questions if q.reverse])
+    frame.loc[north & (frame["wave"] == 1).to_numpy(), "value"] = 3.0
+    frame.loc[north & (frame["wave"] == 2).to_numpy(), "value"] = 4.0
+    frame.loc[north & (frame["wave"] == 2).to_numpy() & reverse.to_numpy(), "value"] = 2.0
+    report = build(frame, waves=2)
+    changes = report.tables["changes"]
+    mine = changes[(changes["org"] == "north").to_numpy()]
+    assert len(mine) == len(SCALE) and not mine["spread"].any()
+    assert mine["p"].isna().all() and mine["p_holm"].isna().all()
+    assert not mine["significant"].any()
+    moved = [f for f in report.findings if f.startswith("north on ")]
+    assert moved and all("(3.0, then 4.0; n = 8 and 8)" in f for f in moved), report.findings
+    flat = [n for n in report.notes if n.startswith("north on ") and "no width" in n]
+    assert len(flat) == len(SCALE)
+    render_html([report], context())  # the page renders
