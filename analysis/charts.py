@@ -1,7 +1,11 @@
 """Charts: thin functions from suppressed, tidy tables to plotly figures.
 
 Every input table has already been through `suppression`; hidden cells arrive with
-`hidden = True` and are drawn as grey placeholders labelled "n < k", never dropped.
+`hidden = True` and `hidden_reason`, and are drawn as grey placeholders, never dropped,
+labelled with their reason in the catalogue's words (`hidden_label`): "fewer than k", or
+"hidden to protect a smaller group" (a cell that may hold many), or only "hidden" where
+the reason is withheld. A chart of many marks names each reason once, in its legend,
+so labels never pile up over each other.
 Colours are the Okabe–Ito palette (safe for colour-blind readers); fonts are sized for
 a phone screen and for print.
 """
@@ -9,7 +13,7 @@ a phone screen and for print.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,6 +22,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from surveys import i18n
+
+from .suppression import PROTECT, SMALL, WITHHELD
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HIDDEN = "#BBBBBB"
@@ -33,8 +39,30 @@ def label(key: str, lang: str) -> str:
     return i18n.raw(f"charts.{key}", lang)
 
 
-def small(k: int) -> str:
-    return f"n < {k}"
+def hidden_label(reason: str, k: int, lang: str) -> str:
+    """What a hidden cell shows instead of its figures: why it is hidden.
+
+    `SMALL`: fewer than k; `PROTECT`: hidden only so that a smaller cell cannot be worked
+    out (it may hold many respondents); anything else (`WITHHELD`, or a table that does
+    not say): "hidden", no reason.
+    """
+    if reason == SMALL:
+        return i18n.t("charts.hidden_small", lang, k=k)
+    if reason == PROTECT:
+        return label("hidden_protect", lang)
+    return label("hidden", lang)
+
+
+def reasons(table: pd.DataFrame) -> list[str]:
+    """The `hidden_reason` of each row ("" shown), `WITHHELD` where a table gives none."""
+    if "hidden_reason" not in table:
+        hidden = table["hidden"].to_numpy(dtype=bool)
+        return [WITHHELD if h else "" for h in hidden]
+    return [str(r) if r == r else "" for r in table["hidden_reason"]]
+
+
+PATTERN = {SMALL: "", PROTECT: "/", WITHHELD: "."}  # grey bars told apart without colour
+SYMBOL = {SMALL: "x", PROTECT: "circle-open", WITHHELD: "square-open"}  # and grey marks
 
 
 def number(value: float, spec: str, lang: str) -> str:
@@ -122,6 +150,7 @@ def dimension_profile(
 ) -> go.Figure:
     """Grouped bars: mean per organisation and dimension with its CI; hidden cells grey."""
     fig = go.Figure()
+    named: set[str] = set()  # each reason in the legend once
     for i, (dim, group) in enumerate(table.groupby("dimension", observed=True, sort=False)):
         shown = group[~group["hidden"]]
         hidden = group[group["hidden"]]
@@ -139,19 +168,20 @@ def dimension_profile(
             },
             hovertemplate="%{x}: %{y:.2f}<extra>" + dimensions.get(str(dim), str(dim)) + "</extra>",
         )
-        if len(hidden):
+        for reason, marks in hidden.groupby(np.asarray(reasons(hidden)), sort=True):
+            text = hidden_label(str(reason), k, lang)
             fig.add_bar(
-                name=small(k),
-                x=[names.get(o, o) for o in hidden["org"]],
-                y=[0.15] * len(hidden),
-                base=[1] * len(hidden),
-                marker_color=HIDDEN,
+                name=text,
+                x=[names.get(o, o) for o in marks["org"]],
+                y=[0.15] * len(marks),
+                base=[1] * len(marks),
+                marker={"color": HIDDEN, "pattern": {"shape": PATTERN.get(str(reason), "")}},
                 offsetgroup=str(dim),
-                text=[small(k)] * len(hidden),
-                textposition="outside",
-                showlegend=False,
-                hoverinfo="skip",
+                legendgroup=f"hidden {reason}",
+                showlegend=str(reason) not in named,
+                hovertemplate=f"%{{x}}: {text}<extra></extra>",
             )
+            named.add(str(reason))
     fig.update_yaxes(range=[1, 5.4], title=label("score", lang))
     fig.update_layout(barmode="group")
     return _layout(fig, label("profile", lang), lang)
@@ -174,7 +204,7 @@ def trust_heatmap(
     picture do — never a fixed gap, which could mark a pair a finding calls balanced
     (an empty frame: a matrix without a test, no ◆).
     """
-    orgs, z, text = _pair_grid(matrix, "mean", k, lambda v: number(v, ".1f", lang))
+    orgs, z, text = _pair_grid(matrix, "mean", k, lambda v: number(v, ".1f", lang), lang)
     one_sided = np.zeros(z.shape, dtype=bool)
     for a, b in _significant(pairs):
         if a in orgs and b in orgs:
@@ -199,17 +229,17 @@ def trust_heatmap(
 
 
 def _pair_grid(
-    table: pd.DataFrame, column: str, k: int, write: Callable[[float], str]
+    table: pd.DataFrame, column: str, k: int, write: Callable[[float], str], lang: str
 ) -> tuple[list[str], np.ndarray, list[list[str]]]:
-    """Organisation × organisation values and cell texts; hidden cells read 'n < k'."""
+    """Organisation × organisation values and cell texts; hidden cells give their reason."""
     orgs = sorted(set(table["org"].astype(str)) | set(table["target"].astype(str)))
     z = np.full((len(orgs), len(orgs)), np.nan)
     text = [["" for _ in orgs] for _ in orgs]
-    cells = zip(table["org"], table["target"], table["hidden"], table[column], strict=True)
-    for org, target, hidden, value in cells:
+    cells = zip(table["org"], table["target"], reasons(table), table[column], strict=True)
+    for org, target, reason, value in cells:
         i, j = orgs.index(str(org)), orgs.index(str(target))
-        if hidden:
-            text[i][j] = small(k)
+        if reason:  # one label per cell, each in its own box
+            text[i][j] = hidden_label(reason, k, lang)
         else:
             z[i, j] = value
             text[i][j] = write(value)
@@ -278,16 +308,16 @@ def role_gap(
                 name=name,
                 marker={"size": 14, "color": PALETTE[i % len(PALETTE)]},
             )
-        if len(hidden):  # at the left edge, outside the scale: present, but no value
+        # at the left edge, outside the scale: present, but no value; named in the legend
+        for reason, marks in hidden.groupby(np.asarray(reasons(hidden)), sort=True):
+            text = hidden_label(str(reason), k, lang)
             fig.add_scatter(
-                x=[1.0] * len(hidden),
-                y=[dimensions.get(d, d) for d in hidden["dimension"]],
-                mode="markers+text",
-                name=f"{name} ({small(k)})",
-                text=[f"{name}: {small(k)}"] * len(hidden),
-                textposition="middle right",
+                x=[1.0] * len(marks),
+                y=[dimensions.get(d, d) for d in marks["dimension"]],
+                mode="markers",
+                name=f"{name} ({text})",
                 marker={"size": 10, "color": HIDDEN, "symbol": "x"},
-                hoverinfo="skip",
+                hovertemplate=f"{name}: {text}<extra></extra>",
             )
     fig.update_xaxes(range=[0.9, 5], title=label("score", lang))
     return _layout(fig, label("role_gap", lang), lang, height=140 + 60 * len(dims))
@@ -307,6 +337,7 @@ def trend(
     """Lines per organisation over waves with CI bars; significant changes starred."""
     fig = go.Figure()
     data = table[table["dimension"] == dimension]
+    named: set[str] = set()  # each reason in the legend once
     for i, (org, group) in enumerate(data.groupby("org", observed=True, sort=False)):
         group = group.sort_values("wave")
         shown = group[~group["hidden"]]
@@ -324,17 +355,20 @@ def trend(
             },
         )
         hidden = group[group["hidden"]]
-        if len(hidden):  # suppressed waves stay visible as grey 'n < k' marks
+        # suppressed waves stay visible as grey marks, each reason named once in the legend
+        for reason, marks in hidden.groupby(np.asarray(reasons(hidden)), sort=True):
+            text = hidden_label(str(reason), k, lang)
             fig.add_scatter(
-                x=[wave_names.get(w, str(w)) for w in hidden["wave"]],
-                y=[1.25] * len(hidden),
-                mode="markers+text",
-                text=[small(k)] * len(hidden),
-                textposition="top center",
-                showlegend=False,
-                marker={"color": HIDDEN, "size": 10, "symbol": "x"},
-                hoverinfo="skip",
+                x=[wave_names.get(w, str(w)) for w in marks["wave"]],
+                y=[1.25] * len(marks),
+                mode="markers",
+                name=text,
+                legendgroup=f"hidden {reason}",
+                showlegend=str(reason) not in named,
+                marker={"color": HIDDEN, "size": 10, "symbol": SYMBOL.get(str(reason), "x")},
+                hovertemplate=f"{names.get(str(org), str(org))}: {text}<extra></extra>",
             )
+            named.add(str(reason))
         if not changes.empty:
             sig = changes[
                 (changes["org"] == org)
@@ -385,10 +419,12 @@ def distance_heatmap(
     *,
     lang: str,
     names: dict[str, str],
-    hidden: Sequence[str] = (),
+    hidden: Mapping[str, str] | None = None,
     k: int = 5,
 ) -> go.Figure:
-    """Points to move between each pair of cultures; hidden organisations marked 'n < k'."""
+    """Points to move between each pair of cultures; hidden organisations (`hidden`: each
+    with its reason) marked with it."""
+    hidden = hidden or {}
     orgs = [*dict.fromkeys(distance["org"]), *hidden]
     table = distance.pivot_table(
         index="org", columns="other", values="distance", observed=True
@@ -396,7 +432,9 @@ def distance_heatmap(
     z = table.to_numpy()
     text = [
         [
-            small(k) if a in hidden or b in hidden else number(z[i][j], ".0f", lang)
+            hidden_label(hidden.get(a) or hidden[b], k, lang)
+            if a in hidden or b in hidden
+            else number(z[i][j], ".0f", lang)
             for j, b in enumerate(orgs)
         ]
         for i, a in enumerate(orgs)
@@ -429,7 +467,8 @@ def diverging_items(
     points = len(scale)
     middle = (points + 1) / 2
     names = [
-        items.get(i, i) + (f" ({small(k)})" if table.loc[i].isna().all() else "")
+        items.get(i, i)
+        + (f" ({hidden_label(SMALL, k, lang)})" if table.loc[i].isna().all() else "")
         for i in table.index
     ]
     # negative side: neutral's half first, so it sits next to zero and 'strongly
@@ -528,7 +567,7 @@ def trust_network(
         marker={"size": 26, "color": PALETTE[0], "line": {"color": "white", "width": 2}},
         hovertext=[
             f"{names.get(o, o)}: {_words('network.in_strength', lang)} "
-            + (number(strength[o], ".1f", lang) if o in strength else small(k))
+            + (number(strength[o], ".1f", lang) if o in strength else label("hidden", lang))
             for o in orgs
         ],
         hoverinfo="text",
@@ -617,7 +656,7 @@ def familiarity_heatmap(
     table: pd.DataFrame, *, lang: str, k: int, names: dict[str, str]
 ) -> go.Figure:
     """Share of "don't know" about each partner: rows do not know columns; hidden 'n < k'."""
-    orgs, z, text = _pair_grid(table, "dont_know", k, lambda v: number(v, ".0f", lang) + "%")
+    orgs, z, text = _pair_grid(table, "dont_know", k, lambda v: number(v, ".0f", lang) + "%", lang)
     fig = _pair_heatmap(
         orgs, z, text, names, lang, colorscale="Greys", zmin=0, zmax=100, showscale=False
     )
@@ -642,9 +681,11 @@ def nps_bars(
             orientation="h",
             marker_color=colour,
         )
-    labels = [
-        small(k) if h else _words("questions.nps_score", lang, score=number(s, "+.0f", lang))
-        for h, s in zip(hidden, scores["score"].fillna(0), strict=True)
+    labels = [  # one per organisation, each on its own row
+        hidden_label(r, k, lang)
+        if h
+        else _words("questions.nps_score", lang, score=number(s, "+.0f", lang))
+        for h, r, s in zip(hidden, reasons(scores), scores["score"].fillna(0), strict=True)
     ]
     fig.add_scatter(
         y=orgs,
@@ -688,14 +729,15 @@ def option_shares(
             text=[number(v, ".0f", lang) + "%" if v == v else "" for v in values],
             textposition="inside",
         )
-    hidden = shares.groupby(shares["org"].astype(str), sort=False)["hidden"].any()
-    marks = [o for o in orgs if hidden.get(o, False)]
+    first = shares.assign(org=shares["org"].astype(str), reason=reasons(shares))
+    first = first[first["hidden"].to_numpy(dtype=bool)].drop_duplicates("org")
+    marks = dict(zip(first["org"], first["reason"], strict=True))  # one per organisation's row
     if marks:
         fig.add_scatter(
             y=[names.get(o, o) for o in marks],
             x=[2] * len(marks),
             mode="text",
-            text=[small(k)] * len(marks),
+            text=[hidden_label(r, k, lang) for r in marks.values()],
             textposition="middle right",
             showlegend=False,
             hoverinfo="skip",

@@ -3,10 +3,16 @@
 Every output goes through this module:
 
 * a cell computed from fewer than k responses is hidden (primary suppression);
-* within a breakdown (cells that share everything but one variable), if any cell is
-  hidden, more cells are hidden — next-smallest first — until the hidden cells together
-  hold at least k responses, so neither a hidden cell nor their union can be recovered
-  from a shown total by subtraction (secondary suppression);
+* within a breakdown whose total is published (the roles of an organisation add up to
+  its respondents; an organisation's score n to its roles' ns), if any cell is hidden,
+  more cells are hidden — next-smallest first, so the least is lost — until the hidden
+  cells together hold at least k responses, so neither a hidden cell nor their union can
+  be recovered from the total by subtraction (secondary suppression, `suppress`);
+* where no published figure adds the cells of a breakdown up (every table pooled over
+  organisations pools only the shown ones), nothing is hidden beside the small cells
+  (`primary`): hiding more would lose figures and protect nothing. The derivability
+  check (`analysis.derivability`, run over every table published together) proves that
+  no hidden count follows either way;
 * free text only for groups of at least `k_comments`, shuffled;
 * results only for closed waves: while a wave is open, response counts only.
 """
@@ -52,11 +58,11 @@ def suppress(
     """
     check_k(k)
     result = table.copy()
-    result["hidden"] = result[count] < k
+    result["hidden"] = (result[count] < k).astype(bool)
     if hide is not None:
         result["hidden"] |= pd.Series(list(hide), index=result.index, dtype=bool)
     if result.empty:
-        return result
+        return with_reasons(result, k, count)
     breakdowns = (
         [frame for _, frame in result.groupby(list(by), observed=True, sort=False)]
         if by
@@ -73,15 +79,65 @@ def suppress(
                 break
             result.at[label, "hidden"] = True
             hidden_n += int(n)
-    return result
+    return with_reasons(result, k, count)
+
+
+SMALL = "small"  # hidden: fewer than k behind it
+PROTECT = "protect"  # hidden: k or more behind it, so that a smaller cell cannot be derived
+WITHHELD = "withheld"  # hidden, its reason left out: the reason would narrow a hidden count
+
+
+def with_reasons(table: pd.DataFrame, k: int, count: str = "n") -> pd.DataFrame:
+    """Add `hidden_reason` to a suppressed, unmasked table: "" shown, `SMALL` or `PROTECT`.
+
+    The reason is what a chart or table prints where the cell's figures would stand: a
+    cell hidden only to protect a smaller one may hold many respondents, and "fewer than
+    k" there would be untrue. The reason says whether the count is below k, so it is a
+    published fact (`analysis.report.published` states it; `labels` withdraws it where
+    the derivability check finds it narrows a hidden count).
+    """
+    hidden = table["hidden"].to_numpy(dtype=bool)
+    small = table[count].to_numpy(dtype="float64") < k
+    return table.assign(hidden_reason=np.where(hidden, np.where(small, SMALL, PROTECT), ""))
+
+
+def inherited(table: pd.DataFrame, k: int, count: str = "n") -> pd.DataFrame:
+    """Rows hidden by a decision taken in another table (an organisation not shown whole,
+    a role hidden among the group sizes): all hidden, "fewer than k" where they are,
+    else the reason withheld — that other table's reason may be withheld itself, and a
+    "k or more" here would tell it."""
+    hidden = table.assign(hidden=True)
+    small = hidden[count].to_numpy(dtype="float64") < k
+    return hidden.assign(hidden_reason=np.where(small, SMALL, WITHHELD))
+
+
+def primary(
+    table: pd.DataFrame,
+    k: int,
+    count: str = "n",
+    hide: Sequence[bool] | np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Add `hidden` (and `hidden_reason`): the cells below k, plus those `hide` marks.
+
+    For a table no published total adds up: a hidden cell's count cannot be worked out
+    by subtraction, so hiding a second cell would protect nothing (issue 18: a group of
+    34 hidden on 36 of 72 cells to protect one of 2 that no total included).
+    """
+    check_k(k)
+    result = table.copy()
+    result["hidden"] = (result[count] < k).astype(bool)
+    if hide is not None:
+        result["hidden"] |= pd.Series(list(hide), index=result.index, dtype=bool)
+    return with_reasons(result, k, count)
 
 
 def mask(table: pd.DataFrame, value_columns: Sequence[str], count: str = "n") -> pd.DataFrame:
     """Blank every value and the count of hidden cells: a table shows them as 'n < k' only."""
     result = table.copy()
+    shown = ~result["hidden"].astype(bool)  # a concatenated table may hold it as objects
     for column in [*value_columns, count]:
         if column in result:
-            result[column] = result[column].where(~result["hidden"])
+            result[column] = result[column].where(shown)
     return result
 
 

@@ -29,7 +29,7 @@ from surveys.store import OrgCount
 
 from .. import charts, stats, suppression
 from ..data import WaveData
-from . import convergence, detectable, families, findings, sections, tables
+from . import convergence, detectable, families, findings, labels, sections, tables
 from .families import ALPHA
 from .model import Context, FindingSlot, Report, dimension_names
 from .tables import SCORES, Frames, Shape
@@ -107,6 +107,7 @@ def build_report(
     sections.add_sections(report, ctx, shape, build.frames, shown, whole, counted, groups)
     if shape.scale:
         report.tables["org_role_scores"] = suppression.mask(org_roles, SCORES)
+    labels.settle(report)
     adjust_families([report])
     return report
 
@@ -115,9 +116,7 @@ def _profile(build: _Build) -> pd.DataFrame:
     """The scale dimensions per organisation: table, chart, strongest and weakest."""
     report, ctx, frames = build.report, build.ctx, build.frames
     profile = tables.profile(frames.main, ctx.k)
-    report.tables["dimension_scores"] = suppression.mask(profile, SCORES).assign(
-        hidden_reason=tables.hidden_reason(profile, ctx.k)
-    )
+    report.tables["dimension_scores"] = suppression.mask(profile, SCORES)
     latest = profile[profile["wave"] == frames.latest]
     if build.shape.scale and (latest.empty or latest["hidden"].all()):
         report.notes.append(t("report.nothing", ctx.lang, k=ctx.k))
@@ -215,9 +214,7 @@ def _matrix(build: _Build) -> bool:
     if not len(scores):
         return False
     matrix = tables.matrix(scores, build.shape.matrix, ctx.k)
-    report.tables["trust_matrix"] = stats.reciprocity(
-        suppression.mask(matrix, SCORES).assign(hidden_reason=tables.hidden_reason(matrix, ctx.k))
-    )
+    report.tables["trust_matrix"] = stats.reciprocity(suppression.mask(matrix, SCORES))
     masked = report.tables["trust_matrix"]  # a chart never sees a hidden figure
     latest = masked[(masked["wave"] == frames.latest).to_numpy()]
     report.chart(
@@ -283,10 +280,14 @@ def _culture(build: _Build) -> None:
             org_name=ctx.org(org),
             types=types,
         )
-    hidden = sorted(set(profiles.loc[profiles["hidden"], "org"]) - set(shown["org"]))
-    if hidden:
-        names = ", ".join(ctx.org(o) for o in hidden)
-        report.notes.append(t("report.culture_hidden", ctx.lang, orgs=names, k=ctx.k))
+    hidden = _hidden_reasons(profiles, set(shown["org"]))
+    for reason, key in (
+        (suppression.SMALL, "culture_hidden"),
+        (suppression.PROTECT, "culture_protected"),
+    ):
+        names = ", ".join(ctx.org(o) for o, why in hidden.items() if why == reason)
+        if names:
+            report.notes.append(t(f"report.{key}", ctx.lang, orgs=names, k=ctx.k))
     if shown["org"].nunique() > 1:
         distance = stats.culture_distance(shown)
         report.tables["culture_distance"] = distance
@@ -304,6 +305,17 @@ def _culture(build: _Build) -> None:
         if convergence.add(report, frames.answers, build.shape, orgs, frames.latest):
             _slot(report, convergence.words)
     report.findings.extend(findings.culture_gap(shown, ctx, types, findings.sizes_of(shown)))
+
+
+def _hidden_reasons(profiles: pd.DataFrame, shown: set[object]) -> dict[str, str]:
+    """The organisations without a shown culture profile, each with why: fewer than k
+    in any of its rows, else hidden to protect a smaller one."""
+    hidden = profiles[profiles["hidden"].to_numpy(dtype=bool) & ~profiles["org"].isin(shown)]
+    found: dict[str, str] = {}
+    for org, rows in hidden.groupby(hidden["org"].astype(str), sort=True):
+        small = (rows["hidden_reason"] == suppression.SMALL).any()
+        found[str(org)] = suppression.SMALL if small else suppression.PROTECT
+    return found
 
 
 def _items(build: _Build, shown: pd.DataFrame, whole: pd.DataFrame, groups: pd.DataFrame) -> None:

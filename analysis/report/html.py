@@ -21,7 +21,7 @@ from surveys.model import Question
 from surveys.qtypes import QUESTION_TYPES
 
 from .. import charts
-from . import convergence, detectable, partner_html
+from . import convergence, detectable, labels, partner_html
 from .build import adjust_families
 from .model import Context, Report, dimension_names
 
@@ -164,6 +164,7 @@ def _methods(reports: list[Report], ctx: Context) -> list[str]:
     ]
     for report in reports:
         parts.append(f"<h3>{html.escape(report.survey.title.get(lang))}</h3>")
+        parts.append(f"<p>{html.escape(labels.methods(report, ctx.k, lang))}</p>")
         parts.extend(_appendix(report, ctx))
         parts.extend(_index(report, ctx))
     return parts
@@ -173,9 +174,9 @@ def _per_option(report: Report, ctx: Context) -> list[str]:
     """A table per question and wave of each `per_option` kind (ranking: mean rank).
 
     Options down, organisations across, the count last; a hidden organisation keeps its
-    column, every cell 'n < k' (its count too).
+    column, every cell giving why it is hidden (its count too).
     """
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
     parts = []
     for name in dict.fromkeys(q.per_option for q in QUESTION_TYPES.values() if q.per_option):
         table = report.tables.get(name)
@@ -189,6 +190,7 @@ def _per_option(report: Report, ctx: Context) -> list[str]:
             shown = {t("report.col_option", lang): [*labels, "n"]}
             for org in sorted(dict.fromkeys(rows["org"]), key=ctx.org):
                 cells = rows[(rows["org"] == org).to_numpy()].set_index("option")
+                small = _why(cells, ctx)
                 means = [
                     small if hidden else charts.number(mean, ".2f", lang)
                     for hidden, mean in (cells.loc[o.value, ["hidden", "mean"]] for o in q.options)
@@ -247,12 +249,13 @@ def comment_blocks(comments: pd.DataFrame, ctx: Context, names: bool = True) -> 
 def _by_org_table(
     rows: pd.DataFrame, ctx: Context, labels: dict[str, str], value: str, spec: str, unit: str = ""
 ) -> str:
-    """Options down, organisations across, the count last: hidden organisations 'n < k'."""
-    lang, small = ctx.lang, charts.small(ctx.k)
+    """Options down, organisations across, the count last: hidden organisations say why."""
+    lang = ctx.lang
     shown = {t("report.col_option", lang): [*labels.values(), "n"]}
     for org in sorted(dict.fromkeys(rows["org"].astype(str)), key=ctx.org):
         cells = rows[(rows["org"].astype(str) == org).to_numpy()].set_index("option")
         hidden = bool(cells["hidden"].iloc[0])
+        small = _why(cells, ctx)
         values = [
             small if hidden else charts.number(float(cells[value].get(o, 0.0)), spec, lang) + unit
             for o in labels
@@ -303,7 +306,7 @@ def _nps(report: Report, ctx: Context) -> list[str]:
     table = report.tables.get("nps")
     if table is None or table.empty:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
     parts = [
         f"<h3>{html.escape(t('questions.nps', lang))}</h3>",
         f"<p class='meta'>{html.escape(t('questions.nps_note', lang))}</p>",
@@ -311,18 +314,19 @@ def _nps(report: Report, ctx: Context) -> list[str]:
     columns = ("score", "promoters", "passives", "detractors", "mean")
     for (wave, question), rows in table.groupby(["wave", "question"], sort=False):
         q = report.survey.question(str(question))
+        why = [charts.hidden_label(r, ctx.k, lang) for r in charts.reasons(rows)]
         shown = {
             t("report.col_org", lang): [ctx.org(str(o)) for o in rows["org"]],
             **{
                 t(f"questions.col_{c}", lang): [
-                    small if h else charts.number(v, "+.0f" if c == "score" else ".1f", lang)
-                    for h, v in zip(rows["hidden"], rows[c], strict=True)
+                    w if h else charts.number(v, "+.0f" if c == "score" else ".1f", lang)
+                    for h, w, v in zip(rows["hidden"], why, rows[c], strict=True)
                 ]
                 for c in columns
             },
             "n": [
-                small if h else "–" if n != n else f"{n:.0f}"
-                for h, n in zip(rows["hidden"], rows["n"], strict=True)
+                w if h else "–" if n != n else f"{n:.0f}"
+                for h, w, n in zip(rows["hidden"], why, rows["n"], strict=True)
             ],
         }
         block = pd.DataFrame(shown).to_html(index=False)
@@ -335,7 +339,7 @@ def _aspects(report: Report, ctx: Context) -> list[str]:
     table = report.tables.get("culture_aspects")
     if table is None or table.empty:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
     parts = [f"<h3>{html.escape(t('questions.aspects', lang))}</h3>"]
     for (wave, question), rows in table.groupby(["wave", "question"], sort=False):
         q = report.survey.question(str(question))
@@ -343,6 +347,7 @@ def _aspects(report: Report, ctx: Context) -> list[str]:
         shown = {t("report.col_option", lang): list(labels.values())}
         for org in sorted(dict.fromkeys(rows["org"].astype(str)), key=ctx.org):
             cells = rows[(rows["org"].astype(str) == org).to_numpy()].set_index("option")
+            small = _why(cells, ctx)
             shown[ctx.org(org)] = [
                 small
                 if cells.loc[o, "hidden"]
@@ -359,7 +364,7 @@ def _network(report: Report, ctx: Context) -> list[str]:
     strength = report.tables.get("strength")
     if strength is None or strength.empty:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang, small = ctx.lang, t("charts.hidden", ctx.lang)  # no shown cell to take a mean of
     latest = strength["wave"].max()
     parts = [
         f"<h3>{html.escape(t('network.section', lang))}</h3>",
@@ -446,8 +451,9 @@ def _familiarity(report: Report, ctx: Context, wave: object) -> list[str]:
     table = report.tables.get("familiarity")
     if table is None or table.empty:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
     rows = table[(table["wave"] == wave).to_numpy()]
+    rows = rows.assign(why=[charts.hidden_label(r, ctx.k, lang) for r in charts.reasons(rows)])
     orgs = sorted(set(rows["org"]) | set(rows["target"]), key=ctx.org)
     cells = rows.set_index(["org", "target"])
     shown = {t("charts.from", lang) + " \\ " + t("charts.to", lang): [ctx.org(o) for o in orgs]}
@@ -455,7 +461,7 @@ def _familiarity(report: Report, ctx: Context, wave: object) -> list[str]:
         shown[ctx.org(target)] = [
             ""
             if (org, target) not in cells.index
-            else small
+            else str(cells.loc[(org, target), "why"])
             if cells.loc[(org, target), "hidden"]
             else charts.number(cells.loc[(org, target), "dont_know"], ".0f", lang) + "%"
             for org in orgs
@@ -486,10 +492,15 @@ def _index(report: Report, ctx: Context) -> list[str]:
 
 def _appendix(report: Report, ctx: Context) -> list[str]:
     """The methods tables with names instead of ids, numbers as the reader writes them."""
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
 
-    def counted(values: pd.Series) -> list[str]:
-        return [small if n != n else f"{n:.0f}" for n in values]
+    def counted(table: pd.DataFrame) -> list[str]:
+        """The n of each row; a hidden row says why instead, a row without one '–'."""
+        why = [charts.hidden_label(r, ctx.k, lang) for r in charts.reasons(table)]
+        return [
+            w if h else "–" if n != n else f"{n:.0f}"
+            for h, w, n in zip(table["hidden"].to_numpy(dtype=bool), why, table["n"], strict=True)
+        ]
 
     parts = []
     sizes = report.tables.get("group_sizes")
@@ -499,7 +510,7 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
                 t("report.col_wave", lang): [report.wave_names.get(w, w) for w in sizes["wave"]],
                 t("report.col_org", lang): [ctx.orgs.get(o, o) for o in sizes["org"]],
                 t("report.col_role", lang): [ctx.roles.get(r, r) or "–" for r in sizes["role"]],
-                "n": counted(sizes["n"]),
+                "n": counted(sizes),
             }
         )
         parts.append(f"<h4>{t('report.group_sizes', lang)}</h4>" + shown.to_html(index=False))
@@ -535,8 +546,11 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
                 t("report.col_wave", lang): [report.wave_names.get(w, w) for w in alphas["wave"]],
                 t("report.col_dimension", lang): [dims.get(d, d) for d in alphas["dimension"]],
                 t("report.col_items", lang): alphas["items"],
-                "n": counted(alphas["n"]),
-                "alpha": [_alpha_cell(row, small, lang) for row in alphas.itertuples()],
+                "n": counted(alphas),
+                "alpha": [
+                    _alpha_cell(row, charts.hidden_label(why, ctx.k, lang), lang)
+                    for row, why in zip(alphas.itertuples(), charts.reasons(alphas), strict=True)
+                ],
                 "": [_alpha_note(row, lang) for row in alphas.itertuples()],
             }
         )
@@ -545,10 +559,15 @@ def _appendix(report: Report, ctx: Context) -> list[str]:
 
 
 def _alpha_cell(row: Any, small: str, lang: str) -> str:
-    """'n < k' when hidden, '–' when there is no alpha, else the alpha itself."""
+    """Why it is hidden (`small`), '–' when there is no alpha, else the alpha itself."""
     if row.hidden:
         return small
     return "–" if row.alpha != row.alpha else charts.number(row.alpha, ".2f", lang)
+
+
+def _why(cells: pd.DataFrame, ctx: Context) -> str:
+    """Why an organisation's rows of one question are hidden (they share one decision)."""
+    return charts.hidden_label(charts.reasons(cells.iloc[:1])[0] or "", ctx.k, ctx.lang)
 
 
 def _alpha_note(row: Any, lang: str) -> str:

@@ -101,10 +101,10 @@ def _response(view: PartnerPage, ctx: Context) -> list[str]:
     return [f"<p class='response'>{html.escape(text)}</p>"]
 
 
-def _mean(hidden: bool, mean: float, low: float, high: float, ctx: Context) -> str:
-    """'3,45 [3,10 – 3,80]', or 'n < k' for a hidden cell."""
+def _mean(hidden: str, mean: float, low: float, high: float, ctx: Context) -> str:
+    """'3,45 [3,10 – 3,80]', or why a hidden cell (`hidden`: its reason) is hidden."""
     if hidden or mean != mean:
-        return charts.small(ctx.k)
+        return charts.hidden_label(hidden, ctx.k, ctx.lang)
     number = charts.number
     lang = ctx.lang
     return f"{number(mean, '.2f', lang)} [{number(low, '.2f', lang)} – {number(high, '.2f', lang)}]"
@@ -115,22 +115,24 @@ def _scores(view: PartnerPage, report: Report, ctx: Context, level: int) -> list
     rows = view.scores
     if rows.empty:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
     dims = report.dimension_names
     has_all = "all_mean" in rows
+    why = charts.reasons(rows)
     shown = {
         t("report.col_dimension", lang): [dims.get(d, d) for d in rows["dimension"]],
         ctx.org(view.org): [
-            _mean(bool(h), m, lo, hi, ctx)
-            for h, m, lo, hi in zip(
-                rows["hidden"], rows["mean"], rows["ci_low"], rows["ci_high"], strict=True
-            )
+            _mean(w, m, lo, hi, ctx)
+            for w, m, lo, hi in zip(why, rows["mean"], rows["ci_low"], rows["ci_high"], strict=True)
         ],
-        "n": [small if h else f"{n:.0f}" for h, n in zip(rows["hidden"], rows["n"], strict=True)],
+        "n": [
+            charts.hidden_label(w, ctx.k, lang) if w else f"{n:.0f}"
+            for w, n in zip(why, rows["n"], strict=True)
+        ],
     }
     if has_all:
         shown[t("partner.col_partnership", lang)] = [
-            _mean(False, m, lo, hi, ctx)
+            _mean("", m, lo, hi, ctx)
             for m, lo, hi in zip(
                 rows["all_mean"], rows["all_ci_low"], rows["all_ci_high"], strict=True
             )
@@ -147,14 +149,15 @@ def _trust(view: PartnerPage, ctx: Context, level: int) -> list[str]:
     """Trust it gives and receives, partner by partner, with the reciprocity test."""
     if view.given.empty and view.received.empty:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
 
     def cells(table: pd.DataFrame, key: str) -> dict[str, str]:
         if table.empty:
             return {}
+        why = charts.reasons(table)
         return {
-            str(other): small if hidden else charts.number(mean, ".2f", lang)
-            for other, hidden, mean in zip(table[key], table["hidden"], table["mean"], strict=True)
+            str(other): charts.hidden_label(w, ctx.k, lang) if w else charts.number(m, ".2f", lang)
+            for other, w, m in zip(table[key], why, table["mean"], strict=True)
         }
 
     given, received = cells(view.given, "target"), cells(view.received, "org")
@@ -199,7 +202,7 @@ def _roles(view: PartnerPage, report: Report, ctx: Context, level: int) -> list[
     rows = view.roles
     if rows.empty or rows["role"].nunique() < 2:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
     dims = report.dimension_names
     shown: dict[str, list[str]] = {
         t("report.col_dimension", lang): [
@@ -207,19 +210,20 @@ def _roles(view: PartnerPage, report: Report, ctx: Context, level: int) -> list[
         ]
     }
     for role, group in rows.groupby("role", observed=True, sort=True):
-        by_dim = group.set_index(group["dimension"].astype(str))
+        by_dim = group.assign(why=charts.reasons(group))
+        by_dim = by_dim.set_index(by_dim["dimension"].astype(str))
         shown[ctx.roles.get(str(role), str(role)) or "–"] = [
-            _role_cell(by_dim, str(d), small, lang) for d in dict.fromkeys(rows["dimension"])
+            _role_cell(by_dim, str(d), ctx) for d in dict.fromkeys(rows["dimension"])
         ]
     return [_heading("partner.roles", lang, level), table(shown)]
 
 
-def _role_cell(by_dim: pd.DataFrame, dimension: str, small: str, lang: str) -> str:
+def _role_cell(by_dim: pd.DataFrame, dimension: str, ctx: Context) -> str:
     if dimension not in by_dim.index:
         return "–"
     if by_dim.loc[dimension, "hidden"]:
-        return small
-    return charts.number(float(cast(float, by_dim.loc[dimension, "mean"])), ".2f", lang)
+        return charts.hidden_label(str(by_dim.loc[dimension, "why"]), ctx.k, ctx.lang)
+    return charts.number(float(cast(float, by_dim.loc[dimension, "mean"])), ".2f", ctx.lang)
 
 
 def _culture(view: PartnerPage, report: Report, ctx: Context, level: int) -> list[str]:
@@ -227,15 +231,19 @@ def _culture(view: PartnerPage, report: Report, ctx: Context, level: int) -> lis
     rows = view.culture
     if rows.empty:
         return []
-    lang, small = ctx.lang, charts.small(ctx.k)
+    lang = ctx.lang
     names = {}
     for dimension in report.survey.dimensions:
         names.update({o.value: o.label.get(lang) for o in dimension.options})
 
     def points(values: pd.Series) -> list[str]:
         return [
-            small if h else "–" if v != v else charts.number(v, ".0f", lang)
-            for h, v in zip(rows["hidden"], values, strict=True)
+            charts.hidden_label(w, ctx.k, lang)
+            if w
+            else "–"
+            if v != v
+            else charts.number(v, ".0f", lang)
+            for w, v in zip(charts.reasons(rows), values, strict=True)
         ]
 
     def others(values: pd.Series) -> list[str]:
@@ -271,7 +279,7 @@ def _answers(view: PartnerPage, report: Report, ctx: Context, level: int) -> lis
             for value, name in labels.items()
         )
         if mine["hidden"].any():
-            text = charts.small(ctx.k)
+            text = charts.hidden_label(charts.reasons(mine[mine["hidden"]])[0], ctx.k, lang)
         elif question in nps.index:
             text = t(
                 "questions.nps_score",

@@ -130,6 +130,6 @@ def _culture(table: pd.DataFrame | None, org: str) -> pd.DataFrame:
     others = latest[(latest["org"].astype(str) != org).to_numpy() & ~latest["hidden"]]
     mean = others.groupby("type", observed=True)[["now", "preferred"]].mean()
     mean = mean.add_prefix("others_").reset_index()
-    own = own[["type", "now", "preferred", "gap", "hidden"]].astype({"type": str})
+    own = own[["type", "now", "preferred", "gap", "hidden", "hidden_reason"]].astype({"type": str})
     merged: pd.DataFrame = own.merge(mean.astype({"type": str}), on="type", how="left")
     return merged

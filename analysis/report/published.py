@@ -37,6 +37,7 @@ from ..derivability import (
     Shown,
     Sum,
 )
+from ..suppression import PROTECT, SMALL
 from .model import Report
 from .tables import reached_roles
 
@@ -90,7 +91,7 @@ def _count(cell: Cell, row: pd.Series, k: int) -> Iterator[Fact]:
     """
     n = row.get("n")
     reason = row.get("hidden_reason", "")
-    secret = reason != "protect"
+    secret = reason != PROTECT
     if n is None or n != n:
         if secret:
             yield Hidden(cell)
@@ -98,10 +99,11 @@ def _count(cell: Cell, row: pd.Series, k: int) -> Iterator[Fact]:
         yield Shown(cell, int(n))
         if _hidden(row):
             yield Hidden(cell)  # a hidden row that prints its count: exposed
-    if reason == "small":
-        yield Bounds(cell, 1, k - 1)
-    elif reason == "protect":
+    if reason == SMALL:  # at most k − 1 (a statement nobody shown answered: 0)
+        yield Bounds(cell, 0, k - 1)
+    elif reason == PROTECT:
         yield Bounds(cell, k, None)
+    # WITHHELD: "hidden" only, which the row's presence says anyway
 
 
 def _interval(cell: Cell, row: pd.Series) -> Iterator[Fact]:
@@ -269,7 +271,7 @@ def _statements(s: str, tables: dict[str, pd.DataFrame], survey: Survey, k: int)
     latest = scores[(scores["wave"] == wave).to_numpy()]
     shown = latest[~latest["hidden"].astype(bool)]
     whole = set(latest["org"].astype(str)) - set(latest.loc[latest["hidden"], "org"].astype(str))
-    share_columns = [c for c in items.columns if c not in ("item", "n")]
+    share_columns = [c for c in items.columns if c not in ("item", "n", "hidden_reason")]
     groups = _groups(s, tables)
     scale = set(latest["dimension"].astype(str))
     for _, row in items.iterrows():

@@ -21,9 +21,9 @@ from surveys.model import Question, Survey
 from .. import stats, suppression
 from .tables import SCORES, Shape, in_cells, in_shown_groups, matrix
 
-SHARES = ["wave", "org", "question", "option", "n", "share", "hidden"]
+SHARES = ["wave", "org", "question", "option", "n", "share", "hidden", "hidden_reason"]
 NPS = ["wave", "org", "question", "n", "mean", "detractors", "passives", "promoters", "score"]
-ASPECTS = ["wave", "org", "question", "option", "mean", "hidden"]
+ASPECTS = ["wave", "org", "question", "option", "mean", "hidden", "hidden_reason"]
 INDEX = ["question", "type", "label", "table"]
 PROMOTER, PASSIVE = 9, 7  # NPS: 9–10 promote, 7–8 are passive, 0–6 detract
 
@@ -112,8 +112,8 @@ def answer_shares(
     Per (wave, org, question): `n` answered (don't know left out) and per option the
     share (%) that chose it. Only organisations shown whole, and for a question for some
     roles only where those roles' groups are shown (`in_shown_groups`: shares give their
-    n, and n would give a hidden group's size); within one wave and question the
-    organisations are one breakdown (complementary suppression), and any other
+    n, and n would give a hidden group's size); a count below k is hidden (no total over
+    organisations is published, so no second cell needs to be), and any other
     organisation that answered keeps its rows, hidden: every figure blank.
     """
     questions = [q for q in survey.questions if REPORTED[q.type].rows and not q.per_partner]
@@ -129,8 +129,8 @@ def answer_shares(
     inside = in_cells(sizes, whole, ["wave", "org"]) & in_shown_groups(sizes, survey, groups)
     sizes = pd.concat(
         [
-            suppression.suppress(sizes[inside], k, by=["wave", "item"]),
-            sizes[~inside].assign(hidden=True),
+            suppression.primary(sizes[inside], k),  # no total over organisations
+            suppression.inherited(sizes[~inside], k),
         ]
     )
     counts = chosen.groupby(["wave", "org", "item", "option"]).size().rename("count")
@@ -196,7 +196,7 @@ def nps_scores(shares: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     ids = [q.id for q in survey.questions if REPORTED[q.type].rows == "value"]
     frame = shares[shares["question"].isin(ids).to_numpy()]
     if frame.empty:
-        return pd.DataFrame(columns=[*NPS, "hidden"])
+        return pd.DataFrame(columns=[*NPS, "hidden", "hidden_reason"])
     point = frame["option"].astype(int).to_numpy()
     share = frame["share"].to_numpy(dtype="float64")
     keys = ["wave", "org", "question"]
@@ -207,14 +207,14 @@ def nps_scores(shares: pd.DataFrame, survey: Survey) -> pd.DataFrame:
         weighted=point * share / 100,
     )
     table = parts.groupby(keys, sort=False).sum().reset_index()
-    first = frame.drop_duplicates(keys)[[*keys, "n", "hidden"]]
+    first = frame.drop_duplicates(keys)[[*keys, "n", "hidden", "hidden_reason"]]
     table = first.merge(table, on=keys)
     hidden = table["hidden"].to_numpy(dtype=bool)
     for column in ("detractors", "passives", "promoters", "weighted"):
         table[column] = table[column].where(~hidden)
     table["score"] = table["promoters"] - table["detractors"]
     table = table.rename(columns={"weighted": "mean"})
-    return table[[*NPS, "hidden"]].reset_index(drop=True)
+    return table[[*NPS, "hidden", "hidden_reason"]].reset_index(drop=True)
 
 
 def culture_aspects(answers: pd.DataFrame, shape: Shape, profiles: pd.DataFrame) -> pd.DataFrame:
@@ -227,6 +227,17 @@ def culture_aspects(answers: pd.DataFrame, shape: Shape, profiles: pd.DataFrame)
     if frame.empty or profiles.empty:
         return pd.DataFrame(columns=ASPECTS)
     decided = profiles.groupby(["wave", "org"], observed=True)["hidden"].any().reset_index()
+    small = profiles["hidden_reason"] == suppression.SMALL  # any type below k: the profile is
+    small = small.groupby([profiles["wave"], profiles["org"]], observed=True).any()
+    decided["hidden_reason"] = np.where(
+        decided["hidden"],
+        np.where(
+            small.reindex(pd.MultiIndex.from_frame(decided[["wave", "org"]])).to_numpy(),
+            suppression.SMALL,
+            suppression.PROTECT,
+        ),
+        "",
+    )
     shown = decided.loc[~decided["hidden"], ["wave", "org"]]
     table = stats.describe(
         frame[in_cells(frame, shown, ["wave", "org"])], "value", ["wave", "org", "item", "target"]

@@ -120,9 +120,13 @@ def counts(
 
 
 def profile(main: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Scores per (wave, org, dimension) with `hidden`: the decision what is shown."""
+    """Scores per (wave, org, dimension) with `hidden`: the decision what is shown.
+
+    Only the cells below k: the partnership's scores, the roles and the statements pool
+    the shown cells alone, so no published total holds a hidden cell (`suppression`).
+    """
     table = stats.describe(main, "score", ["wave", "org", "dimension"])
-    return suppression.suppress(table, k, by=["wave", "dimension"])
+    return suppression.primary(table, k)
 
 
 def shown_cells(profile: pd.DataFrame) -> pd.DataFrame:
@@ -210,7 +214,7 @@ def culture_profiles(answers: pd.DataFrame, shape: Shape, k: int) -> pd.DataFram
     table = stats.culture_profiles(
         answers, now=shape.now, preferred=shape.preferred, dimensions=shape.allocate
     )
-    return suppression.suppress(table, k, by=["wave", "type"])
+    return suppression.primary(table, k)  # distances and convergence use shown ones only
 
 
 @dataclass(frozen=True)
@@ -271,11 +275,12 @@ def item_shares(
     shares.loc[sizes["hidden"].to_numpy()] = np.nan
     table = shares.reset_index()
     table.insert(1, "n", sizes["n"].where(~sizes["hidden"]).to_numpy())
+    table["hidden_reason"] = sizes["hidden_reason"].to_numpy()
     answer_scale = next(q.scale for q in likert if q.scale is not None)
     return ItemShares(table, shares, likert, answer_scale)
 
 
-PER_OPTION = ["wave", "org", "question", "option", "n", "mean", "hidden"]
+PER_OPTION = ["wave", "org", "question", "option", "n", "mean", "hidden", "hidden_reason"]
 
 
 def per_option(
@@ -287,9 +292,8 @@ def per_option(
     name, rows in survey and option order, `n` the responses to the question. Means come
     from the organisations shown whole only, and for a question for some roles only
     where those roles' groups are shown (`in_shown_groups`: a mean of whole ranks gives
-    its n); any other organisation that answered keeps its rows, hidden. The
-    organisations of one wave and question are one breakdown, so no count below k shows
-    or follows by subtraction.
+    its n); any other organisation that answered keeps its rows, hidden. No count below
+    k shows, and none follows by subtraction: no total over organisations is published.
     """
     kinds: dict[str, list[Question]] = {}
     for q in survey.questions:
@@ -311,8 +315,8 @@ def per_option(
         inside = in_cells(sizes, whole, ["wave", "org"]) & in_shown_groups(sizes, survey, groups)
         sizes = pd.concat(
             [
-                suppression.suppress(sizes[inside], k, by=["wave", "item"]),
-                sizes[~inside].assign(hidden=True),
+                suppression.primary(sizes[inside], k),  # no total over organisations
+                suppression.inherited(sizes[~inside], k),
             ]
         )
         shown = frame[in_cells(frame, whole, ["wave", "org"])]
@@ -420,7 +424,10 @@ def reliability(
         _alpha_note(row, (sizes or {}).get(str(row.dimension), 2)) for row in table.itertuples()
     ]
     if unscored is not None and len(unscored):
-        table = pd.concat([table, _dont_know_rows(unscored, table)], ignore_index=True)
+        extra = _dont_know_rows(unscored, table)
+        if len(extra):  # an empty frame's object columns would turn `hidden` into objects
+            table = pd.concat([table, extra], ignore_index=True)
+            table = table.astype({"hidden": bool, "low": bool, "computed": bool})
     table = table.assign(dimension=pd.Categorical(table["dimension"].astype(str), scale))
     table = table.sort_values(["wave", "dimension"], kind="stable").reset_index(drop=True)
     return suppression.mask(table, ["alpha", "low"])
@@ -454,6 +461,7 @@ def _dont_know_rows(unscored: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame
             "computed": False,
             "hidden": False,
             "note": "dont_know",
+            "hidden_reason": "",
         }
         for wave, dim in unscored[["wave", "dimension"]].drop_duplicates().itertuples(index=False)
         if (int(wave), str(dim)) not in keys
@@ -560,18 +568,6 @@ def reciprocity_tests(scores: pd.DataFrame, matrix: pd.DataFrame, wave: int) -> 
     """Welch's test of A→B against B→A for the pairs whose two cells are shown in `wave`."""
     cells = matrix.loc[~matrix["hidden"] & (matrix["wave"] == wave), ["wave", "org", "target"]]
     return stats.directions(scores[in_cells(scores, cells, ["wave", "org", "target"])])
-
-
-def hidden_reason(table: pd.DataFrame, k: int) -> np.ndarray:
-    """Per row of a suppressed (unmasked) table: "" shown, "small" hidden with fewer than k,
-    "protect" hidden only so that a smaller cell cannot be derived by subtraction.
-
-    The label a chart or table prints instead of 'n < k' for the second kind: that cell
-    may hold many respondents.
-    """
-    hidden = table["hidden"].to_numpy(dtype=bool)
-    small = table["n"].to_numpy(dtype="float64") < k
-    return np.where(hidden, np.where(small, "small", "protect"), "")
 
 
 def hidden_orgs(profile: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -10,21 +10,27 @@ from analysis import charts
 
 
 def test_role_gap_keeps_a_hidden_role_as_a_grey_mark() -> None:
-    """A role below k still appears, as 'n < k' without a score."""
+    """A role below k still appears, without a score, named once in the legend with why:
+    'minder dan 5'; a role hidden to protect it says so, not 'fewer than 5'."""
     table = pd.DataFrame(
         {
-            "role": ["staff", "staff", "council", "council"],
-            "dimension": ["vertrouwen", "gunnen"] * 2,
-            "mean": [3.5, 3.2, None, None],
-            "hidden": [False, False, True, True],
+            "role": ["staff", "staff", "council", "council", "manager", "manager"],
+            "dimension": ["vertrouwen", "gunnen"] * 3,
+            "mean": [3.5, 3.2, None, None, None, None],
+            "hidden": [False, False, True, True, True, True],
+            "hidden_reason": ["", "", "small", "small", "protect", "protect"],
         }
     )
     fig = charts.role_gap(
         table, lang="nl", k=5, roles={"council": "Raadslid"}, dimensions={"gunnen": "Gunnen"}
     )
-    marks = [t for t in fig.data if t.name and "n < 5" in t.name]
-    assert len(marks) == 1 and marks[0].name == "Raadslid (n < 5)"
+    marks = [t for t in fig.data if t.marker.color == charts.HIDDEN]
+    assert [m.name for m in marks] == [
+        "Raadslid (minder dan 5)",
+        "manager (verborgen om een kleinere groep te beschermen)",
+    ]
     assert list(marks[0].y) == ["vertrouwen", "Gunnen"]
+    assert all(m.mode == "markers" for m in marks)  # no text piled on the marks
 
 
 def test_trust_heatmap_marks_one_sided_pairs_and_hidden_cells() -> None:
@@ -43,7 +49,10 @@ def test_trust_heatmap_marks_one_sided_pairs_and_hidden_cells() -> None:
     text = fig.data[0].text  # rows and columns: a, b, c
     assert text[0][1] == "4.5 ◆" and text[1][0] == "2.5 ◆"
     assert text[1][2] == "4.8" and text[2][1] == "2.0"  # 2.8 apart, not supported: no ◆
-    assert text[0][2] == "3.0" and text[2][0] == "n < 5"
+    assert text[0][2] == "3.0" and text[2][0] == "hidden"  # no reason given: none claimed
+    reasons = matrix.assign(hidden_reason=["", "", "", "small", "", ""])
+    fig = charts.trust_heatmap(reasons, lang="en", k=5, names={}, pairs=pairs)
+    assert fig.data[0].text[2][0] == "fewer than 5"
 
 
 def test_diverging_items_keep_a_hidden_item_labelled() -> None:
@@ -55,13 +64,13 @@ def test_diverging_items_keep_a_hidden_item_labelled() -> None:
     fig = charts.diverging_items(
         shares, lang="en", items={"q1": "One", "q2": "Two"}, scale=list("12345"), k=5
     )
-    assert list(fig.data[0].y) == ["One", "Two (n < 5)"]
+    assert list(fig.data[0].y) == ["One", "Two (fewer than 5)"]
     negative = [t for t in fig.data if (pd.Series(t.x).dropna() < 0).any()]
     assert [t.name for t in negative][-1] == "1"  # strongly disagree outermost
 
 
 def test_distance_heatmap_marks_hidden_organisations() -> None:
-    """Organisations without a shown profile get a row and a column of 'n < k'."""
+    """Organisations without a shown profile get a row and a column saying why."""
     distance = pd.DataFrame(
         {
             "wave": 1,
@@ -70,9 +79,10 @@ def test_distance_heatmap_marks_hidden_organisations() -> None:
             "distance": [0.0, 12.0, 12.0, 0.0],
         }
     )
-    fig = charts.distance_heatmap(distance, lang="nl", names={"c": "C"}, hidden=["c"], k=5)
+    hidden = {"c": "small"}
+    fig = charts.distance_heatmap(distance, lang="nl", names={"c": "C"}, hidden=hidden, k=5)
     assert list(fig.data[0].y) == ["a", "b", "C"]
-    assert fig.data[0].text[2] == ["n < 5"] * 3 and fig.data[0].text[0][1] == "12"
+    assert fig.data[0].text[2] == ["minder dan 5"] * 3 and fig.data[0].text[0][1] == "12"
 
 
 def test_every_chart_carries_the_white_template_as_by_name(

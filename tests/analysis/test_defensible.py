@@ -163,8 +163,10 @@ def test_contrast_names_every_tied_dimension() -> None:
     assert (row["high"], row["low"]) == ("x z", "y")
 
 
-def test_hidden_organisations_tell_too_small_from_protected() -> None:
-    """Beta (3) is too small; Gamma (6) is hidden only so Beta's 3 cannot be subtracted."""
+def test_a_small_organisation_hides_no_other_where_no_total_holds_it() -> None:
+    """Beta (3) is too small; Gamma (6) stays shown: no published figure adds the
+    organisations up (the partnership pools the shown ones), so hiding Gamma would
+    protect nothing (issue 18)."""
     people = {
         "a": [{"x": 3.0, "y": 4.0}] * 10,
         "b": [{"x": 3.0, "y": 4.0}] * 3,
@@ -172,10 +174,8 @@ def test_hidden_organisations_tell_too_small_from_protected() -> None:
     }
     profile = tables.profile(main_scores(people), 5)
     hidden = tables.hidden_orgs(profile, 5)
-    assert hidden.to_dict("records") == [
-        {"org": "b", "reason": "small"},
-        {"org": "c", "reason": "protect"},
-    ]
+    assert hidden.to_dict("records") == [{"org": "b", "reason": "small"}]
+    assert not profile.loc[profile["org"] == "c", "hidden"].any()
 
 
 def scored_items(
@@ -356,16 +356,16 @@ def test_a_dont_know_dimension_is_noted_everywhere_and_never_compared() -> None:
     assert notes["invloed"] == "dont_know"
 
 
-def test_hidden_partners_are_named_and_protection_is_not_called_too_small() -> None:
-    """Gamma (3 people) is too small; Beta (6) hidden to protect Gamma; Alpha shown."""
+def test_hidden_partners_are_named_and_no_other_is_hidden_with_them() -> None:
+    """Gamma (3 people) is too small; Beta (6) and Alpha are shown."""
     records = []
     for org, n in (("a", 10), ("b", 6), ("c", 3)):
         for i in range(n):
             records += answers_of(org, 100 * ord(org) + i, {"vertrouwen": wobble(i, 3)})
     report = report_of(records)
     assert "Gamma: too few respondents to show." in report.findings
-    assert "Beta: hidden to protect a smaller group." in report.findings
-    assert not [f for f in report.findings if f.startswith("Alpha: too few")]
+    assert not [f for f in report.findings if "hidden to protect" in f]
+    assert not [f for f in report.findings if f.startswith(("Alpha: too few", "Beta: too few"))]
 
 
 def test_identical_answers_in_both_waves_are_reported_as_such() -> None:
@@ -522,9 +522,9 @@ def test_every_family_table_is_adjusted_once_in_build() -> None:
         assert (table["p"].isna() == table["p_holm"].isna()).all(), name
 
 
-def test_tables_say_which_hidden_cells_only_protect_a_smaller_one() -> None:
-    """The masked profile keeps no n for Beta or Gamma, but says Gamma is too small and
-    Beta (6 people) hidden to protect it: the label a chart prints instead of 'n < k'."""
+def test_tables_say_why_a_cell_is_hidden() -> None:
+    """The masked profile keeps no n for Gamma and says it is too small (the label a chart
+    prints); Beta (6 people) is shown, with its n."""
     records = []
     for org, n in (("a", 10), ("b", 6), ("c", 3)):
         for i in range(n):
@@ -532,8 +532,8 @@ def test_tables_say_which_hidden_cells_only_protect_a_smaller_one() -> None:
             records += answers_of(org, 100 * ord(org) + i, {"vertrouwen": wobble(i, 3)}, trust)
     report = report_of(records)
     scores = report.tables["dimension_scores"].set_index("org")
-    assert scores["hidden_reason"].to_dict() == {"a": "", "b": "protect", "c": "small"}
-    assert scores.loc[["b", "c"], "n"].isna().all()
+    assert scores["hidden_reason"].to_dict() == {"a": "", "b": "", "c": "small"}
+    assert scores.loc["c", "n"] != scores.loc["c", "n"] and scores.loc["b", "n"] == 6
     matrix = report.tables["trust_matrix"].set_index(["org", "target"])["hidden_reason"]
     assert matrix[("c", "a")] == "small" and matrix[("a", "c")] == ""
 

@@ -2,7 +2,7 @@
 
 Any type that declares `per_option` gets such a table under that name; ranking's is
 "mean_rank". Means come from the organisations shown whole; the others keep their
-rows as 'n < k'.
+rows, saying why ('fewer than k').
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def report_of(people: dict[str, list[Ranks]]) -> Report:
     return build_report(SURVEY, data_of(people), {1: []}, CTX)
 
 
-# a: 5 people, b: 4, both shown; d (1) is hidden, and c (3) with it, so d's one answer
-# does not follow from a total by subtraction
+# a: 5 people, b: 4, c: 3, shown; d (1) is hidden, and no other with it: no published
+# total holds d's one answer (issue 18)
 PEOPLE: dict[str, list[Ranks]] = {
     "a": [(1, 2, 3)] * 3 + [(2, 1, 3)] * 2,
     "b": [(3, 2, 1), (3, 1, 2), (2, 3, 1), (3, 2, 1)],
@@ -103,7 +103,9 @@ def cells(table: pd.DataFrame) -> dict[tuple[str, str], tuple[float, float, bool
 def test_mean_rank_per_option_and_organisation_by_hand() -> None:
     """a ranks cost 1,1,1,2,2 → 1.4, quality 2,2,2,1,1 → 1.6, clients 3 → 3; b likewise."""
     table = report_of(PEOPLE).tables["mean_rank"]
-    assert list(table.columns) == ["wave", "org", "question", "option", "n", "mean", "hidden"]
+    assert list(table.columns) == [
+        *["wave", "org", "question", "option", "n", "mean", "hidden", "hidden_reason"]
+    ]
     assert list(table["option"][:3]) == list(OPTIONS)  # option order, not alphabetical
     got = cells(table)
     assert got[("a", "cost")] == (5, 1.4, False)
@@ -112,21 +114,22 @@ def test_mean_rank_per_option_and_organisation_by_hand() -> None:
     assert got[("b", "cost")] == (4, 2.75, False)
     assert got[("b", "quality")] == (4, 2.0, False)
     assert got[("b", "clients")] == (4, 1.25, False)
-    for org in ("c", "d"):  # not shown whole: kept, hidden, nothing of theirs shown
-        for option in OPTIONS:
-            n, mean, hidden = got[(org, option)]
-            assert hidden and n != n and mean != mean
+    assert got[("c", "cost")][:2] == (3, 4 / 3) and not got[("c", "cost")][2]
+    for option in OPTIONS:  # d: not shown whole: kept, hidden, nothing of its shown
+        n, mean, hidden = got[("d", option)]
+        assert hidden and n != n and mean != mean
 
 
-def test_too_few_rankings_in_a_shown_organisation_hide_it_and_one_more() -> None:
-    """Shown whole, but only 2 of b's people ranked: b is hidden, and the next smallest (a)
-    with it, so b's count does not follow from a total of the shown ones."""
+def test_too_few_rankings_in_a_shown_organisation_hide_it_alone() -> None:
+    """Shown whole, but only 2 of b's people ranked: b is hidden, and no other with it: no
+    total over the organisations is published, so its count follows from nothing."""
     people = {**PEOPLE, "b": [(3, 2, 1), (3, 1, 2), None, None], "e": [(1, 2, 3)] * 6}
     table = report_of(people).tables["mean_rank"]
     shown = table.loc[~table["hidden"], "org"]
-    assert set(shown) == {"e"}
+    assert set(shown) == {"a", "c", "e"}
     assert table.loc[table["hidden"], ["n", "mean"]].isna().all(axis=None)
-    assert set(table.loc[table["hidden"], "org"]) == {"a", "b", "c", "d"}
+    assert set(table.loc[table["hidden"], "org"]) == {"b", "d"}
+    assert set(table.loc[table["hidden"], "hidden_reason"]) == {"small"}
 
 
 @settings(max_examples=examples(25))
@@ -135,23 +138,23 @@ def test_too_few_rankings_in_a_shown_organisation_hide_it_and_one_more() -> None
     order=st.permutations(list(PEOPLE)),
 )
 def test_hidden_organisations_ranks_move_no_shown_number(ranks, order) -> None:
-    """Any ranks of c and d (hidden), in any order of storing: the same table and page."""
+    """Any ranks of d (hidden), in any order of storing: the same table and page."""
     before = report_of(PEOPLE)
-    changed = {**PEOPLE, "c": ranks[:3], "d": ranks[3:]}
+    changed = {**PEOPLE, "d": ranks[3:]}
     after = report_of({org: changed[org] for org in order})
     pd.testing.assert_frame_equal(before.tables["mean_rank"], after.tables["mean_rank"])
     assert render_html([before], CTX) == render_html([after], CTX)
 
 
 def test_the_page_shows_labels_names_and_n_below_k() -> None:
-    """The HTML table names the options and organisations; hidden ones read 'n < 3'."""
+    """The HTML table names the options and organisations; hidden ones say 'fewer than 3'."""
     page = render_html([report_of(PEOPLE)], CTX)
     start = page.index("Order: average place")
     part = page[start : page.index("</table>", start)]
     assert "Put the goals in order" in part and "Measurement: spring" in part
     for text in ("Cost", "Quality", "Clients", "Aa", "Bb", "Cc", "Dd", "1.40", "2.75"):
         assert text in part, text
-    assert part.count("n &lt; 3") == 8  # c and d: three options and the count each
+    assert part.count("fewer than 3") == 4  # d: three options and the count
     dutch = render_html([build_report(SURVEY, data_of(PEOPLE), {1: []}, _in("nl"))], _in("nl"))
     assert "Kwaliteit" in dutch and "1,40" in dutch
 
@@ -167,13 +170,14 @@ def test_the_table_is_in_the_csv_and_xlsx_export(tmp_path: Path) -> None:
     path = tmp_path / "csv" / "rk_mean_rank.csv"
     assert path in written
     csv = pd.read_csv(path)
-    assert list(csv.columns) == ["wave", "org", "question", "option", "n", "mean", "hidden"]
+    columns = ["wave", "org", "question", "option", "n", "mean", "hidden", "hidden_reason"]
+    assert list(csv.columns) == columns
     row = csv[(csv["org"] == "a") & (csv["option"] == "quality")].iloc[0]
     assert (row["n"], row["mean"], row["hidden"]) == (5, 1.6, False)
-    small = csv["org"].isin(["c", "d"])
+    small = csv["org"].isin(["d"])
     assert csv.loc[small, ["n", "mean"]].isna().all(axis=None) and csv.loc[small, "hidden"].all()
     book = load_workbook(write_xlsx([report], tmp_path / "report.xlsx"))
     sheet = book["rk_mean_rank"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("wave", "org", "question", "option", "n", "mean", "hidden")
-    assert (1, "a", "goals", "quality", 5, 1.6, False) in rows
+    assert rows[0] == tuple(columns)
+    assert (1, "a", "goals", "quality", 5, 1.6, False, None) in rows

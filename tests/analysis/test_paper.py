@@ -67,7 +67,7 @@ def one(tmp_path_factory: pytest.TempPathFactory) -> Reported:
 
 
 def test_captions_say_survey_measurement_what_and_shown_n(two_waves: Reported) -> None:
-    """n counts the shown groups only: east (3) is hidden in the first wave, with south."""
+    """n counts the shown groups only: east (3) is hidden in the first wave, alone."""
     _, [trust, culture] = two_waves
     notes = {note.name: note for note in reversed(chart_notes(trust))}  # first of each kind
     profile = notes["profile"]
@@ -78,8 +78,8 @@ def test_captions_say_survey_measurement_what_and_shown_n(two_waves: Reported) -
     )
     trend = notes["trend"]
     assert trend.measurement == "trust 1 – trust 2"
-    # wave 1: east has 3 < 5 and south is hidden with it (complementary): north alone
-    assert trend.n == "11 (trust 1), 27 (trust 2)"
+    # wave 1: east has 3 < 5 and is hidden; no total holds it, so north and south show
+    assert trend.n == "20 (trust 1), 27 (trust 2)"
     caption = profile.caption("en")
     assert caption.splitlines() == [
         f"{trust.survey.title.get('en')} · trust 2",
@@ -244,21 +244,21 @@ async def test_a_hidden_group_moves_no_caption_or_note(tmp_path: Path) -> None:
         notes = [n for n in chart_notes(trust) if n.name != "counts"]  # counts: public anyway
         seen.append([(n.caption("en"), n.notes("en"), n.title) for n in notes])
     assert seen[0] == seen[1]
-    assert any("n = 11" in caption for caption, _, _ in seen[0])  # north alone is shown
+    assert any("n = 20" in caption for caption, _, _ in seen[0])  # north and south shown
 
 
 async def test_captions_and_notes_count_no_hidden_group(store) -> None:
-    """East (3) is hidden in the latest measurement, south (9, whose group sizes are shown)
-    with it: every caption, slide note and album caption counts north's 11 alone. Only
-    the response counts, published anyway, count all 23 (issue 15)."""
+    """East (3) is hidden in the latest measurement, alone (issue 18: no published total
+    holds it): every caption, slide note and album caption counts north's 11 and south's
+    9. Only the response counts, published anyway, count all 23 (issue 15)."""
     await wave_with(store, {"north": 11, "south": 9, "east": 3}, 1)
     _, [trust] = await report(store)
     scores = trust.tables["dimension_scores"]
-    assert set(scores.loc[scores["hidden"], "org"]) == {"south", "east"}
+    assert set(scores.loc[scores["hidden"], "org"]) == {"east"}
     notes = chart_notes(trust)
     assert {n.name for n in notes} >= {"counts", "profile", "matrix", "items"}
     for note in [*notes, *album([trust])]:
-        n = "23" if note.name == "counts" else "11"
+        n = "23" if note.name == "counts" else "20"
         assert note.n == n, note.name
         assert f"n = {n}" in note.caption("en").splitlines(), note.name
         assert f"n = {n}" in note.notes("en").splitlines(), note.name

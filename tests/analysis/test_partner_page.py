@@ -89,7 +89,9 @@ def test_trust_given_and_received_with_reciprocity(scans: Built) -> None:
     assert view.loc["dijkhoven", "ci_low"] == pytest.approx(-pair["ci_high"])
     # Lindermeer's two people: its trust in Dijkhoven is hidden, Dijkhoven's in it is not
     hidden = re.search(r"<td>Lindermeer</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", text)
-    assert hidden is not None and hidden.group(2) == charts.small(CONFIG.min_group_size)
+    assert hidden is not None and hidden.group(2) == charts.hidden_label(
+        "small", CONFIG.min_group_size, "en"
+    )
     assert (
         hidden.group(1)
         == f"{matrix.set_index(['org', 'target']).loc[('dijkhoven', 'lindermeer'), 'mean']:.2f}"
@@ -135,9 +137,11 @@ def test_one_partner_only(scans: Built) -> None:
 
 
 def test_a_hidden_partner_has_a_page_that_shows_nothing(scans: Built) -> None:
-    """Lindermeer (2 people) keeps its page: every figure 'n < k', none of its answers."""
+    """Lindermeer (2 people) keeps its page: every figure says 'fewer than k', none of its
+    answers."""
     text = section(html.unescape(scans.page), "lindermeer")
-    assert charts.small(CONFIG.min_group_size) in text
+    assert f"fewer than {CONFIG.min_group_size}" in text
+    assert "n &lt; " not in text and "n < " not in text
     assert not re.search(r"<td>Lindermeer</td>", text)  # no trust row about itself
     view = page_of(scans.report("trust"), "lindermeer")
     assert view.scores["mean"].isna().all() and view.comments.empty

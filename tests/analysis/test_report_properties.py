@@ -96,12 +96,11 @@ def test_no_output_rests_on_fewer_than_k(
         for (org, target), row in shown.iterrows():
             if row["reverse_mean"] == row["reverse_mean"]:
                 assert (target, org) in shown.index
-    profile = report.tables["dimension_scores"]  # secondary suppression per breakdown
-    for _, cells in profile.groupby(["wave", "dimension"], observed=True):
-        hidden = cells[cells["hidden"]]
-        if len(hidden) and len(hidden) < len(cells):
-            truth = sum(n for (o, _), n in sizes.items() if o in set(hidden["org"]))
-            assert truth >= k
+    profile = report.tables["dimension_scores"]  # no published total: no second cell hidden
+    for org, cells in profile.groupby("org", observed=True):
+        truth = sum(n for (o, _), n in sizes.items() if o == org)
+        assert cells["hidden"].all() == (truth < k), org  # every respondent scores each
+        assert set(cells.loc[cells["hidden"], "hidden_reason"]) <= {"small"}
     shown_means = {
         round(float(v), 9)
         for table in report.tables.values()

@@ -232,7 +232,8 @@ def test_demo_simulates_three_waves_and_writes_the_report(demo: Demo, tmp_path: 
     assert "Lindermeer" in demo.stdout.split("Culture scan:")[1]
     page = (demo.folder / "report.html").read_text(encoding="utf-8")
     assert page.count("<script>/**") == 1  # self-contained: plotly.js inlined once
-    assert "n < 5" in page or "n &lt; 5" in page  # small groups are visibly hidden
+    assert "minder dan 5" in page or "fewer than 5" in page  # small groups visibly hidden
+    assert "n < 5" not in page and "n &lt; 5" not in page  # and say why, never 'n < k'
     with_demo(demo, tmp_path)  # reading a WAL database writes beside it: a private copy
     demo_key = bytes.fromhex((tmp_path / "d" / "demo.key").read_text())
     with keyed(tmp_path / "d" / "demo.db", demo_key) as db:
