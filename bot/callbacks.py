@@ -32,9 +32,11 @@ the letters of all of them are disjoint.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from surveys import keys
 
@@ -103,21 +105,51 @@ def signed(data: str, secret: bytes) -> str:
     return with_secret if len(with_secret.encode()) <= MAX_CALLBACK else data
 
 
+class SignedKeyboard(InlineKeyboardMarkup):
+    """A shared keyboard whose buttons, as sent, end in one person's session secret.
+
+    The buttons stay the shared ones (`render.render_step` memoises them for everyone);
+    only the serialised form carries the secret. Building new button objects for every
+    screen cost more than the rest of an answer's own work (bot_bench), so the shared
+    keyboard's dict is made once (`_as_dict`) and the secret appended to its strings.
+    """
+
+    __slots__ = ("_base", "_suffix")
+
+    def __init__(self, base: InlineKeyboardMarkup, secret: bytes) -> None:
+        super().__init__(base.inline_keyboard)
+        with self._unfrozen():
+            self._base = base
+            self._suffix = f"{SECRET}{keys.secret_text(secret)}"
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        shared = _as_dict(self._base)
+        rows = [
+            [_signed_button(button, self._suffix) for button in row]
+            for row in shared["inline_keyboard"]
+        ]
+        return {**shared, "inline_keyboard": rows}
+
+
+@functools.lru_cache(maxsize=4096)
+def _as_dict(keyboard: InlineKeyboardMarkup) -> dict[str, Any]:
+    """The shared keyboard serialised once (it is immutable; the callers copy what they change)."""
+    return keyboard.to_dict()
+
+
+def _signed_button(button: dict[str, Any], suffix: str) -> dict[str, Any]:
+    data = button.get("callback_data")
+    if not isinstance(data, str) or len((data + suffix).encode()) > MAX_CALLBACK:
+        return button
+    return {**button, "callback_data": data + suffix}
+
+
 def sign(keyboard: InlineKeyboardMarkup, secret: bytes) -> InlineKeyboardMarkup:
-    """The keyboard with every button carrying the session secret (no secret: as it is)."""
+    """The keyboard with every button carrying the session secret (no secret: as it is);
+    a button whose data would then pass Telegram's 64 bytes stays as it is."""
     if not secret:
         return keyboard
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.text, callback_data=signed(b.callback_data, secret))
-                if isinstance(b.callback_data, str)
-                else b
-                for b in row
-            ]
-            for row in keyboard.inline_keyboard
-        ]
-    )
+    return SignedKeyboard(keyboard, secret)
 
 
 def decode(data: str) -> Press | None:
