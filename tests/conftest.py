@@ -34,11 +34,15 @@ NO_CHROMIUM = "needs the system Chromium (apt-get install chromium)"
 
 
 RAM_DISK = Path("/dev/shm")
+RAM_NEEDED = 2 * 1024**3  # bytes free on the RAM disk before the tests use it (a container's
+# /dev/shm is often 64 MB: the suite's databases, PDFs and Chromium would not fit)
 
 
 def temporary_folders_in_memory() -> None:
     """TMPDIR is the RAM disk, for this process and the ones it starts (see above)."""
     if os.environ.get("TMPDIR") or not (RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK)):
+        return
+    if shutil.disk_usage(RAM_DISK).free < RAM_NEEDED:
         return
     os.environ["TMPDIR"] = str(RAM_DISK)
     tempfile.tempdir = None  # asked again: pytest's base folder follows
