@@ -31,7 +31,6 @@ PERMUTATIONS = 9999  # p reaches 1e-4: still significant after Holm over a long 
 MIN_PERMUTATIONS = 999  # at least this many, however many respondents
 WORK = 10_000_000  # respondents × permutations per report: beyond it, fewer permutations
 CHUNK = 2_000_000  # respondents × permutations drawn at once (memory)
-RESOLVED = 10  # permutations at least as extreme needed to count a p; fewer: the normal tail
 SEED = 20260601  # fixed: the same answers always give the same band
 BAND = 0.95
 PAIR_COLUMNS = ["org", "other", "now", "preferred", "convergence", "low", "high", "p"]
@@ -145,19 +144,19 @@ def _swap_shifts(
 def permutation_p(null: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """Two-sided p per column of `null` (permutations × statistics) for `observed`.
 
-    The share of permutations at least as extreme, (1 + count) / (1 + permutations), while
-    at least `RESOLVED` are; beyond the permutations' reach (a strong effect), the normal
-    tail of the permutation distribution (it is symmetric around 0: a swap of all labels
-    flips the sign), so a p can still pass Holm over a long family instead of stopping at
-    1 / (1 + permutations).
+    The share of permutations at least as extreme, (1 + count) / (1 + permutations): an
+    exact p that is never 0 (Phipson & Smyth 2010). When no permutation is as extreme it
+    is 1 / (1 + permutations), and the report says "p < 1/(B+1)" (`at_floor`) instead of
+    a number the permutations cannot resolve. The families are one question each
+    (`report.families`), so a p at that floor still passes Holm.
     """
     extreme = (np.abs(null) >= np.abs(observed) - 1e-12).sum(axis=0)
-    counted = (1 + extreme) / (null.shape[0] + 1)
-    spread = np.sqrt((null**2).mean(axis=0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(spread > 0, np.abs(observed) / spread, np.inf)
-    tail = 2 * special.ndtr(-z)
-    return np.asarray(np.where(extreme >= RESOLVED, counted, np.minimum(counted, tail)))
+    return np.asarray((1 + extreme) / (null.shape[0] + 1), dtype="float64")
+
+
+def at_floor(p: float, permutations: int) -> bool:
+    """Whether no permutation was as extreme (the smallest p the permutations can give)."""
+    return p <= 1 / (permutations + 1) * (1 + 1e-9)
 
 
 def convergence(

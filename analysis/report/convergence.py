@@ -60,6 +60,8 @@ def words(report: Report) -> list[str]:
         return []
     row = table.iloc[0]
     p = float(row["p_holm"]) if row["p_holm"] == row["p_holm"] else float(row["p"])
+    bound = culture.at_floor(float(row["p"]), int(row["permutations"]))
+    shown = f"< {p:.4f}" if bound else f"= {p:.3f}"  # no permutation as extreme: a bound
     key = "culture.no_difference"
     if bool(row["significant"]):
         key = "culture.converging" if row["convergence"] > 0 else "culture.diverging"
@@ -72,7 +74,7 @@ def words(report: Report) -> list[str]:
             change=float(row["convergence"]),
             low=float(row["low"]),
             high=float(row["high"]),
-            p=p,
+            p=shown,
             n=int(row["respondents"]),
         )
     ]

@@ -157,18 +157,47 @@ def test_respondents_without_both_profiles_are_left_out() -> None:
     assert result is not None and result.overall.respondents == 36
 
 
-def test_permutation_p_counts_then_takes_the_normal_tail_beyond_reach() -> None:
-    """(1 + as extreme) / (1 + R) while ≥ 10 are as extreme; beyond, 2Φ(−|x| / RMS)."""
-    null = np.linspace(-1, 1, 99)[:, None]  # 99 permutations, symmetric, RMS known
-    rms = math.sqrt((null**2).mean())
+def test_permutation_p_is_the_share_as_extreme_and_never_below_one_in_b_plus_one() -> None:
+    """(1 + as extreme) / (1 + B), however strong the effect: beyond the permutations'
+    reach the p is the floor 1 / (B + 1), which the report prints as a bound."""
+    null = np.linspace(-1, 1, 99)[:, None]  # 99 permutations, symmetric
     inside = culture.permutation_p(null, np.array([0.5]))[0]
     assert inside == pytest.approx((1 + (np.abs(null) >= 0.5 - 1e-12).sum()) / 100)
     far = culture.permutation_p(null, np.array([4.0]))[0]
-    assert far == pytest.approx(2 * stats_norm_sf(4.0 / rms)) and far < 1 / 100
-    edge = culture.permutation_p(null, np.array([0.95]))[0]  # few as extreme: the smaller
-    counted = (1 + (np.abs(null) >= 0.95 - 1e-12).sum()) / 100
-    assert counted < 11 / 100
-    assert edge == pytest.approx(min(counted, 2 * stats_norm_sf(0.95 / rms)))
+    assert far == pytest.approx(1 / 100) and culture.at_floor(far, 99)
+    assert not culture.at_floor(inside, 99)
+
+
+def test_a_convergence_beyond_every_permutation_says_p_below_the_floor() -> None:
+    """The finding prints "p < …" where no permutation was as extreme, never "p = 0.000"."""
+    from types import SimpleNamespace
+
+    from analysis.report.convergence import words
+
+    table = pd.DataFrame(
+        {
+            "wave": [1],
+            "now": [40.0],
+            "preferred": [10.0],
+            "convergence": [30.0],
+            "low": [-2.0],
+            "high": [2.0],
+            "p": [1 / 10_000],
+            "p_holm": [1 / 10_000],
+            "significant": [True],
+            "respondents": [80],
+            "permutations": [9_999],
+        }
+    )
+    # what `words` reads of a report: its language and the one-row table
+    report = SimpleNamespace(
+        context=SimpleNamespace(lang="en"), tables={"culture_convergence": table}
+    )
+    [sentence] = words(report)
+    assert "p < 0.0001 after Holm" in sentence and "p = 0.000" not in sentence
+    table.loc[0, ["p", "p_holm"]] = [0.004, 0.004]
+    [sentence] = words(report)
+    assert "p = 0.004 after Holm" in sentence
 
 
 def stats_norm_sf(z: float) -> float:
