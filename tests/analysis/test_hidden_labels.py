@@ -8,16 +8,22 @@ reason named once, in the legend, never piled on the marks), in the page's table
 
 from __future__ import annotations
 
+import io
 import json
+import re
 
 import pandas as pd
+import pytest
+from pypdf import PdfReader
 
-from analysis import suppression
+from analysis import paper, suppression
 from analysis.derivability import exposed
 from analysis.report import Report, render_html
 from analysis.report import labels as report_labels
 from analysis.report.published import facts
 from analysis.report.tables import SCORES
+from tests.analysis.conftest import Browser, browser  # noqa: F401 (a fixture)
+from tests.support.clock import CLOCK
 
 from .test_derivability import report_of
 from .test_odd_groups import build, context
@@ -126,3 +132,17 @@ def test_the_methods_count_the_hidden_cells_and_say_why() -> None:
     assert line in json.dumps(render_html([report], context()), ensure_ascii=False).replace(
         "\\", ""
     ) or line.replace("'", "&#x27;") in render_html([report], context())
+
+
+@pytest.mark.needs_chromium
+def test_the_printed_report_gives_each_reason(browser: Browser) -> None:  # noqa: F811
+    """The PDF (printed from the page, in the run's warm browser) says why each hidden cell
+    is hidden, in the same words, and never 'n < 5'."""
+    report = protected(build(synthetic(SIZES, 5)), "west")
+    page = render_html([report], context())
+    cover = paper.Cover.of([report], "P", CLOCK.today())
+    pdf = browser.run(paper.pdf(page, cover, "en", browser.renderer))
+    text = re.sub(r"\s+", "", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert "fewerthan5" in text
+    assert re.sub(r"\s+", "", PROTECT_TEXT) in text
+    assert "n<5" not in text
