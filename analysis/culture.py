@@ -25,7 +25,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 PERMUTATIONS = 9999  # p reaches 1e-4: still significant after Holm over a long family
 MIN_PERMUTATIONS = 999  # at least this many, however many respondents
