@@ -237,3 +237,21 @@ def test_multi_shares_count_people_not_rows() -> None:
     assert x.loc["a", "n"] == 5 and x.loc["a", "share"] == pytest.approx(60)
     assert x.loc["b", "share"] == pytest.approx(40)
     assert table.loc[table["org"] == "y", "hidden"].all()
+
+
+def test_answers_per_option_and_nps_say_why_a_partner_is_hidden(scans: Built) -> None:
+    """Lindermeer (2, then 3 people; k = 5) is hidden in the evaluation scan's answers per
+    option and NPS: each hidden row gives 'fewer than 5' as its reason, in the tables and
+    on the page, and nothing reads 'n < 5'."""
+    from analysis.charts import hidden_label
+
+    evaluation = next(r for r in scans.reports if r.survey.id == "evaluation")
+    for name in ("answer_shares", "nps"):
+        table = evaluation.tables[name]
+        small = table[(table["org"] == "lindermeer").to_numpy()]
+        assert len(small) and small["hidden"].all(), name
+        assert set(small["hidden_reason"].astype(str)) == {"small"}, name
+        assert not table.loc[~table["hidden"].astype(bool), "hidden_reason"].astype(str).any()
+    page = html.unescape(scans.page)
+    assert hidden_label("small", 5, evaluation.lang) in page
+    assert "n < 5" not in page
