@@ -369,3 +369,32 @@ def test_the_host_narrows_no_finished_response_below_k(scenario, name, when):
     target = s.before_close() if when == "before the close" else -1
     found = s.host.analyse(s.run.series, target=target, use=ALL)
     assert found.narrowed(K) == {}, s.narrowed(found)
+
+
+async def test_the_attack_would_read_a_draft_keyed_from_a_telegram_id(monkeypatch):
+    """A positive control for the draft channel: a store that drew the session secret from
+    the Telegram id (as a careless one might) is read by the attack, so its finding
+    nothing in the real store's drafts means something."""
+    from surveys import keys
+    from surveys.store import Store
+    from tests.host_attack import Person, session_key, wave_secret
+    from tests.surveys.test_store import ORGS, USER, answer_all
+
+    with ram_folder() as folder:
+        path = Path(folder) / "t.db"
+        store = await Store.open(path, KEY, clock=frozen())
+        try:
+            wave = await store.open_wave("mini", 1, ORGS)
+            [(salt,)] = await store._base.read("SELECT salt FROM waves")  # the host's copy
+            careless = session_key(wave_secret(KEY, salt), USER)[:12]
+            monkeypatch.setattr(keys, "new_session_secret", lambda: careless)
+            await answer_all(store, wave.id, USER, complete=False)
+            wal = Path(f"{path}-wal")
+            copy = Snapshot.taken(
+                "midway", path.read_bytes(), wal.read_bytes() if wal.exists() else b""
+            )
+        finally:
+            await store.close()
+    host = HostAttack(KEY, [Person(USER, "north", "staff")])
+    read = host.analyse([copy], wave=wave.id, use=GROUP_ONLY).unfinished
+    assert read.get(USER), read
