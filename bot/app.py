@@ -208,6 +208,8 @@ async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = app.bot_data["services"]
     if services.store is None:  # `run` opens it before waiting for Telegram
         services.store = await open_store(services.config, services.clock)
+    # who gave the completions still waiting was known only to the process that ended
+    await services.store.release_left_waiting()
     services.opt_in_key = opt_in_key(
         load_or_create_key(services.config.key_file, services.config.master_key)
     )

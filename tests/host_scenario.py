@@ -189,6 +189,7 @@ class Recorder:
         shutil.copy(saved, restored)
         self.rebuilds += 1  # the restored file is a rebuilt one
         self.store = await Store.open(restored, KEY, clock=clock, min_group_size=self.k)
+        await self.store.release_left_waiting()  # as the bot does when it starts on it
         self._live = None
         await self.copy("the restored backup, opened as the database")
         await self.backup("a backup of the restored backup")

@@ -191,9 +191,18 @@ class Store:
             raise
         store = cls(Database(path, master_key, db_key, db, reader, clock), min_group_size)
         await store._base.hot.open(lambda: schema.connect_sync(path, db_key))
-        await store._base.hot.run(release.release_orphans)  # whose they were is forgotten
         store._writer.start()
         return store
+
+    async def release_left_waiting(self) -> int:
+        """Release, naming nobody, what waits from a process that ended (groups released).
+
+        Only the process that serves respondents calls this when it starts (`bot.app`):
+        a command run beside the running bot must not release what the bot still knows
+        the authors of. See `release.release_orphans`.
+        """
+        async with self._base.write_lock:
+            return await self._base.hot.run(release.release_orphans)
 
     async def close(self) -> None:
         if self._writer.running:

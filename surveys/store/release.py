@@ -163,7 +163,7 @@ def shuffle_comments(db: cipher.Connection, groups: Iterable[tuple[int, str]]) -
 
 
 def release_orphans(db: cipher.Connection) -> int:
-    """At start: release, naming nobody, what waits from before this process began.
+    """At the bot's start: release, naming nobody, what waits from before it began.
 
     Who gave those responses was known to the process that stopped (or crashed), not to
     this one: their markers and codes are lost (docs/anonymity.md, "What it costs").

@@ -527,7 +527,10 @@ async def test_after_a_restart_only_a_waiting_completion_can_be_given_again(tmp_
     await store.close()
     store = await Store.open(tmp_path / "t.db", KEY, clock=CLOCK)
     try:
-        with keyed(tmp_path / "t.db", KEY) as db:  # released at the start, naming nobody
+        with keyed(tmp_path / "t.db", KEY) as db:  # a command opening the store releases nothing
+            assert db.execute("SELECT org FROM pending").fetchall() == [("south",)]
+        assert await store.release_left_waiting() == 1  # the bot's start: naming nobody
+        with keyed(tmp_path / "t.db", KEY) as db:
             assert db.execute("SELECT count(*) FROM pending").fetchone() == (0,)
             assert db.execute("SELECT org FROM responses WHERE org = 'south'").fetchall() == [
                 ("south",)
